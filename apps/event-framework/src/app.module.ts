@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AuditModule, AuditWorkerModule } from '@mailstrata/audit';
+import { AppConfig, ConfigModule } from '@mailstrata/config';
+import { DatabaseModule } from '@mailstrata/database';
+import { IdentityModule } from '@mailstrata/identity';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthController } from './health/health.controller';
+import { SessionGuard } from './http/session.guard';
+import { AuthController } from './identity/auth.controller';
+import { TenantsController } from './identity/tenants.controller';
+import { LoginThrottlerGuard } from './identity/login-throttler.guard';
+import { loggerParams } from './logging';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  databaseUrl: string;
+}
+
+/** The HTTP service's composition root. Background work runs in-process unless WORKER_IN_PROCESS=false. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, databaseUrl }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ config }),
+        LoggerModule.forRoot(loggerParams(config)),
+        DatabaseModule.forRoot({ url: databaseUrl, poolMax: config.database.poolMax, migrateOnStart: config.database.migrateOnStart }),
+        ThrottlerModule.forRoot([{ name: 'login', ttl: 60_000, limit: config.identity.loginRateLimitPerMinute }]),
+        TerminusModule.forRoot({ logger: false }),
+        AuditModule,
+        IdentityModule,
+        ...(config.worker.inProcess ? [AuditWorkerModule] : []),
+      ],
+      controllers: [HealthController, AuthController, TenantsController],
+      providers: [{ provide: APP_GUARD, useClass: SessionGuard }, LoginThrottlerGuard],
+    };
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * RFC 9457 problem documents. Every error the service answers goes through `toProblem`, from Nest's
+ * exception filter and from Fastify's own error handler (body parsing, hooks), so all errors look alike.
+ */
+import { HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import { DomainError, DomainErrorKind, FieldError } from '@mailstrata/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const KIND_STATUS: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  precondition_required: 428,
+  unprocessable: 422,
+  rate_limited: 429,
+  bad_gateway: 502,
+  unavailable: 503,
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string;
+  correlation_id: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  411: 'LENGTH_REQUIRED',
+  412: 'PRECONDITION_FAILED',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+function typeFor(code: string): string {
+  return `urn:mailstrata:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+function titleFor(status: number): string {
+  const name = HttpStatus[status];
+  if (typeof name !== 'string') return status >= 500 ? 'Server Error' : 'Client Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+interface FastifyishError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+const logger = new Logger('Problem');
+
+/** Maps anything thrown to a problem document; unexpected errors are logged and answered generically. */
+export function toProblem(error: unknown, request: FastifyRequest): { problem: Problem; headers: Record<string, string> } {
+  const correlationId = String(request.id);
+  const base = { instance: request.url.split('?')[0], correlation_id: correlationId };
+  const headers: Record<string, string> = {};
+
+  if (error instanceof DomainError) {
+    const status = KIND_STATUS[error.kind];
+    if (status >= 500) logger.warn({ code: error.code, correlationId }, error.detail);
+    return {
+      headers,
+      problem: {
+        ...error.extensions,
+        type: typeFor(error.code),
+        title: titleFor(status),
+        status,
+        code: error.code,
+        detail: error.detail,
+        ...base,
+        ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+      },
+    };
+  }
+
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = error instanceof ThrottlerException ? 'RATE_LIMITED' : (HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'));
+    const detail =
+      status === 404
+        ? `No route matches ${request.method} ${base.instance}.`
+        : error instanceof ThrottlerException
+          ? 'Too many requests; try again later.'
+          : status >= 500
+            ? 'An unexpected error occurred.'
+            : error.message;
+    if (status === 503) {
+      // Terminus' readiness answer: say which dependency is down.
+      const body = error.getResponse() as { error?: Record<string, unknown> };
+      const down = Object.keys(body?.error ?? {});
+      return {
+        headers,
+        problem: {
+          type: typeFor('DEPENDENCY_UNAVAILABLE'),
+          title: titleFor(status),
+          status,
+          code: 'DEPENDENCY_UNAVAILABLE',
+          detail: `Not ready: ${down.join(', ') || 'a dependency'} is unavailable.`,
+          ...base,
+          checks: body?.error ?? {},
+        },
+      };
+    }
+    if (status >= 500) logger.error({ err: error, correlationId }, 'unexpected HTTP exception');
+    return { headers, problem: { type: typeFor(code), title: titleFor(status), status, code, detail, ...base } };
+  }
+
+  const fe = error as FastifyishError | undefined;
+  if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const status = fe.statusCode;
+    const code =
+      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : (HTTP_CODES[status] ?? 'BAD_REQUEST');
+    const detail = status === 413 ? 'The request body is larger than this service accepts.' : (fe.message ?? 'Bad request.');
+    return { headers, problem: { type: typeFor(code), title: titleFor(status), status, code, detail, ...base } };
+  }
+
+  logger.error({ err: error, correlationId }, 'unhandled error');
+  return {
+    headers,
+    problem: {
+      type: typeFor('INTERNAL'),
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'INTERNAL',
+      detail: `An unexpected error occurred. Quote correlation id ${correlationId} when reporting it.`,
+      ...base,
+    },
+  };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown): void {
+  const { problem, headers } = toProblem(error, request);
+  void reply.status(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}

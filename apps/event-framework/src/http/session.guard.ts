@@ -1,0 +1,43 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DomainError } from '@mailstrata/common';
+import { hasPermission, Permission, SessionService } from '@mailstrata/identity';
+import type { FastifyRequest } from 'fastify';
+import { IS_PUBLIC, REQUIRED_PERMISSIONS } from './auth.decorators';
+
+export const SESSION_COOKIE = 'rsid';
+
+export function readSessionToken(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '').trim();
+  const cookie = request.cookies?.[SESSION_COOKIE];
+  return cookie || undefined;
+}
+
+/** Every route needs a valid session unless marked @Public(); then the role must hold the permissions. */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const token = readSessionToken(request);
+    if (!token) {
+      throw new DomainError('UNAUTHENTICATED', 'unauthenticated', 'Sign in first: send the rsid session cookie or an Authorization: Bearer token.');
+    }
+    const principal = await this.sessions.authenticate(token);
+    if (!principal) throw new DomainError('SESSION_INVALID', 'unauthenticated', 'The session is unknown, expired or revoked. Sign in again.');
+    request.principal = principal;
+    for (const permission of this.reflector.getAllAndOverride<Permission[]>(REQUIRED_PERMISSIONS, targets) ?? []) {
+      if (!hasPermission(principal.role, permission)) {
+        throw DomainError.forbidden('PERMISSION_DENIED', `This needs the ${permission} permission, which the ${principal.role} role does not have.`);
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,110 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ROLES, Role } from '@mailstrata/identity';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsEmail, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+
+const EMAIL_MAX = 254;
+const NAME_MAX = 200;
+
+export class LoginDto {
+  @ApiProperty({ example: 'admin@example.com' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(EMAIL_MAX)
+  email: string;
+
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  password: string;
+}
+
+export class NewAdminDto {
+  @ApiProperty({ example: 'admin@partner.example' })
+  @IsEmail()
+  @MaxLength(EMAIL_MAX)
+  email: string;
+
+  @ApiPropertyOptional({ format: 'password', description: 'Required with ACCOUNT_CREATION_STRATEGY=AUTO.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
+}
+
+export class CreatePartnerDto {
+  @ApiProperty({ example: 'Acme Cloud' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(NAME_MAX)
+  name: string;
+
+  @ApiProperty({ type: NewAdminDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => NewAdminDto)
+  admin: NewAdminDto;
+}
+
+export class CreateOrganizationDto {
+  @ApiProperty({ example: 'Payments' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(NAME_MAX)
+  name: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Required for a controller admin; a partner admin may omit it.' })
+  @IsOptional()
+  @IsUUID()
+  partner_id?: string;
+
+  @ApiProperty({ type: NewAdminDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => NewAdminDto)
+  admin: NewAdminDto;
+}
+
+export class ListOrganizationsQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  partner_id?: string;
+}
+
+export class UpdateOrganizationDto {
+  @ApiProperty({ description: 'The organization-level SMTP feature switch.' })
+  @IsDefined()
+  @IsBoolean()
+  smtp_override_enabled: boolean;
+}
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'ops@partner.example' })
+  @IsEmail()
+  @MaxLength(EMAIL_MAX)
+  email: string;
+
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role: Role;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  org_id?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'For a controller admin creating a partner-level user.' })
+  @IsOptional()
+  @IsUUID()
+  partner_id?: string;
+
+  @ApiPropertyOptional({ format: 'password' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
+}

@@ -1,0 +1,63 @@
+/**
+ * Entry point of the HTTP service. Order matters: the configuration is validated before anything
+ * starts, the embedded Postgres (when DATABASE_URL is unset) starts before the app and stops after it.
+ */
+import 'reflect-metadata';
+import { BootstrapAdminService } from '@mailstrata/identity';
+import { ConfigValidationError, loadProcessConfig } from '@mailstrata/config';
+import { resolveDatabaseUrl } from '@mailstrata/database';
+import { createApp } from './bootstrap';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadProcessConfig();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const database = await resolveDatabaseUrl(config, () => undefined);
+  if (database.embedded) process.stdout.write(`mailstrata: embedded Postgres under ${config.dataDir}/postgres\n`);
+  const app = await createApp(config, database.url, { swaggerUi: true }).catch(async (error: unknown) => {
+    await database.stop();
+    throw error;
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`mailstrata: ${signal} received, shutting down\n`);
+    await app.close();
+    await database.stop();
+    process.exit(0);
+  };
+  // Nest's own shutdown hooks would exit before the embedded Postgres stops; we own the signals.
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  await app.listen({ port: config.http.port, host: config.http.host });
+  const url = await app.getUrl();
+  if (database.embedded && !config.identity.bootstrapAdmin) {
+    const admin = await app.get(BootstrapAdminService).generateDevelopmentAdmin(config.dataDir);
+    if (admin) {
+      process.stdout.write(
+        `\nmailstrata: created the first controller admin (shown once; also saved to ${admin.savedTo}):\n` +
+          `  email:    ${admin.email}\n  password: ${admin.password}\n`,
+      );
+    }
+  }
+  process.stdout.write(
+    `mailstrata: listening on ${url} (public URL ${config.http.publicUrl}); API docs at ${config.http.publicUrl}/docs\n` +
+      `mailstrata: sign in with  curl -i -X POST ${url.replace('[::1]', 'localhost')}/auth/v1/login --data-raw '{"email":"…","password":"…"}'\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`mailstrata: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

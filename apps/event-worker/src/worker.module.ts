@@ -1,0 +1,21 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuditWorkerModule } from '@mailstrata/audit';
+import { AppConfig, ConfigModule } from '@mailstrata/config';
+import { DatabaseModule } from '@mailstrata/database';
+import { LoggerModule } from 'nestjs-pino';
+
+/** The background deployment: the same work the HTTP app runs in-process by default, without HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot({ config }),
+        LoggerModule.forRoot({ pinoHttp: { level: config.logLevel } }),
+        DatabaseModule.forRoot({ url: databaseUrl, poolMax: config.database.poolMax, migrateOnStart: config.database.migrateOnStart }),
+        AuditWorkerModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,200 @@
+import { isAbsolute, resolve } from 'node:path';
+import { envSchema, ParsedEnv, SECRET_VARIABLES } from './env.schema';
+
+export type AccountCreationStrategy = 'AUTO' | 'VERIFY';
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+  publicUrl: string;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  /** Origins besides PUBLIC_URL's that may send state-changing browser requests. */
+  allowedOrigins: string[];
+  cookieSecure: boolean;
+}
+
+export interface DatabaseConfig {
+  /** Absent: an embedded Postgres under `dataDir`. */
+  url: string | undefined;
+  poolMax: number;
+  migrateOnStart: boolean;
+}
+
+export interface IdentityConfig {
+  sessionTtlSeconds: number;
+  passwordHashCost: number;
+  loginRateLimitPerMinute: number;
+  bootstrapAdmin: { email: string; password: string } | undefined;
+  accountCreationStrategy: AccountCreationStrategy;
+  passwordSetupTtlHours: number;
+}
+
+export interface ControllerSmtpConfig {
+  host: string;
+  port: number | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  useTls: boolean;
+  useInsecure: boolean;
+  senderEmail: string | undefined;
+  senderName: string | undefined;
+  retries: number;
+}
+
+export interface ElasticConfig {
+  url: string;
+  username: string | undefined;
+  password: string | undefined;
+  caCertFile: string | undefined;
+  indexPrefix: string;
+}
+
+export interface AuditConfig {
+  /** Age after which events already in Elasticsearch are pruned from Postgres. */
+  retentionDays: number;
+  /** Without Elasticsearch: 0 keeps events forever, otherwise prune after this many days. */
+  keepInPostgresDays: number;
+}
+
+export interface EgressConfig {
+  allowedNetworks: string[];
+  allowedPorts: number[];
+  verificationRateLimitPerMinute: number;
+}
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  logLevel: ParsedEnv['LOG_LEVEL'];
+  dataDir: string;
+  http: HttpConfig;
+  database: DatabaseConfig;
+  identity: IdentityConfig;
+  controllerSmtp: ControllerSmtpConfig | undefined;
+  elastic: ElasticConfig | undefined;
+  audit: AuditConfig;
+  /** Raw keyring text (`id:base64,...`); undefined means a local development key under DATA_DIR. */
+  secretsKeyring: string | undefined;
+  egress: EgressConfig;
+  worker: { inProcess: boolean };
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(environment)');
+      const raw = env[variable];
+      const shown = raw !== undefined && !SECRET_VARIABLES.has(variable) ? ` (got "${raw.slice(0, 80)}")` : '';
+      return `${variable}: ${issue.message}${shown}`;
+    });
+    throw new ConfigValidationError(problems);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  if ((e.BOOTSTRAP_ADMIN_EMAIL === undefined) !== (e.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
+  }
+  const smtpVars = [
+    'FW_EVENT_SMTP_SERVER_PORT',
+    'FW_EVENT_SMTP_SERVER_USERNAME',
+    'FW_EVENT_SMTP_SERVER_PASSWORD',
+    'FW_EVENT_SMTP_SENDER_EMAIL',
+  ] as const;
+  if (e.FW_EVENT_SMTP_SERVER_ADDR === undefined) {
+    const stray = smtpVars.filter((v) => e[v] !== undefined);
+    if (stray.length > 0) problems.push(`FW_EVENT_SMTP_SERVER_ADDR: required when ${stray.join(', ')} is set`);
+  } else if (e.FW_EVENT_SMTP_SERVER_PASSWORD !== undefined && e.FW_EVENT_SMTP_SERVER_USERNAME === undefined) {
+    problems.push('FW_EVENT_SMTP_SERVER_USERNAME: required when FW_EVENT_SMTP_SERVER_PASSWORD is set');
+  }
+  if (e.ELASTIC_SEARCH_FQDN === undefined && (e.ES_USER_NAME !== undefined || e.ES_PASSWORD !== undefined)) {
+    problems.push('ELASTIC_SEARCH_FQDN: required when ES_USER_NAME or ES_PASSWORD is set');
+  }
+  if (production) {
+    if (e.SECRETS_ENCRYPTION_KEYS === undefined) {
+      problems.push('SECRETS_ENCRYPTION_KEYS: required when NODE_ENV=production (a keyring "id:base64-32-bytes")');
+    }
+    if (e.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required when NODE_ENV=production');
+    if (e.DATABASE_URL === undefined) problems.push('DATABASE_URL: required when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  const port = e.PORT ?? 8080;
+  const dataDir = isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(process.cwd(), e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    http: {
+      host: e.HOST ?? '0.0.0.0',
+      port,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES ?? 512 * 1024,
+      trustProxy: e.TRUST_PROXY,
+      allowedOrigins: e.ALLOWED_ORIGINS,
+      cookieSecure: e.COOKIE_SECURE,
+    },
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX ?? 10,
+      migrateOnStart: e.DATABASE_MIGRATE_ON_START,
+    },
+    identity: {
+      sessionTtlSeconds: e.SESSION_TTL_SECONDS ?? 12 * 3600,
+      passwordHashCost: e.PASSWORD_HASH_COST ?? 16,
+      loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE ?? 10,
+      bootstrapAdmin:
+        e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
+          ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD }
+          : undefined,
+      accountCreationStrategy: e.ACCOUNT_CREATION_STRATEGY,
+      passwordSetupTtlHours: e.PASSWORD_SETUP_TTL_HOURS ?? 24,
+    },
+    controllerSmtp:
+      e.FW_EVENT_SMTP_SERVER_ADDR === undefined
+        ? undefined
+        : {
+            host: e.FW_EVENT_SMTP_SERVER_ADDR,
+            port: e.FW_EVENT_SMTP_SERVER_PORT,
+            username: e.FW_EVENT_SMTP_SERVER_USERNAME,
+            password: e.FW_EVENT_SMTP_SERVER_PASSWORD,
+            useTls: e.FW_EVENT_SMTP_SERVER_USE_TLS,
+            useInsecure: e.FW_EVENT_SMTP_SERVER_USE_INSECURE,
+            senderEmail: e.FW_EVENT_SMTP_SENDER_EMAIL,
+            senderName: e.FW_EVENT_SMTP_SENDER_NAME,
+            retries: e.FW_EVENT_SMTP_RETRIES ?? 3,
+          },
+    elastic:
+      e.ELASTIC_SEARCH_FQDN === undefined
+        ? undefined
+        : {
+            url: e.ELASTIC_SEARCH_FQDN,
+            username: e.ES_USER_NAME,
+            password: e.ES_PASSWORD,
+            caCertFile: e.ES_CA_CERT_FILE,
+            indexPrefix: e.ES_INDEX_PREFIX,
+          },
+    audit: {
+      retentionDays: e.AUDIT_RETENTION_DAYS ?? 30,
+      keepInPostgresDays: e.AUDIT_KEEP_IN_POSTGRES_DAYS ?? 0,
+    },
+    secretsKeyring: e.SECRETS_ENCRYPTION_KEYS,
+    egress: {
+      allowedNetworks: e.SMTP_ALLOWED_NETWORKS,
+      allowedPorts: e.SMTP_ALLOWED_PORTS.map(Number),
+      verificationRateLimitPerMinute: e.VERIFICATION_RATE_LIMIT_PER_MINUTE ?? 10,
+    },
+    worker: { inProcess: e.WORKER_IN_PROCESS },
+  };
+}

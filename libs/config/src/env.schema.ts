@@ -1,0 +1,170 @@
+/**
+ * The environment contract, in one place. Every variable the service reads is declared here, parsed
+ * and validated once at start; nothing else in the code base reads `process.env`. Error messages name
+ * the variable and the rule, and echo a value only when the variable is not a secret.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const v = value.trim().toLowerCase();
+      if (TRUE.has(v)) return true;
+      if (FALSE.has(v)) return false;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+      return z.NEVER;
+    });
+
+const int = (fallback: number | undefined, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const v = value.trim();
+      const n = Number(v);
+      if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const secretText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+const url = (protocols: string[]) =>
+  optionalText.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+const email = optionalText.refine((v) => v === undefined || z.email().safeParse(v).success, {
+  message: 'must be an email address',
+});
+
+const csv = optionalText.transform((v) =>
+  v === undefined
+    ? []
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+);
+
+function isCidr(value: string): boolean {
+  const [addr, prefix, ...rest] = value.split('/');
+  if (rest.length > 0 || addr === undefined) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d+$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  HOST: optionalText,
+  PORT: int(8080, 0, 65535),
+  PUBLIC_URL: url(['http:', 'https:']),
+  HTTP_BODY_LIMIT_BYTES: int(512 * 1024, 1024, 16 * 1024 * 1024),
+  TRUST_PROXY: bool(false),
+  ALLOWED_ORIGINS: csv.refine(
+    (list) =>
+      list.every((o) => {
+        try {
+          return new URL(o).origin === o;
+        } catch {
+          return false;
+        }
+      }),
+    { message: 'must be a comma-separated list of origins like https://console.example.com' },
+  ),
+  COOKIE_SECURE: bool(true),
+
+  DATA_DIR: z.string().default('./.data'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DATABASE_POOL_MAX: int(10, 1, 200),
+  DATABASE_MIGRATE_ON_START: bool(true),
+
+  SESSION_TTL_SECONDS: int(12 * 3600, 60, 30 * 24 * 3600),
+  PASSWORD_HASH_COST: int(16, 10, 20),
+  LOGIN_RATE_LIMIT_PER_MINUTE: int(10, 1, 100000),
+  BOOTSTRAP_ADMIN_EMAIL: email,
+  BOOTSTRAP_ADMIN_PASSWORD: secretText,
+  ACCOUNT_CREATION_STRATEGY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'AUTO' : v.trim().toUpperCase()))
+    .pipe(z.enum(['AUTO', 'VERIFY'], { message: 'must be AUTO or VERIFY' })),
+  PASSWORD_SETUP_TTL_HOURS: int(24, 1, 24 * 14),
+
+  FW_EVENT_SMTP_SERVER_ADDR: optionalText,
+  FW_EVENT_SMTP_SERVER_PORT: int(undefined, 1, 65535),
+  FW_EVENT_SMTP_SERVER_USERNAME: optionalText,
+  FW_EVENT_SMTP_SERVER_PASSWORD: secretText,
+  FW_EVENT_SMTP_SERVER_USE_TLS: bool(true),
+  FW_EVENT_SMTP_SERVER_USE_INSECURE: bool(false),
+  FW_EVENT_SMTP_SENDER_EMAIL: email,
+  FW_EVENT_SMTP_SENDER_NAME: optionalText,
+  FW_EVENT_SMTP_RETRIES: int(3, 0, 10),
+
+  ELASTIC_SEARCH_FQDN: url(['http:', 'https:']),
+  ES_USER_NAME: optionalText,
+  ES_PASSWORD: secretText,
+  ES_CA_CERT_FILE: optionalText,
+  ES_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase Elasticsearch index name')
+    .default('mailstrata-audit'),
+  AUDIT_RETENTION_DAYS: int(30, 1, 3650),
+  AUDIT_KEEP_IN_POSTGRES_DAYS: int(0, 0, 36500),
+
+  SECRETS_ENCRYPTION_KEYS: secretText,
+
+  SMTP_ALLOWED_NETWORKS: csv.refine((list) => list.every(isCidr), {
+    message: 'must be a comma-separated list of IP addresses or CIDR blocks',
+  }),
+  SMTP_ALLOWED_PORTS: csv.refine((list) => list.every((p) => /^\d+$/.test(p) && +p >= 1 && +p <= 65535), {
+    message: 'must be a comma-separated list of ports from 1 to 65535',
+  }),
+  VERIFICATION_RATE_LIMIT_PER_MINUTE: int(10, 1, 100000),
+
+  WORKER_IN_PROCESS: bool(true),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+export type ParsedEnv = z.output<typeof envSchema>;
+
+/** Variables whose values must never be echoed, logged or returned. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'BOOTSTRAP_ADMIN_PASSWORD',
+  'FW_EVENT_SMTP_SERVER_PASSWORD',
+  'ES_PASSWORD',
+  'SECRETS_ENCRYPTION_KEYS',
+  'DATABASE_URL',
+]);

@@ -1,0 +1,15 @@
+export { ConfigModule, APP_CONFIG, loadProcessConfig } from './config.module';
+export type { ConfigModuleOptions } from './config.module';
+export { loadConfig, ConfigValidationError } from './app-config';
+export type {
+  AppConfig,
+  AccountCreationStrategy,
+  HttpConfig,
+  DatabaseConfig,
+  IdentityConfig,
+  ControllerSmtpConfig,
+  ElasticConfig,
+  AuditConfig,
+  EgressConfig,
+} from './app-config';
+export { SECRET_VARIABLES } from './env.schema';

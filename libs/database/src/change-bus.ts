@@ -1,0 +1,123 @@
+/**
+ * Cross-replica invalidation over Postgres LISTEN/NOTIFY. A change is published inside the writer's
+ * transaction, so replicas hear of it only once it has committed. When the listening connection drops,
+ * notifications may have been missed: every subscriber then gets a `reset` and must drop its caches.
+ */
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+
+export const CHANGE_CHANNEL = 'mailstrata_changes';
+export const DATABASE_URL = Symbol('DatabaseUrl');
+
+export interface ChangeEvent {
+  topic: string;
+  /** What changed, e.g. a session hash or a scope id; absent for "everything in the topic". */
+  key?: string;
+}
+
+export type ChangeHandler = (event: ChangeEvent | { topic: '*'; reset: true }) => void;
+
+@Injectable()
+export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ChangeBus.name);
+  private readonly handlers = new Map<string, Set<ChangeHandler>>();
+  private client: Client | undefined;
+  private closing = false;
+  private reconnectDelayMs = 250;
+  private readyResolve!: () => void;
+  /** Resolves once the first LISTEN is in place. */
+  readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(DATABASE_URL) private readonly url: string,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  subscribe(topic: string, handler: ChangeHandler): () => void {
+    const set = this.handlers.get(topic) ?? new Set<ChangeHandler>();
+    set.add(handler);
+    this.handlers.set(topic, set);
+    return () => set.delete(handler);
+  }
+
+  /** Queues a notification in the caller's transaction; it is delivered on commit only. */
+  async publish(manager: EntityManager, event: ChangeEvent): Promise<void> {
+    await manager.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify(event)]);
+  }
+
+  /** Publishes outside any transaction (for changes that are not database writes). */
+  async publishNow(event: ChangeEvent): Promise<void> {
+    await this.publish(this.dataSource.manager, event);
+  }
+
+  private dispatch(event: ChangeEvent): void {
+    for (const handler of this.handlers.get(event.topic) ?? []) this.safely(handler, event);
+  }
+
+  private resetAll(): void {
+    for (const set of this.handlers.values()) for (const handler of set) this.safely(handler, { topic: '*', reset: true });
+  }
+
+  private safely(handler: ChangeHandler, event: Parameters<ChangeHandler>[0]): void {
+    try {
+      handler(event);
+    } catch (error) {
+      this.logger.error({ err: error, topic: event.topic }, 'change handler failed');
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.url, application_name: 'mailstrata-listener' });
+    client.on('notification', (msg) => {
+      if (msg.channel !== CHANGE_CHANNEL || !msg.payload) return;
+      try {
+        this.dispatch(JSON.parse(msg.payload) as ChangeEvent);
+      } catch {
+        this.logger.warn('ignored a malformed change notification');
+      }
+    });
+    client.on('error', (error) => this.logger.warn({ err: error }, 'change listener connection error'));
+    client.on('end', () => {
+      if (this.closing || this.client !== client) return;
+      this.client = undefined;
+      this.resetAll();
+      this.scheduleReconnect();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      this.client = client;
+      this.reconnectDelayMs = 250;
+      this.readyResolve();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (this.closing) return;
+      this.logger.warn({ err: error }, 'change listener could not connect; retrying');
+      this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    const delay = this.reconnectDelayMs;
+    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 10_000);
+    setTimeout(() => {
+      if (this.closing) return;
+      // Whatever happened while disconnected is unknown: caches start over.
+      this.resetAll();
+      void this.connect();
+    }, delay).unref();
+  }
+}

