@@ -21,7 +21,11 @@ for (const top of ['apps', 'libs']) {
   for (const file of sources(path.join(root, top))) {
     const rel = path.relative(root, file);
     const target = path.join(out, rel.replace(/\.ts$/, '.js'));
-    const { code, map } = swc.transformFileSync(file, { ...swcOptions, filename: file, sourceFileName: path.relative(path.dirname(target), file) });
+    const { code, map } = swc.transformFileSync(file, {
+      ...swcOptions,
+      filename: file,
+      sourceFileName: path.relative(path.dirname(target), file),
+    });
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, `${code}\n//# sourceMappingURL=${path.basename(target)}.map\n`);
     if (map) fs.writeFileSync(`${target}.map`, map);

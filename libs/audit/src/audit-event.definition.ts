@@ -45,7 +45,10 @@ export function sanitizeDetails(definition: AuditEventDefinition, details: Recor
     const value = details[key];
     if (value === undefined) continue;
     if (Array.isArray(value)) {
-      const items = value.slice(0, MAX_ARRAY).map(scalar).filter((v): v is AuditScalar => v !== undefined);
+      const items = value
+        .slice(0, MAX_ARRAY)
+        .map(scalar)
+        .filter((v): v is AuditScalar => v !== undefined);
       out[key] = items;
     } else {
       const v = scalar(value);

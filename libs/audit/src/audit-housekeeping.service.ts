@@ -15,8 +15,11 @@ const BATCH = 5_000;
 @Injectable()
 export class AuditHousekeepingService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AuditHousekeepingService.name);
-  private readonly task = new PeriodicTask('audit-housekeeping', HOUR_MS, () => this.prune().then(() => undefined), (name, err) =>
-    this.logger.error({ err, task: name }, 'audit housekeeping failed'),
+  private readonly task = new PeriodicTask(
+    'audit-housekeeping',
+    HOUR_MS,
+    () => this.prune().then(() => undefined),
+    (name, err) => this.logger.error({ err, task: name }, 'audit housekeeping failed'),
   );
 
   constructor(

@@ -31,11 +31,7 @@ const MAX_USER_AGENT = 256;
  */
 @Injectable()
 export class AuditWriter {
-  async record<K extends string>(
-    manager: EntityManager,
-    definition: AuditEventDefinition<K>,
-    input: AuditRecordInput<K>,
-  ): Promise<string> {
+  async record<K extends string>(manager: EntityManager, definition: AuditEventDefinition<K>, input: AuditRecordInput<K>): Promise<string> {
     const id = randomUUID();
     const actor = input.actor;
     await manager.getRepository(AuditEventEntity).insert({

@@ -93,6 +93,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(
       `The embedded Postgres in ${pgData} did not start${error ? `: ${String(error)}` : ''}. ` +
         'Is another mailstrata process using this DATA_DIR?',
+      { cause: error },
     );
   }
   if (!initialised) await pg.createDatabase('mailstrata');

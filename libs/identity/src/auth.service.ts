@@ -16,8 +16,7 @@ export interface LoginResult {
   principal: Principal;
 }
 
-const invalidCredentials = () =>
-  new DomainError('INVALID_CREDENTIALS', 'unauthenticated', 'The email address or password is not correct.');
+const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'unauthenticated', 'The email address or password is not correct.');
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -161,9 +161,7 @@ export class TenantService {
     }
     const { partnerId, orgId } = await this.scopeForNewUser(principal, input);
     const credentials = await this.prepareAccount(input, 'password');
-    return this.dataSource.transaction((manager) =>
-      this.insertUser(manager, actor, credentials, input.role, partnerId, orgId, 'email'),
-    );
+    return this.dataSource.transaction((manager) => this.insertUser(manager, actor, credentials, input.role, partnerId, orgId, 'email'));
   }
 
   /** Creates the first controller admin when there is no user at all; safe across racing replicas. */
@@ -212,7 +210,9 @@ export class TenantService {
 
   private async scopeForNewUser(principal: Principal, input: CreateUserInput): Promise<{ partnerId: string | null; orgId: string | null }> {
     const refuse = (field: string, message: string) =>
-      DomainError.invalid('VALIDATION_FAILED', `The ${input.role} role does not take this field.`, [fieldError(field, 'notAllowed', message)]);
+      DomainError.invalid('VALIDATION_FAILED', `The ${input.role} role does not take this field.`, [
+        fieldError(field, 'notAllowed', message),
+      ]);
     if (input.orgId !== undefined) {
       if (input.role === 'controller_admin' || input.role === 'partner_admin') {
         throw refuse('org_id', `must be absent for role ${input.role}`);

@@ -12,7 +12,7 @@ export function registerJsonEverywhere(fastify: FastifyInstance, bodyLimit: numb
   fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
-    parseJson(request, text, (error, value) => {
+    void parseJson(request, text, (error, value) => {
       if (error) return done(DomainError.invalid('MALFORMED_JSON', 'The request body is not valid JSON.'), undefined);
       done(null, value);
     });

@@ -20,7 +20,10 @@ export function registerOriginCheck(fastify: FastifyInstance, allowedOrigins: Re
       sendProblem(
         reply,
         request,
-        DomainError.forbidden('CROSS_SITE_REQUEST', 'State-changing requests from other sites are refused. Add the console origin to ALLOWED_ORIGINS if it is yours.'),
+        DomainError.forbidden(
+          'CROSS_SITE_REQUEST',
+          'State-changing requests from other sites are refused. Add the console origin to ALLOWED_ORIGINS if it is yours.',
+        ),
       );
       return;
     }

@@ -101,7 +101,8 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
 
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    const code = error instanceof ThrottlerException ? 'RATE_LIMITED' : (HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'));
+    const code =
+      error instanceof ThrottlerException ? 'RATE_LIMITED' : (HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'));
     const detail =
       status === 404
         ? `No route matches ${request.method} ${base.instance}.`
@@ -135,7 +136,11 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const status = fe.statusCode;
     const code =
-      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : (HTTP_CODES[status] ?? 'BAD_REQUEST');
+      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'PAYLOAD_TOO_LARGE'
+        : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : (HTTP_CODES[status] ?? 'BAD_REQUEST');
     const detail = status === 413 ? 'The request body is larger than this service accepts.' : (fe.message ?? 'Bad request.');
     return { headers, problem: { type: typeFor(code), title: titleFor(status), status, code, detail, ...base } };
   }

@@ -28,14 +28,22 @@ export class SessionGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = readSessionToken(request);
     if (!token) {
-      throw new DomainError('UNAUTHENTICATED', 'unauthenticated', 'Sign in first: send the rsid session cookie or an Authorization: Bearer token.');
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'unauthenticated',
+        'Sign in first: send the rsid session cookie or an Authorization: Bearer token.',
+      );
     }
     const principal = await this.sessions.authenticate(token);
-    if (!principal) throw new DomainError('SESSION_INVALID', 'unauthenticated', 'The session is unknown, expired or revoked. Sign in again.');
+    if (!principal)
+      throw new DomainError('SESSION_INVALID', 'unauthenticated', 'The session is unknown, expired or revoked. Sign in again.');
     request.principal = principal;
     for (const permission of this.reflector.getAllAndOverride<Permission[]>(REQUIRED_PERMISSIONS, targets) ?? []) {
       if (!hasPermission(principal.role, permission)) {
-        throw DomainError.forbidden('PERMISSION_DENIED', `This needs the ${permission} permission, which the ${principal.role} role does not have.`);
+        throw DomainError.forbidden(
+          'PERMISSION_DENIED',
+          `This needs the ${permission} permission, which the ${principal.role} role does not have.`,
+        );
       }
     }
     return true;

@@ -9,7 +9,11 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
     const field = parent ? `${parent}.${error.property}` : error.property;
     for (const [rule, message] of Object.entries(error.constraints ?? {})) {
       const name = RULE_NAMES[rule] ?? rule;
-      out.push({ field, rule: name, message: name === 'unknown_field' ? 'is not a known field' : message.replace(`${error.property} `, '') });
+      out.push({
+        field,
+        rule: name,
+        message: name === 'unknown_field' ? 'is not a known field' : message.replace(`${error.property} `, ''),
+      });
     }
     if (error.children?.length) out.push(...flatten(error.children, field));
   }

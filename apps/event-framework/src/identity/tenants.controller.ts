@@ -9,7 +9,8 @@ import { organizationView, partnerView, userView } from './identity.views';
 type SignedIn = Actor & { principal: Principal };
 
 const uuid = new ParseUUIDPipe({
-  exceptionFactory: () => DomainError.invalid('VALIDATION_FAILED', 'The id is not a UUID.', [{ field: 'id', rule: 'isUuid', message: 'must be a UUID' }]),
+  exceptionFactory: () =>
+    DomainError.invalid('VALIDATION_FAILED', 'The id is not a UUID.', [{ field: 'id', rule: 'isUuid', message: 'must be a UUID' }]),
 });
 
 @ApiTags('identity')

@@ -89,9 +89,7 @@ export class Foundation1763800000000 implements MigrationInterface {
     await q.query(`CREATE INDEX audit_events_time_idx ON audit_events (occurred_at DESC, id)`);
     await q.query(`CREATE INDEX audit_events_partner_time_idx ON audit_events (partner_id, occurred_at DESC)`);
     await q.query(`CREATE INDEX audit_events_org_time_idx ON audit_events (org_id, occurred_at DESC)`);
-    await q.query(
-      `CREATE INDEX audit_events_undelivered_idx ON audit_events (seq) WHERE delivered_at IS NULL AND parked_at IS NULL`,
-    );
+    await q.query(`CREATE INDEX audit_events_undelivered_idx ON audit_events (seq) WHERE delivered_at IS NULL AND parked_at IS NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
