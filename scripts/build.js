@@ -17,7 +17,8 @@ function* sources(dir) {
 }
 
 let count = 0;
-for (const top of ['apps', 'libs']) {
+// bench/ and test/support/ are built too: the benchmark reuses the test servers and runs on emitted code.
+for (const top of ['apps', 'libs', 'bench', 'test/support']) {
   for (const file of sources(path.join(root, top))) {
     const rel = path.relative(root, file);
     const target = path.join(out, rel.replace(/\.ts$/, '.js'));

@@ -1,0 +1,4 @@
+import type { BenchSection } from './harness';
+
+/** Every benchmark section, in the order they run. Each issue's section adds itself here. */
+export const SECTIONS: BenchSection[] = [];
