@@ -29,7 +29,8 @@ export class AppModule {
         ConfigModule.forRoot({ config }),
         LoggerModule.forRoot(loggerParams(config)),
         DatabaseModule.forRoot({ url: databaseUrl, poolMax: config.database.poolMax, migrateOnStart: config.database.migrateOnStart }),
-        ThrottlerModule.forRoot([{ name: 'login', ttl: 60_000, limit: config.identity.loginRateLimitPerMinute }]),
+        // Named 'default' so the standard Retry-After header is sent (other names suffix it).
+        ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.identity.loginRateLimitPerMinute }]),
         TerminusModule.forRoot({ logger: false }),
         AuditModule,
         IdentityModule,

@@ -44,12 +44,13 @@ export class AuditHousekeepingService implements OnApplicationBootstrap, OnAppli
     const cutoff = new Date(now.getTime() - days * 24 * HOUR_MS);
     let total = 0;
     for (;;) {
-      const rows: unknown[] = await this.dataSource.query(
-        `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE ${sql} LIMIT ${BATCH}) RETURNING 1`,
+      // TypeORM answers a DELETE with [rows, affected count].
+      const [, deleted]: [unknown[], number] = await this.dataSource.query(
+        `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE ${sql} LIMIT ${BATCH})`,
         [cutoff],
       );
-      total += rows.length;
-      if (rows.length < BATCH) break;
+      total += deleted;
+      if (deleted < BATCH) break;
     }
     if (total > 0) this.logger.log({ pruned: total, cutoff }, 'pruned audit events');
     return total;

@@ -111,11 +111,15 @@ export class SessionService implements OnModuleInit {
 
   /** Revokes one session in the caller's transaction; every replica forgets it on commit. */
   async revoke(manager: EntityManager, sessionId: string): Promise<void> {
-    const rows: Array<{ token_hash: Buffer }> = await manager.query(
-      `UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING token_hash`,
-      [sessionId],
-    );
-    for (const row of rows) await this.bus.publish(manager, { topic: SESSION_TOPIC, key: row.token_hash.toString('hex') });
+    const result = await manager
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ revokedAt: () => 'now()' })
+      .where('id = :sessionId AND revoked_at IS NULL', { sessionId })
+      .returning('token_hash')
+      .execute();
+    for (const row of result.raw as Array<{ token_hash: Buffer }>)
+      await this.bus.publish(manager, { topic: SESSION_TOPIC, key: row.token_hash.toString('hex') });
   }
 
   /** Local eviction right after commit, so this replica does not wait for its own notification. */
