@@ -1,0 +1,140 @@
+/**
+ * Every identity route against every role: who gets 2xx, 401, 403 or 404. Bodies are valid, so the
+ * status says only what the caller may do.
+ */
+import { startTestApp, TestApp } from '../support/app';
+import { buildWorld, PASSWORD, World } from '../support/world';
+
+type Who = 'anonymous' | 'controllerAdmin' | 'partnerAdmin' | 'partnerAuditor' | 'orgAdmin' | 'orgAuditor';
+
+describe('role matrix over the identity routes', () => {
+  let t: TestApp;
+  let w: World;
+  let n = 0;
+  const unique = () => `m${(n += 1)}`;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    w = await buildWorld(t.client, 'matrix');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const token = (who: Who): string | undefined =>
+    ({
+      anonymous: undefined,
+      controllerAdmin: w.root.token,
+      partnerAdmin: w.partnerA.admin.token,
+      partnerAuditor: w.partnerA.auditor.token,
+      orgAdmin: w.orgA1.admin.token,
+      orgAuditor: w.orgA1.auditor.token,
+    })[who];
+
+  interface Route {
+    name: string;
+    call: (who: Who) => Promise<{ status: number; body: any }>;
+    expected: Record<Who, number>;
+  }
+
+  const routes: Route[] = [
+    {
+      name: 'GET /auth/v1/me',
+      call: (who) => t.client.get('/auth/v1/me', token(who)),
+      expected: { anonymous: 401, controllerAdmin: 200, partnerAdmin: 200, partnerAuditor: 200, orgAdmin: 200, orgAuditor: 200 },
+    },
+    {
+      name: 'POST /auth/v1/partners',
+      call: (who) => {
+        const id = unique();
+        return t.client.post('/auth/v1/partners', { name: `P-${id}`, admin: { email: `${id}@p.test`, password: PASSWORD } }, token(who));
+      },
+      expected: { anonymous: 401, controllerAdmin: 201, partnerAdmin: 403, partnerAuditor: 403, orgAdmin: 403, orgAuditor: 403 },
+    },
+    {
+      name: 'GET /auth/v1/partners',
+      call: (who) => t.client.get('/auth/v1/partners', token(who)),
+      expected: { anonymous: 401, controllerAdmin: 200, partnerAdmin: 200, partnerAuditor: 403, orgAdmin: 403, orgAuditor: 403 },
+    },
+    {
+      name: 'POST /auth/v1/organizations',
+      call: (who) => {
+        const id = unique();
+        const body: Record<string, unknown> = { name: `O-${id}`, admin: { email: `${id}@o.test`, password: PASSWORD } };
+        if (who === 'controllerAdmin') body.partner_id = w.partnerA.id;
+        return t.client.post('/auth/v1/organizations', body, token(who));
+      },
+      expected: { anonymous: 401, controllerAdmin: 201, partnerAdmin: 201, partnerAuditor: 403, orgAdmin: 403, orgAuditor: 403 },
+    },
+    {
+      name: 'GET /auth/v1/organizations',
+      call: (who) => t.client.get('/auth/v1/organizations', token(who)),
+      expected: { anonymous: 401, controllerAdmin: 200, partnerAdmin: 200, partnerAuditor: 200, orgAdmin: 200, orgAuditor: 200 },
+    },
+    {
+      name: 'PATCH /auth/v1/organizations/:id (own org)',
+      call: (who) => t.client.patch(`/auth/v1/organizations/${w.orgA1.id}`, { smtp_override_enabled: true }, token(who)),
+      expected: { anonymous: 401, controllerAdmin: 200, partnerAdmin: 200, partnerAuditor: 403, orgAdmin: 403, orgAuditor: 403 },
+    },
+    {
+      name: 'PATCH /auth/v1/organizations/:id (another partner’s org)',
+      call: (who) => t.client.patch(`/auth/v1/organizations/${w.orgB1.id}`, { smtp_override_enabled: true }, token(who)),
+      expected: { anonymous: 401, controllerAdmin: 200, partnerAdmin: 404, partnerAuditor: 403, orgAdmin: 403, orgAuditor: 403 },
+    },
+    {
+      name: 'POST /auth/v1/users (an auditor in the caller’s scope)',
+      call: (who) => {
+        const body: Record<string, unknown> = { email: `${unique()}@u.test`, role: 'auditor', password: PASSWORD };
+        if (who === 'controllerAdmin') body.partner_id = w.partnerA.id;
+        return t.client.post('/auth/v1/users', body, token(who));
+      },
+      expected: { anonymous: 401, controllerAdmin: 201, partnerAdmin: 201, partnerAuditor: 403, orgAdmin: 201, orgAuditor: 403 },
+    },
+    {
+      name: 'POST /auth/v1/logout',
+      call: async (who) => {
+        if (who === 'anonymous') return t.client.post('/auth/v1/logout', undefined);
+        const email = {
+          controllerAdmin: undefined,
+          partnerAdmin: w.partnerA.admin.email,
+          partnerAuditor: w.partnerA.auditor.email,
+          orgAdmin: w.orgA1.admin.email,
+          orgAuditor: w.orgA1.auditor.email,
+        }[who];
+        // A throw-away session, so the matrix's own sessions stay valid.
+        const session = email ? await t.client.login(email, PASSWORD) : await t.client.login(w.root.email, 'controller-secret-9000');
+        return t.client.post('/auth/v1/logout', undefined, session);
+      },
+      expected: { anonymous: 401, controllerAdmin: 204, partnerAdmin: 204, partnerAuditor: 204, orgAdmin: 204, orgAuditor: 204 },
+    },
+  ];
+
+  const whos: Who[] = ['anonymous', 'controllerAdmin', 'partnerAdmin', 'partnerAuditor', 'orgAdmin', 'orgAuditor'];
+  for (const route of routes) {
+    it(route.name, async () => {
+      const got: Partial<Record<Who, number>> = {};
+      for (const who of whos) {
+        const res = await route.call(who);
+        got[who] = res.status;
+        if (res.status >= 400) expect(typeof res.body.code).toBe('string');
+      }
+      expect(got).toEqual(route.expected);
+    });
+  }
+
+  it('keeps health endpoints public', async () => {
+    expect((await t.client.get('/healthz')).status).toBe(200);
+    expect((await t.client.get('/readyz')).status).toBe(200);
+  });
+
+  it('names the missing permission in a 403', async () => {
+    const res = await t.client.post(
+      '/auth/v1/partners',
+      { name: 'x', admin: { email: 'x@x.test', password: PASSWORD } },
+      w.orgA1.admin.token,
+    );
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: 'PERMISSION_DENIED', status: 403 });
+    expect(res.body.detail).toContain('partner:create');
+  });
+});
