@@ -5,7 +5,9 @@ const path = require('node:path');
 const swc = require('@swc/core');
 const { root, swcOptions } = require('./swc-config');
 
-const out = path.join(root, 'dist');
+// `--out DIR` builds elsewhere (tests that spawn the service build privately, never touching dist/).
+const outFlag = process.argv.indexOf('--out');
+const out = outFlag > 0 ? path.resolve(process.argv[outFlag + 1]) : path.join(root, 'dist');
 fs.rmSync(out, { recursive: true, force: true });
 
 function* sources(dir) {
@@ -33,4 +35,4 @@ for (const top of ['apps', 'libs', 'bench', 'test/support']) {
     count += 1;
   }
 }
-console.log(`built ${count} files into dist/`);
+console.log(`built ${count} files into ${path.relative(root, out) || '.'}/`);

@@ -1,0 +1,52 @@
+/**
+ * The fresh-machine path: the service started with no environment at all comes up on an embedded
+ * Postgres under DATA_DIR, prints how to sign in, stops cleanly on SIGTERM (Postgres included), and a
+ * second start reuses the data.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnService } from '../support/process';
+
+const ENTRY = 'apps/event-framework/src/main.js';
+
+describe('npm start on embedded defaults', () => {
+  const dataDir = join(__dirname, '..', '..', '.data', `embedded-start-${process.pid}`);
+  const env = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', PASSWORD_HASH_COST: '10', LOG_LEVEL: 'warn' };
+
+  beforeAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  async function signIn(base: string, email: string, password: string): Promise<number> {
+    const res = await fetch(`${base}/auth/v1/login`, { method: 'POST', body: JSON.stringify({ email, password }) });
+    return res.status;
+  }
+
+  it('comes up with a generated admin, and a second start reuses the data', async () => {
+    const first = spawnService(ENTRY, env);
+    const [, base] = await first.waitFor(/listening on (http:\/\/\S+)/);
+    const [, email, password] = await first.waitFor(/email:\s+(\S+)\n\s+password:\s+(\S+)/);
+    expect(first.output()).toContain('embedded Postgres');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await signIn(base!, email!, password!)).toBe(200);
+    expect(readFileSync(join(dataDir, 'initial-admin.txt'), 'utf8')).toContain(password!);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    // Postgres went down with the service: its lock file is gone.
+    expect(existsSync(join(dataDir, 'postgres', 'data', 'postmaster.pid'))).toBe(false);
+
+    const second = spawnService(ENTRY, env);
+    const [, base2] = await second.waitFor(/listening on (http:\/\/\S+)/);
+    expect(second.output()).not.toContain('created the first controller admin');
+    expect(await signIn(base2!, email!, password!)).toBe(200);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('refuses to start on a bad variable, naming it', async () => {
+    const bad = spawnService(ENTRY, { ...env, FW_EVENT_SMTP_SERVER_PORT: 'seventy', ACCOUNT_CREATION_STRATEGY: 'SOMETIMES' });
+    expect(await bad.exited).toBe(78);
+    expect(bad.output()).toContain('FW_EVENT_SMTP_SERVER_PORT: must be an integer from 1 to 65535 (got "seventy")');
+    expect(bad.output()).toContain('ACCOUNT_CREATION_STRATEGY: must be AUTO or VERIFY');
+  });
+});
