@@ -1,0 +1,78 @@
+import { ConfigValidationError, loadConfig } from './app-config';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('runs on no environment at all, with embedded defaults', () => {
+    const c = loadConfig({});
+    expect(c.database.url).toBeUndefined();
+    expect(c.http.port).toBe(8080);
+    expect(c.http.cookieSecure).toBe(true);
+    expect(c.identity.accountCreationStrategy).toBe('AUTO');
+    expect(c.controllerSmtp).toBeUndefined();
+    expect(c.elastic).toBeUndefined();
+    expect(c.http.publicUrl).toBe('http://localhost:8080');
+  });
+
+  it('reads the seed’s controller SMTP variables', () => {
+    const c = loadConfig({
+      FW_EVENT_SMTP_SERVER_ADDR: 'smtp.example.com',
+      FW_EVENT_SMTP_SERVER_PORT: '587',
+      FW_EVENT_SMTP_SERVER_USERNAME: 'mailer',
+      FW_EVENT_SMTP_SERVER_PASSWORD: 'pw',
+      FW_EVENT_SMTP_SERVER_USE_TLS: 'True',
+      FW_EVENT_SMTP_SERVER_USE_INSECURE: 'false',
+    });
+    expect(c.controllerSmtp).toMatchObject({
+      host: 'smtp.example.com',
+      port: 587,
+      username: 'mailer',
+      password: 'pw',
+      useTls: true,
+      useInsecure: false,
+    });
+  });
+
+  it('names every bad variable and the rule at once', () => {
+    expect(problems({ PORT: 'abc', COOKIE_SECURE: 'maybe', ACCOUNT_CREATION_STRATEGY: 'x', DATABASE_URL: 'mysql://x' })).toEqual(
+      expect.arrayContaining([
+        'PORT: must be an integer from 0 to 65535 (got "abc")',
+        'COOKIE_SECURE: must be true or false (got "maybe")',
+        'ACCOUNT_CREATION_STRATEGY: must be AUTO or VERIFY (got "x")',
+        expect.stringMatching(/^DATABASE_URL: must be a URL \(postgres: or postgresql:\)$/),
+      ]),
+    );
+  });
+
+  it('never echoes a secret variable’s value', () => {
+    const out = problems({ DATABASE_URL: 'nope-secret-value', PORT: 'x' });
+    expect(out.join('\n')).toContain('DATABASE_URL');
+    expect(out.join('\n')).not.toContain('nope-secret-value');
+    expect(out.join('\n')).toContain('(got "x")');
+    expect(problems({ BOOTSTRAP_ADMIN_EMAIL: 'a@b.test' })).toEqual(['BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither']);
+  });
+
+  it('requires keys, public URL and database in production', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^SECRETS_ENCRYPTION_KEYS: required/),
+      expect.stringMatching(/^PUBLIC_URL: required/),
+      expect.stringMatching(/^DATABASE_URL: required/),
+    ]);
+  });
+
+  it('refuses controller SMTP details without a host, and CIDR lists that do not parse', () => {
+    expect(problems({ FW_EVENT_SMTP_SERVER_PORT: '25' })).toEqual([
+      'FW_EVENT_SMTP_SERVER_ADDR: required when FW_EVENT_SMTP_SERVER_PORT is set',
+    ]);
+    expect(problems({ SMTP_ALLOWED_NETWORKS: '10.0.0.0/8, 300.1.1.1/8' })[0]).toMatch(/^SMTP_ALLOWED_NETWORKS: /);
+    expect(loadConfig({ SMTP_ALLOWED_NETWORKS: '10.0.0.0/8, fd00::/8' }).egress.allowedNetworks).toEqual(['10.0.0.0/8', 'fd00::/8']);
+  });
+});

@@ -1,0 +1,42 @@
+import { checkPasswordPolicy, PasswordHasher } from './password';
+
+describe('PasswordHasher', () => {
+  const hasher = new PasswordHasher(10);
+
+  it('verifies the right password and refuses a wrong one', async () => {
+    const hash = await hasher.hash('a long enough passphrase');
+    expect(hash).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$/);
+    expect(await hasher.verify(hash, 'a long enough passphrase')).toBe(true);
+    expect(await hasher.verify(hash, 'a long enough passphrasE')).toBe(false);
+  });
+
+  it('salts every hash', async () => {
+    expect(await hasher.hash('same input here')).not.toBe(await hasher.hash('same input here'));
+  });
+
+  it('keeps verifying hashes made at another cost', async () => {
+    const old = await new PasswordHasher(11).hash('older passphrase');
+    expect(await hasher.verify(old, 'older passphrase')).toBe(true);
+  });
+
+  it('never accepts a missing hash, even with the dummy hash’s input shape', async () => {
+    expect(await hasher.verify(null, '')).toBe(false);
+    expect(await hasher.verify(undefined, 'anything at all')).toBe(false);
+    expect(await hasher.verify('garbage', 'anything at all')).toBe(false);
+  });
+});
+
+describe('checkPasswordPolicy', () => {
+  it.each([
+    ['short', 'minLength'],
+    ['aaaaaaaaaaaaaaaa', 'weak'],
+    ['password1234', 'common'],
+    ['alice-is-the-best-2026', 'containsEmail'],
+  ])('refuses %s (%s)', (password, rule) => {
+    expect(checkPasswordPolicy(password, 'alice@example.com')).toEqual([expect.objectContaining({ field: 'password', rule })]);
+  });
+
+  it('accepts a long passphrase', () => {
+    expect(checkPasswordPolicy('correct horse battery staple', 'alice@example.com')).toEqual([]);
+  });
+});
