@@ -3,5 +3,6 @@
  * set. Add new ones at the end; never edit one that has shipped.
  */
 import { Foundation1763800000000 } from './1763800000000-foundation';
+import { SmtpProfiles1763900000000 } from './1763900000000-smtp-profiles';
 
-export const MIGRATIONS = [Foundation1763800000000];
+export const MIGRATIONS = [Foundation1763800000000, SmtpProfiles1763900000000];
