@@ -6,6 +6,8 @@ export interface TestDatabase {
   name: string;
   /** Runs SQL against the suite's database (for assertions on what was or was not written). */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs SQL on the server's maintenance connection (for ALTER DATABASE, terminating backends, …). */
+  admin<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   drop(): Promise<void>;
 }
 
@@ -32,6 +34,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     name,
     query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+    admin: async <T>(sql: string, params: unknown[] = []) => {
+      const a = new Client({ connectionString: adminUrl() });
+      await a.connect();
+      try {
+        return (await a.query(sql, params)).rows as T[];
+      } finally {
+        await a.end();
+      }
+    },
     drop: async () => {
       await client.end();
       const a = new Client({ connectionString: adminUrl() });

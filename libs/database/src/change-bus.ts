@@ -80,6 +80,7 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async connect(): Promise<void> {
+    if (this.closing) return;
     const client = new Client({ connectionString: this.url, application_name: 'mailstrata-listener' });
     client.on('notification', (msg) => {
       if (msg.channel !== CHANGE_CHANNEL || !msg.payload) return;
@@ -99,6 +100,10 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      if (this.closing) {
+        await client.end().catch(() => undefined);
+        return;
+      }
       this.client = client;
       this.reconnectDelayMs = 250;
       this.readyResolve();

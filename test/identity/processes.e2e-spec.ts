@@ -1,0 +1,64 @@
+/**
+ * Both entry points as real processes on an external database: the worker starts and stops on its own,
+ * the API's JSON logs carry the correlation id and never a password, cookie or session token.
+ */
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { spawnService } from '../support/process';
+
+describe('service processes', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  const base = () => ({ DATABASE_URL: db.url, PASSWORD_HASH_COST: '10', HOST: '127.0.0.1', PORT: '0' });
+
+  it('runs the worker on its own, and stops it cleanly on SIGTERM', async () => {
+    const worker = spawnService('apps/event-worker/src/main.js', { ...base(), LOG_LEVEL: 'warn' });
+    await worker.waitFor(/mailstrata-worker: started/);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.output()).toContain('mailstrata-worker: stopped');
+  });
+
+  it('logs requests as JSON with the correlation id and without credentials', async () => {
+    const password = 'log-check-passphrase-77';
+    const api = spawnService('apps/event-framework/src/main.js', {
+      ...base(),
+      LOG_LEVEL: 'info',
+      BOOTSTRAP_ADMIN_EMAIL: 'logs@controller.test',
+      BOOTSTRAP_ADMIN_PASSWORD: password,
+    });
+    try {
+      const [, url] = await api.waitFor(/listening on (http:\/\/\S+)/);
+      const login = await fetch(`${url}/auth/v1/login`, {
+        method: 'POST',
+        headers: { 'x-request-id': 'corr-123' },
+        body: JSON.stringify({ email: 'logs@controller.test', password }),
+      });
+      expect(login.status).toBe(200);
+      const token = /rsid=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+      const me = await fetch(`${url}/auth/v1/me`, { headers: { cookie: `rsid=${token}`, 'x-request-id': 'corr-456' } });
+      expect(me.status).toBe(200);
+      expect(me.headers.get('x-request-id')).toBe('corr-456');
+      await api.waitFor(/"reqId":"corr-456"/);
+
+      const lines = api
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, any>);
+      const meLine = lines.find((l) => l.reqId === 'corr-456');
+      expect(meLine).toMatchObject({ msg: 'request completed', res: { statusCode: 200 } });
+      expect(meLine!.req.headers.cookie).toBe('[redacted]');
+      expect(api.output()).not.toContain(password);
+      expect(api.output()).not.toContain(token);
+    } finally {
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toBe(0);
+    }
+  });
+});
