@@ -1,0 +1,62 @@
+/**
+ * The controller level: FW_EVENT_SMTP_SERVER_* (seed names) plus our sender and retries variables,
+ * validated at start by the same rules as the API so a bad deployment fails fast, naming the variable.
+ * Read-only over the API.
+ */
+import { DomainError } from '@mailstrata/common';
+import { AppConfig } from '@mailstrata/config';
+import { resolveCandidateSecrets } from './secret-rules';
+import { validateSmtpConfig } from './smtp-config.validation';
+import { SmtpSecrets, SmtpSettings } from './smtp-settings';
+
+export interface ControllerProfile {
+  settings: SmtpSettings;
+  secrets: SmtpSecrets;
+}
+
+const VARIABLES: Record<string, string> = {
+  host: 'FW_EVENT_SMTP_SERVER_ADDR',
+  port: 'FW_EVENT_SMTP_SERVER_PORT',
+  username: 'FW_EVENT_SMTP_SERVER_USERNAME',
+  password: 'FW_EVENT_SMTP_SERVER_PASSWORD',
+  use_tls: 'FW_EVENT_SMTP_SERVER_USE_TLS',
+  use_insecure: 'FW_EVENT_SMTP_SERVER_USE_INSECURE',
+  sender_email: 'FW_EVENT_SMTP_SENDER_EMAIL',
+  sender_name: 'FW_EVENT_SMTP_SENDER_NAME',
+  retries: 'FW_EVENT_SMTP_RETRIES',
+};
+
+export class ControllerProfileError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid controller SMTP configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ControllerProfileError';
+  }
+}
+
+export function controllerProfileFrom(config: Pick<AppConfig, 'controllerSmtp'>): ControllerProfile | undefined {
+  const env = config.controllerSmtp;
+  if (!env) return undefined;
+  const raw: Record<string, unknown> = {
+    host: env.host,
+    use_tls: env.useTls,
+    use_insecure: env.useInsecure,
+    retries: env.retries,
+  };
+  if (env.port !== undefined) raw.port = env.port;
+  if (env.username !== undefined) raw.username = env.username;
+  if (env.password !== undefined) raw.password = env.password;
+  if (env.senderEmail !== undefined) raw.sender_email = env.senderEmail;
+  if (env.senderName !== undefined) raw.sender_name = env.senderName;
+  try {
+    const candidate = validateSmtpConfig(raw, 'env');
+    return { settings: candidate.settings, secrets: resolveCandidateSecrets(candidate, null, 'env') };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    throw new ControllerProfileError(
+      error.errors.map((e) => {
+        const name = e.field.replace(/^env\./, '');
+        return `${VARIABLES[name] ?? name}: ${e.message}`;
+      }),
+    );
+  }
+}

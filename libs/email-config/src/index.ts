@@ -1,0 +1,38 @@
+/**
+ * @mailstrata/email-config — SMTP profiles of partners and organizations, the controller profile from
+ * FW_EVENT_SMTP_SERVER_*, and the resolution org → partner → controller (cached per replica, kept
+ * coherent across replicas over the change bus). It never returns a secret to a caller outside the
+ * process and never logs one.
+ *
+ * For delivery and verification (libs/mailer):
+ *  - `EffectiveConfigService.resolveForOrg(orgId)` / `resolveForPartner(partnerId)` → `ResolvedSmtpProfile`:
+ *    the effective profile WITH decrypted secrets, its `source` (org|partner|controller), ids and
+ *    version. Throws DomainError NOT_FOUND / NO_SMTP_CONFIG. Internal use only.
+ *  - `EmailConfigService.prepareCandidate(scope, rawSmtpConfig, path?)` → `PreparedCandidate`: validates
+ *    an unsaved `smtp_config` exactly like POST and applies the secret rules against the scope's stored
+ *    profile (a new destination must carry its own secrets; otherwise stored ones are borrowed).
+ *  - `ConfigScopeResolver.resolve(principal, {partnerId, orgId}, 'own' | 'effective')` → `ConfigScope`.
+ *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port): Promise<void> }`: the egress
+ *    check run at save time when bound (inject it into this module with `EmailConfigModule.forRoot({ imports })`).
+ *  - `validateSmtpConfig`, `isHostname`, and the `SmtpSettings` / `SmtpSecrets` types.
+ */
+export { EmailConfigModule } from './email-config.module';
+export { EmailConfigService, checkPreconditions } from './email-config.service';
+export type { Preconditions, WriteResult, PreparedCandidate } from './email-config.service';
+export { EffectiveConfigService, EMAIL_CONFIG_TOPIC, scopeKey } from './effective-config.service';
+export type { OrgInfo } from './effective-config.service';
+export { ConfigScopeResolver } from './config-scope';
+export type { ScopeQuery, ScopePurpose } from './config-scope';
+export { SMTP_DESTINATION_POLICY, CONTROLLER_PROFILE } from './ports';
+export type { SmtpDestinationPolicy } from './ports';
+export { controllerProfileFrom, ControllerProfileError } from './controller-profile';
+export type { ControllerProfile } from './controller-profile';
+export { validateSmtpConfig, mergeSmtpPatch, isHostname, SMTP_CONFIG_PATH } from './smtp-config.validation';
+export { resolveCandidateSecrets } from './secret-rules';
+export { reencryptAllSecrets } from './reencrypt';
+export type { ReencryptReport } from './reencrypt';
+export { EmailConfigCreated, EmailConfigUpdated, EmailConfigDeleted } from './email-config.events';
+export { SmtpProfileEntity } from './smtp-profile.entity';
+export { useTlsOf, TLS_MODES, AUTH_TYPES } from './smtp-settings';
+export type { SmtpSettings, SmtpSecrets, OAuth2Settings, TlsMode, AuthType } from './smtp-settings';
+export type { ConfigScope, StoredProfile, EffectiveProfile, ResolvedSmtpProfile, SecretFlags, ProfileSource } from './profile.model';

@@ -1,0 +1,59 @@
+/** Domain shapes handed to the HTTP layer and to the mailer. Views are built from these, never from entities. */
+import type { SmtpSecrets, SmtpSettings } from './smtp-settings';
+
+export type ScopeLevel = 'partner' | 'org';
+export type ProfileSource = 'org' | 'partner' | 'controller';
+
+/** Whose profile a request is about. */
+export interface ConfigScope {
+  level: ScopeLevel;
+  partnerId: string;
+  orgId: string | null;
+}
+
+/** Which secrets a profile holds; never their values. */
+export interface SecretFlags {
+  passwordSet: boolean;
+  clientSecretSet: boolean;
+  clientKeySet: boolean;
+}
+
+/** A stored profile without its secrets. */
+export interface StoredProfile {
+  id: string;
+  scope: ConfigScope;
+  settings: SmtpSettings;
+  secretsSet: SecretFlags;
+  version: number;
+  etag: string;
+  createdAt: Date;
+  updatedAt: Date;
+  updatedBy: { id: string | null; email: string | null };
+}
+
+/** What a system email for a scope would use now, without secrets (the effective endpoint). */
+export interface EffectiveProfile {
+  source: ProfileSource;
+  /** The scope asked about. */
+  scope: { level: ScopeLevel; partnerId: string; orgId: string | null };
+  /** The profile that supplies it; null for the controller profile (environment). */
+  profileId: string | null;
+  profilePartnerId: string | null;
+  profileOrgId: string | null;
+  version: number | null;
+  settings: SmtpSettings;
+  secretsSet: SecretFlags;
+}
+
+/** The effective profile WITH decrypted secrets. Internal only: never map this to a response or a log. */
+export interface ResolvedSmtpProfile extends EffectiveProfile {
+  secrets: SmtpSecrets;
+}
+
+export function flagsOf(secrets: SmtpSecrets): SecretFlags {
+  return { passwordSet: secrets.password !== null, clientSecretSet: secrets.clientSecret !== null, clientKeySet: secrets.clientKey !== null };
+}
+
+export function etagOf(id: string, version: number): string {
+  return `"${id}.${version}"`;
+}

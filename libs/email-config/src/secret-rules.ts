@@ -1,0 +1,93 @@
+/**
+ * "Stored secrets follow their destination only." A secret omitted from a replace, patch or
+ * verification candidate is borrowed from the stored profile only when host, port, TLS mode, auth
+ * type, username, token endpoint and client id are all unchanged; otherwise the caller must send it
+ * again (SECRET_REQUIRED), so credentials can never be redirected to a server of someone's choosing.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { DomainError, FieldError } from '@mailstrata/common';
+import { SMTP_CONFIG_PATH, parseCertificates } from './smtp-config.validation';
+import { destinationOf, SmtpCandidate, SmtpSecrets, SmtpSettings } from './smtp-settings';
+
+export interface StoredProfileSecrets {
+  settings: SmtpSettings;
+  secrets: SmtpSecrets;
+}
+
+const FIELDS = {
+  password: 'password',
+  clientSecret: 'oauth2.client_secret',
+  clientKey: 'client_key',
+} as const;
+
+export function resolveCandidateSecrets(candidate: SmtpCandidate, stored: StoredProfileSecrets | null, path: string = SMTP_CONFIG_PATH): SmtpSecrets {
+  const { settings } = candidate;
+  const sameDestination = stored !== null && destinationOf(stored.settings) === destinationOf(settings);
+  const needed: Record<keyof SmtpSecrets, boolean> = {
+    password: settings.authType === 'basic',
+    clientSecret: settings.authType === 'oauth2',
+    clientKey: settings.clientCert !== null,
+  };
+  const errors: FieldError[] = [];
+  const out: SmtpSecrets = { password: null, clientSecret: null, clientKey: null };
+  for (const name of Object.keys(FIELDS) as Array<keyof SmtpSecrets>) {
+    const given = candidate.secrets[name];
+    const storedValue = stored?.secrets[name] ?? null;
+    const value = given === undefined ? (sameDestination ? storedValue : null) : given;
+    if (!needed[name]) continue;
+    if (value === null) {
+      const field = `${path}.${FIELDS[name]}`;
+      if (given === undefined && storedValue !== null) {
+        errors.push({
+          field,
+          rule: 'secretRequired',
+          message: 'must be sent again: the stored secret is kept only while host, port, tls_mode, auth_type, username, token_endpoint and client_id stay the same',
+        });
+      } else errors.push({ field, rule: 'secretRequired', message: 'is required' });
+      continue;
+    }
+    out[name] = value;
+  }
+  if (errors.length > 0) {
+    throw new DomainError('SECRET_REQUIRED', 'invalid', 'A secret is missing for this SMTP destination.', errors);
+  }
+  if (settings.clientCert && out.clientKey) {
+    const first = parseCertificates(settings.clientCert)?.[0] as X509Certificate | undefined;
+    let matches = false;
+    try {
+      matches = first?.checkPrivateKey(createPrivateKey(out.clientKey)) ?? false;
+    } catch {
+      matches = false;
+    }
+    if (!matches) {
+      throw DomainError.invalid('VALIDATION_FAILED', 'The client key does not belong to the client certificate.', [
+        { field: `${path}.client_key`, rule: 'matchesClientCert', message: 'must be the private key of client_cert' },
+      ]);
+    }
+  }
+  return out;
+}
+
+/** Names of the fields that differ between two versions of a profile (secrets by whether they changed). */
+export function changedFields(before: StoredProfileSecrets | null, after: StoredProfileSecrets): string[] {
+  const b = before?.settings;
+  const a = after.settings;
+  const pairs: Array<[string, unknown, unknown]> = [
+    ['host', b?.host, a.host],
+    ['port', b?.port, a.port],
+    ['tls_mode', b?.tlsMode, a.tlsMode],
+    ['use_insecure', b?.useInsecure, a.useInsecure],
+    ['retries', b?.retries, a.retries],
+    ['auth_type', b?.authType, a.authType],
+    ['username', b?.username, a.username],
+    ['sender_email', b?.senderEmail, a.senderEmail],
+    ['sender_name', b?.senderName, a.senderName],
+    ['ca_cert', b?.caCert, a.caCert],
+    ['client_cert', b?.clientCert, a.clientCert],
+    ['oauth2', JSON.stringify(b?.oauth2 ?? null), JSON.stringify(a.oauth2)],
+    ['password', before?.secrets.password ?? null, after.secrets.password],
+    ['oauth2.client_secret', before?.secrets.clientSecret ?? null, after.secrets.clientSecret],
+    ['client_key', before?.secrets.clientKey ?? null, after.secrets.clientKey],
+  ];
+  return pairs.filter(([, x, y]) => (x ?? null) !== (y ?? null)).map(([name]) => name);
+}

@@ -1,0 +1,87 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { AuthType, TlsMode } from './smtp-settings';
+
+/** Stored oauth2 settings (the client secret lives encrypted in its own column). */
+export interface StoredOAuth2 {
+  token_endpoint: string;
+  client_id: string;
+  scope: string | null;
+  audience: string | null;
+  request_headers: Array<{ name: string; value: string }>;
+}
+
+/**
+ * One SMTP profile per scope: a partner's (org_id null) or an organization's. Secret columns end in
+ * `_enc` and hold only ciphertexts bound to this row's id and the field name.
+ */
+@Entity({ name: 'smtp_profiles' })
+export class SmtpProfileEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ name: 'partner_id', type: 'uuid' })
+  partnerId: string;
+
+  @Column({ name: 'org_id', type: 'uuid', nullable: true })
+  orgId: string | null;
+
+  @Column({ type: 'text' })
+  host: string;
+
+  @Column({ type: 'integer' })
+  port: number;
+
+  @Column({ name: 'tls_mode', type: 'text' })
+  tlsMode: TlsMode;
+
+  @Column({ name: 'use_insecure', type: 'boolean' })
+  useInsecure: boolean;
+
+  @Column({ type: 'integer' })
+  retries: number;
+
+  @Column({ name: 'auth_type', type: 'text' })
+  authType: AuthType;
+
+  @Column({ type: 'text', nullable: true })
+  username: string | null;
+
+  @Column({ name: 'password_enc', type: 'text', nullable: true })
+  passwordEnc: string | null;
+
+  @Column({ name: 'sender_email', type: 'text', nullable: true })
+  senderEmail: string | null;
+
+  @Column({ name: 'sender_name', type: 'text', nullable: true })
+  senderName: string | null;
+
+  @Column({ name: 'ca_cert', type: 'text', nullable: true })
+  caCert: string | null;
+
+  @Column({ name: 'client_cert', type: 'text', nullable: true })
+  clientCert: string | null;
+
+  @Column({ name: 'client_key_enc', type: 'text', nullable: true })
+  clientKeyEnc: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  oauth2: StoredOAuth2 | null;
+
+  @Column({ name: 'oauth2_client_secret_enc', type: 'text', nullable: true })
+  oauth2ClientSecretEnc: string | null;
+
+  @Column({ type: 'integer' })
+  version: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'updated_by_id', type: 'uuid', nullable: true })
+  updatedById: string | null;
+
+  @Column({ name: 'updated_by_email', type: 'text', nullable: true })
+  updatedByEmail: string | null;
+}

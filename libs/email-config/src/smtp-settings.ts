@@ -1,0 +1,70 @@
+/**
+ * The SMTP profile as the domain sees it: non-secret settings, and secrets kept apart so that nothing
+ * built from `SmtpSettings` (views, audit details, logs) can ever carry one.
+ */
+export const TLS_MODES = ['none', 'starttls', 'implicit'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+export const AUTH_TYPES = ['none', 'basic', 'oauth2'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+export interface OAuth2Settings {
+  tokenEndpoint: string;
+  clientId: string;
+  scope: string | null;
+  audience: string | null;
+  requestHeaders: Array<{ name: string; value: string }>;
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  tlsMode: TlsMode;
+  /** Skip certificate verification (the seed's `use_insecure`). */
+  useInsecure: boolean;
+  retries: number;
+  authType: AuthType;
+  username: string | null;
+  senderEmail: string | null;
+  senderName: string | null;
+  caCert: string | null;
+  clientCert: string | null;
+  oauth2: OAuth2Settings | null;
+}
+
+export const SECRET_FIELDS = ['password', 'client_secret', 'client_key'] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
+
+/** Decrypted secrets, for internal use only (delivery and verification). */
+export interface SmtpSecrets {
+  password: string | null;
+  clientSecret: string | null;
+  clientKey: string | null;
+}
+
+/** Secrets as a request gives them: omitted (undefined) keeps the stored one if allowed, null clears. */
+export interface SecretInputs {
+  password?: string | null;
+  clientSecret?: string | null;
+  clientKey?: string | null;
+}
+
+/** A validated but not yet saved `smtp_config`. */
+export interface SmtpCandidate {
+  settings: SmtpSettings;
+  secrets: SecretInputs;
+}
+
+export const NO_SECRETS: SmtpSecrets = Object.freeze({ password: null, clientSecret: null, clientKey: null });
+
+export function useTlsOf(settings: Pick<SmtpSettings, 'tlsMode'>): boolean {
+  return settings.tlsMode !== 'none';
+}
+
+export function defaultPortFor(tlsMode: TlsMode): number {
+  return tlsMode === 'implicit' ? 465 : tlsMode === 'starttls' ? 587 : 25;
+}
+
+/** The fields a stored secret is tied to: if any differs, the secret does not follow the profile. */
+export function destinationOf(s: SmtpSettings): string {
+  return JSON.stringify([s.host.toLowerCase(), s.port, s.tlsMode, s.authType, s.username, s.oauth2?.tokenEndpoint ?? null, s.oauth2?.clientId ?? null]);
+}
