@@ -1,0 +1,240 @@
+/**
+ * The mailer: sends through a target (a resolved profile), checks the egress guard before every
+ * connection of a guarded target, keeps one pooled nodemailer transport per profile and version, and
+ * classifies every failure by stage. It owns no state about profiles or tenants; it must never log or
+ * return a credential, a token or a message body.
+ */
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import nodemailer, { Transporter } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
+import { CheckedDestination, EgressPolicy } from './egress-guard';
+import { assertSendable, OutgoingEmail } from './message';
+import { OAuth2TokenClient } from './oauth2-token-client';
+import { classifySmtpError, SmtpDeliveryError, SmtpStage } from './smtp-failure';
+import { authUsername, SmtpTarget } from './smtp-target';
+import { connectionOptions, DEFAULT_TIMEOUTS, SmtpTimeouts } from './transport-options';
+
+export const MAILER_OPTIONS = Symbol('MailerOptions');
+
+export interface MailerOptions {
+  timeouts?: Partial<SmtpTimeouts>;
+  /** Connections per pooled transport. */
+  maxConnections?: number;
+}
+
+export interface SendResult {
+  messageId: string;
+  response: string | null;
+  accepted: string[];
+  rejected: string[];
+}
+
+export interface VerificationTimings {
+  dns_ms: number;
+  connect_ms: number;
+  oauth_token_ms?: number;
+  auth_ms?: number;
+  send_ms?: number;
+  total_ms: number;
+}
+
+export interface VerificationResult extends Partial<SendResult> {
+  mode: 'send' | 'connect';
+  timings: VerificationTimings;
+}
+
+interface PooledEntry {
+  fingerprint: string;
+  transporter: Transporter<SMTPPool.SentMessageInfo>;
+}
+
+type ProvisionCallback = (user: string, renew: boolean, callback: (err: Error | null, accessToken?: string) => void) => void;
+
+@Injectable()
+export class Mailer implements OnApplicationShutdown {
+  private readonly logger = new Logger(Mailer.name);
+  private readonly pooled = new Map<string, PooledEntry>();
+  private readonly timeouts: SmtpTimeouts;
+  private readonly maxConnections: number;
+
+  constructor(
+    private readonly egress: EgressPolicy,
+    private readonly tokens: OAuth2TokenClient,
+    @Optional() @Inject(MAILER_OPTIONS) options: MailerOptions | null = null,
+  ) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...(options?.timeouts ?? {}) };
+    this.maxConnections = options?.maxConnections ?? 5;
+  }
+
+  /** Sends one message through the target's pooled transport. Throws `SmtpDeliveryError` or the guard's refusal. */
+  async send(target: SmtpTarget, email: OutgoingEmail): Promise<SendResult> {
+    assertSendable(email, target.sender.email, target.sender.name);
+    const dest = await this.checkDestination(target);
+    if (target.auth.type === 'oauth2') await this.tokens.getToken(target.auth, target.guarded ? this.egress : undefined);
+    const transporter = this.transportFor(target, dest);
+    try {
+      const info = await transporter.sendMail({
+        from: { name: target.sender.name ?? '', address: email.fromEmail ?? target.sender.email },
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        ...(email.html !== undefined ? { html: email.html } : {}),
+      });
+      return {
+        messageId: info.messageId,
+        response: typeof info.response === 'string' ? info.response : null,
+        accepted: (info.accepted ?? []).map(String),
+        rejected: (info.rejected ?? []).map(String),
+      };
+    } catch (error) {
+      throw new SmtpDeliveryError(classifySmtpError(error));
+    }
+  }
+
+  /**
+   * A one-off conversation (never pooled) for test emails: connect, TLS, authenticate and, in `send`
+   * mode, transfer the message; every step is timed and a failure names its stage.
+   */
+  async verify(target: SmtpTarget, email: OutgoingEmail | undefined): Promise<VerificationResult> {
+    if (email) assertSendable(email, target.sender.email, target.sender.name);
+    const started = performance.now();
+    const lap = (() => {
+      let last = started;
+      return () => {
+        const now = performance.now();
+        const ms = Math.round((now - last) * 10) / 10;
+        last = now;
+        return ms;
+      };
+    })();
+    const dest = await this.checkDestination(target);
+    const timings: VerificationTimings = { dns_ms: lap(), connect_ms: 0, total_ms: 0 };
+
+    const connection = new SMTPConnection(connectionOptions(target, dest, this.timeouts));
+    let failed: ((error: unknown) => void) | undefined;
+    connection.on('error', (error: unknown) => failed?.(error));
+    const step = <T>(phase: SmtpStage, run: (done: (error: Error | null, value?: T) => void) => void): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const fail = (error: unknown) => reject(new SmtpDeliveryError(classifySmtpError(error, phase)));
+        failed = fail;
+        run((error, value) => (error ? fail(error) : resolve(value as T)));
+      });
+    try {
+      await step<void>('CONNECT', (done) => connection.connect((error?: Error) => done(error ?? null)));
+      timings.connect_ms = lap();
+      const auth = target.auth;
+      if (auth.type === 'basic') {
+        await step<boolean>('AUTH', (done) => connection.login({ user: auth.username, pass: auth.password }, done));
+        timings.auth_ms = lap();
+      } else if (auth.type === 'oauth2') {
+        const egress = target.guarded ? this.egress : undefined;
+        await this.tokens.getToken(auth, egress);
+        timings.oauth_token_ms = lap();
+        const user = authUsername(target)!;
+        const oauth2 = {
+          getToken: (renew: boolean, cb: (err: Error | null, token?: string) => void) =>
+            this.tokens.getToken(auth, egress, renew).then((t) => cb(null, t), cb),
+          buildXOAuth2Token: (token: string) => Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, 'utf8').toString('base64'),
+        };
+        await step<boolean>('AUTH', (done) =>
+          connection.login({ user, oauth2 } as unknown as SMTPConnection.AuthenticationCredentials, done),
+        );
+        timings.auth_ms = lap();
+      }
+      if (!email) {
+        timings.total_ms = Math.round((performance.now() - started) * 10) / 10;
+        return { mode: 'connect', timings };
+      }
+      const composer = new MailComposer({
+        from: { name: target.sender.name ?? '', address: email.fromEmail ?? target.sender.email },
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        ...(email.html !== undefined ? { html: email.html } : {}),
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      });
+      const node = composer.compile();
+      const raw = await new Promise<Buffer>((resolve, reject) => node.build((err, message) => (err ? reject(err) : resolve(message))));
+      const envelope = { from: email.fromEmail ?? target.sender.email, to: [email.to] };
+      const info = await step<SMTPConnection.SentMessageInfo>('DATA', (done) => connection.send(envelope, raw, done));
+      timings.send_ms = lap();
+      timings.total_ms = Math.round((performance.now() - started) * 10) / 10;
+      return {
+        mode: 'send',
+        timings,
+        messageId: node.messageId(),
+        response: typeof info.response === 'string' ? info.response : null,
+        accepted: (info.accepted ?? []).map(String),
+        rejected: (info.rejected ?? []).map(String),
+      };
+    } finally {
+      failed = undefined;
+      connection.on('error', () => undefined);
+      try {
+        connection.quit();
+      } catch {
+        // already gone
+      }
+      connection.close();
+    }
+  }
+
+  /** Closes the pooled transport of a profile (e.g. when it was deleted). */
+  evict(cacheKey: string): void {
+    const entry = this.pooled.get(cacheKey);
+    if (!entry) return;
+    this.pooled.delete(cacheKey);
+    entry.transporter.close();
+  }
+
+  onApplicationShutdown(): void {
+    for (const key of [...this.pooled.keys()]) this.evict(key);
+  }
+
+  get pooledCount(): number {
+    return this.pooled.size;
+  }
+
+  private async checkDestination(target: SmtpTarget): Promise<CheckedDestination | undefined> {
+    return target.guarded ? this.egress.check(target.host, target.port) : undefined;
+  }
+
+  /** One pooled transport per profile; a new version (or a new checked address) replaces and closes the old one. */
+  private transportFor(target: SmtpTarget, dest: CheckedDestination | undefined): Transporter<SMTPPool.SentMessageInfo> {
+    const fingerprint = `${target.version}|${dest?.address ?? '-'}`;
+    const existing = this.pooled.get(target.cacheKey);
+    if (existing?.fingerprint === fingerprint) return existing.transporter;
+    if (existing) existing.transporter.close();
+
+    const auth = target.auth;
+    let authOptions: Record<string, unknown> | undefined;
+    if (auth.type === 'basic') authOptions = { user: auth.username, pass: auth.password };
+    else if (auth.type === 'oauth2') {
+      const egress = target.guarded ? this.egress : undefined;
+      const provisionCallback: ProvisionCallback = (_user, renew, callback) => {
+        this.tokens.getToken(auth, egress, renew).then(
+          (token) => callback(null, token),
+          (error: unknown) => callback(error instanceof Error ? error : new Error('token request failed')),
+        );
+      };
+      authOptions = { type: 'OAuth2', user: authUsername(target), provisionCallback };
+    }
+    const transporter = nodemailer.createTransport({
+      ...connectionOptions(target, dest, this.timeouts),
+      pool: true,
+      maxConnections: this.maxConnections,
+      maxMessages: Infinity,
+      ...(authOptions ? { auth: authOptions } : {}),
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    } as SMTPPool.Options);
+    transporter.on('error', (error: unknown) =>
+      this.logger.warn({ profile: target.cacheKey, code: (error as { code?: string }).code }, 'SMTP pool error'),
+    );
+    this.pooled.set(target.cacheKey, { fingerprint, transporter });
+    return transporter;
+  }
+}

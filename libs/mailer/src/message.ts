@@ -1,0 +1,44 @@
+/**
+ * What the mailer sends and the rules it holds to before anything goes on the wire. CR or LF in a
+ * header-bound value is refused (never "cleaned"), so a subject or address can never smuggle in a
+ * header of its own.
+ */
+import { DomainError, fieldError, FieldError } from '@mailstrata/common';
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /** Overrides the profile's sender address (verification's `sender_email`); the name stays the profile's. */
+  fromEmail?: string;
+}
+
+const CRLF = /[\r\n]/;
+// Deliberately plain: one mailbox, no display name, no comments, no quoted local parts.
+const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+export function isPlainAddress(value: string): boolean {
+  return value.length <= 254 && ADDRESS.test(value);
+}
+
+/** Field errors for header-bound values; `prefix` is the request path of the owning object. */
+export function headerFieldErrors(values: Record<string, string | undefined>, addressFields: readonly string[], prefix = ''): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const field = `${prefix}${name}`;
+    if (CRLF.test(value)) errors.push(fieldError(field, 'no_line_breaks', 'must not contain CR or LF characters'));
+    else if (addressFields.includes(name) && !isPlainAddress(value))
+      errors.push(fieldError(field, 'isEmail', 'must be a single email address'));
+  }
+  return errors;
+}
+
+export function assertSendable(email: OutgoingEmail, senderEmail: string, senderName: string | undefined): void {
+  const errors = headerFieldErrors(
+    { to: email.to, subject: email.subject, from: email.fromEmail ?? senderEmail, sender_name: senderName },
+    ['to', 'from'],
+  );
+  if (errors.length > 0) throw DomainError.invalid('INVALID_EMAIL_MESSAGE', 'The message has invalid header fields.', errors);
+}
