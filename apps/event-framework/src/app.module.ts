@@ -5,8 +5,10 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule, AuditWorkerModule } from '@mailstrata/audit';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
+import { EmailConfigModule } from '@mailstrata/email-config';
 import { IdentityModule } from '@mailstrata/identity';
 import { LoggerModule } from 'nestjs-pino';
+import { EmailConfigController } from './email-config/email-config.controller';
 import { HealthController } from './health/health.controller';
 import { SessionGuard } from './http/session.guard';
 import { AuthController } from './identity/auth.controller';
@@ -34,9 +36,10 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         AuditModule,
         IdentityModule,
+        EmailConfigModule,
         ...(config.worker.inProcess ? [AuditWorkerModule] : []),
       ],
-      controllers: [HealthController, AuthController, TenantsController],
+      controllers: [HealthController, AuthController, TenantsController, EmailConfigController],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, LoginThrottlerGuard],
     };
   }

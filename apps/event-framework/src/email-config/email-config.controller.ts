@@ -1,0 +1,92 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiCookieAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
+import { Actor, Principal } from '@mailstrata/identity';
+import type { FastifyReply } from 'fastify';
+import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { EmailConfigBodyDto, ScopeQueryDto } from './email-config.dto';
+import { effectiveView, profileView } from './email-config.views';
+
+type SignedIn = Actor & { principal: Principal };
+
+const scopeQuery = (q: ScopeQueryDto) => ({ partnerId: q.partner_id, orgId: q.org_id });
+
+/** The seed's `/event/v1/email/config`: the caller's own SMTP profile, and the effective one. */
+@ApiTags('email-config')
+@ApiCookieAuth('rsid')
+@Controller('event/v1/email/config')
+export class EmailConfigController {
+  constructor(
+    private readonly scopes: ConfigScopeResolver,
+    private readonly profiles: EmailConfigService,
+    private readonly effective: EffectiveConfigService,
+  ) {}
+
+  @Get()
+  @RequirePermissions('system_setting:read')
+  @ApiOperation({ summary: 'The scope’s own SMTP profile (secrets never returned; *_set flags instead)' })
+  async get(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+    const profile = await this.profiles.get(scope);
+    void reply.header('etag', profile.etag);
+    return profileView(profile);
+  }
+
+  @Post()
+  @RequirePermissions('system_setting:modify')
+  @ApiOperation({ summary: 'Create (201) or replace (200) the scope’s SMTP profile' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'ETag of the profile being replaced, or *' })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: '* to create only' })
+  async createOrReplace(
+    @CurrentActor() actor: SignedIn,
+    @Query() query: ScopeQueryDto,
+    @Body() body: EmailConfigBodyDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+    const { profile, created } = await this.profiles.createOrReplace(actor, scope, body.email_config.smtp_config, { ifMatch, ifNoneMatch });
+    void reply.status(created ? 201 : 200).header('etag', profile.etag);
+    return profileView(profile);
+  }
+
+  @Patch()
+  @RequirePermissions('system_setting:modify')
+  @ApiOperation({ summary: 'Change only the given fields (null resets a field; a null secret clears it)' })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async patch(
+    @CurrentActor() actor: SignedIn,
+    @Query() query: ScopeQueryDto,
+    @Body() body: EmailConfigBodyDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+    const { profile } = await this.profiles.patch(actor, scope, body.email_config.smtp_config, { ifMatch });
+    void reply.header('etag', profile.etag);
+    return profileView(profile);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @RequirePermissions('system_setting:modify')
+  @ApiOperation({ summary: 'Remove the scope’s SMTP profile; the level above applies at once' })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async delete(
+    @CurrentActor() actor: SignedIn,
+    @Query() query: ScopeQueryDto,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+    await this.profiles.delete(actor, scope, { ifMatch });
+  }
+
+  @Get('effective')
+  @RequirePermissions('system_setting:read')
+  @ApiOperation({ summary: 'The profile a system email for this scope would use now, and which level supplies it' })
+  async effectiveProfile(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto) {
+    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'effective');
+    return effectiveView(await this.effective.effectiveFor(scope));
+  }
+}

@@ -1,0 +1,53 @@
+/** Explicit response mappers: only the fields named here can reach a response, and never a secret. */
+import { EffectiveProfile, SecretFlags, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
+
+export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags) => ({
+  host: s.host,
+  port: s.port,
+  use_tls: useTlsOf(s),
+  tls_mode: s.tlsMode,
+  use_insecure: s.useInsecure,
+  retries: s.retries,
+  auth_type: s.authType,
+  username: s.username,
+  sender_email: s.senderEmail,
+  sender_name: s.senderName,
+  ca_cert: s.caCert,
+  client_cert: s.clientCert,
+  oauth2: s.oauth2
+    ? {
+        token_endpoint: s.oauth2.tokenEndpoint,
+        client_id: s.oauth2.clientId,
+        scope: s.oauth2.scope,
+        audience: s.oauth2.audience,
+        request_headers: s.oauth2.requestHeaders.map((h) => ({ name: h.name, value: h.value })),
+      }
+    : null,
+  password_set: flags.passwordSet,
+  client_secret_set: flags.clientSecretSet,
+  client_key_set: flags.clientKeySet,
+});
+
+export const profileView = (p: StoredProfile) => ({
+  email_config: {
+    smtp_config: smtpConfigView(p.settings, p.secretsSet),
+    metadata: {
+      id: p.id,
+      scope: p.scope.level,
+      partner_id: p.scope.partnerId,
+      org_id: p.scope.orgId,
+      version: p.version,
+      etag: p.etag,
+      created_at: p.createdAt.toISOString(),
+      updated_at: p.updatedAt.toISOString(),
+      updated_by: { id: p.updatedBy.id, email: p.updatedBy.email },
+    },
+  },
+});
+
+export const effectiveView = (e: EffectiveProfile) => ({
+  source: e.source,
+  scope: { level: e.scope.level, partner_id: e.scope.partnerId, org_id: e.scope.orgId },
+  profile: e.profileId === null ? null : { id: e.profileId, partner_id: e.profilePartnerId, org_id: e.profileOrgId, version: e.version },
+  email_config: { smtp_config: smtpConfigView(e.settings, e.secretsSet) },
+});
