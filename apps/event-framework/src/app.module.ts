@@ -2,13 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { AuditModule, AuditWorkerModule } from '@mailstrata/audit';
+import { AuditModule, AuditQueryModule, AuditWorkerModule } from '@mailstrata/audit';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
 import { EmailConfigModule } from '@mailstrata/email-config';
 import { IdentityModule } from '@mailstrata/identity';
 import { LoggerModule } from 'nestjs-pino';
 import { EmailConfigController } from './email-config/email-config.controller';
+import { AuditLogController } from './audit/audit-log.controller';
 import { HealthController } from './health/health.controller';
 import { SessionGuard } from './http/session.guard';
 import { AuthController } from './identity/auth.controller';
@@ -35,11 +36,12 @@ export class AppModule {
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.identity.loginRateLimitPerMinute }]),
         TerminusModule.forRoot({ logger: false }),
         AuditModule,
+        AuditQueryModule,
         IdentityModule,
         EmailConfigModule,
         ...(config.worker.inProcess ? [AuditWorkerModule] : []),
       ],
-      controllers: [HealthController, AuthController, TenantsController, EmailConfigController],
+      controllers: [HealthController, AuthController, TenantsController, EmailConfigController, AuditLogController],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, LoginThrottlerGuard],
     };
   }

@@ -34,6 +34,13 @@ export class AuditWriter {
   async record<K extends string>(manager: EntityManager, definition: AuditEventDefinition<K>, input: AuditRecordInput<K>): Promise<string> {
     const id = randomUUID();
     const actor = input.actor;
+    let partnerId = input.partnerId ?? null;
+    if (partnerId === null && input.orgId) {
+      // Partner-level queries filter on partner_id alone (Elasticsearch cannot join), so an org's event
+      // always carries its partner even when the caller did not pass it.
+      const rows: { partner_id: string }[] = await manager.query('SELECT partner_id FROM organizations WHERE id = $1', [input.orgId]);
+      partnerId = rows[0]?.partner_id ?? null;
+    }
     await manager.getRepository(AuditEventEntity).insert({
       id,
       occurredAt: input.occurredAt ?? new Date(),
@@ -45,7 +52,7 @@ export class AuditWriter {
       actorRole: actor?.role ?? null,
       actorIp: actor?.ip ?? null,
       actorUserAgent: actor?.userAgent ? actor.userAgent.slice(0, MAX_USER_AGENT) : null,
-      partnerId: input.partnerId ?? null,
+      partnerId,
       orgId: input.orgId ?? null,
       resourceType: input.resource?.type ?? null,
       resourceId: input.resource?.id ?? null,

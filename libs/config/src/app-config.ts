@@ -48,6 +48,9 @@ export interface ElasticConfig {
   password: string | undefined;
   caCertFile: string | undefined;
   indexPrefix: string;
+  /** ILM policy the audit index template names; created with a delete phase when retentionDays is set. */
+  ilmPolicy: string | undefined;
+  retentionDays: number | undefined;
 }
 
 export interface AuditConfig {
@@ -55,6 +58,9 @@ export interface AuditConfig {
   retentionDays: number;
   /** Without Elasticsearch: 0 keeps events forever, otherwise prune after this many days. */
   keepInPostgresDays: number;
+  relay: { batchSize: number; intervalMs: number; maxBackoffMs: number };
+  /** Largest page an audit query may ask for; more is a 400, not a silent cut. */
+  queryMaxLimit: number;
 }
 
 export interface EgressConfig {
@@ -123,6 +129,9 @@ export function loadConfig(env: Env): AppConfig {
   }
   if (production) {
     if (e.SECRETS_ENCRYPTION_KEYS === undefined) {
+  if (e.ES_RETENTION_DAYS !== undefined && e.ES_ILM_POLICY === undefined) {
+    problems.push('ES_ILM_POLICY: required when ES_RETENTION_DAYS is set (the policy that deletes old audit indices)');
+  }
       problems.push('SECRETS_ENCRYPTION_KEYS: required when NODE_ENV=production (a keyring "id:base64-32-bytes")');
     }
     if (e.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required when NODE_ENV=production');
@@ -186,10 +195,18 @@ export function loadConfig(env: Env): AppConfig {
             indexPrefix: e.ES_INDEX_PREFIX,
           },
     audit: {
+            ilmPolicy: e.ES_ILM_POLICY,
+            retentionDays: e.ES_RETENTION_DAYS,
       retentionDays: e.AUDIT_RETENTION_DAYS ?? 30,
       keepInPostgresDays: e.AUDIT_KEEP_IN_POSTGRES_DAYS ?? 0,
     },
     secretsKeyring: e.SECRETS_ENCRYPTION_KEYS,
+      relay: {
+        batchSize: e.AUDIT_RELAY_BATCH_SIZE ?? 500,
+        intervalMs: e.AUDIT_RELAY_INTERVAL_MS ?? 1000,
+        maxBackoffMs: (e.AUDIT_RELAY_MAX_BACKOFF_SECONDS ?? 300) * 1000,
+      },
+      queryMaxLimit: e.AUDIT_QUERY_MAX_LIMIT ?? 100,
     egress: {
       allowedNetworks: e.SMTP_ALLOWED_NETWORKS,
       allowedPorts: e.SMTP_ALLOWED_PORTS.map(Number),

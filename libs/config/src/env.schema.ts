@@ -143,6 +143,14 @@ export const envSchema = z.object({
     .default('mailstrata-audit'),
   AUDIT_RETENTION_DAYS: int(30, 1, 3650),
   AUDIT_KEEP_IN_POSTGRES_DAYS: int(0, 0, 36500),
+  ES_ILM_POLICY: optionalText.refine((v) => v === undefined || /^[a-z0-9][a-z0-9._-]*$/.test(v), {
+    message: 'must be a lowercase Elasticsearch policy name',
+  }),
+  ES_RETENTION_DAYS: int(undefined, 1, 36500),
+  AUDIT_RELAY_BATCH_SIZE: int(500, 1, 10000),
+  AUDIT_RELAY_INTERVAL_MS: int(1000, 10, 600000),
+  AUDIT_RELAY_MAX_BACKOFF_SECONDS: int(300, 1, 86400),
+  AUDIT_QUERY_MAX_LIMIT: int(100, 1, 10000),
 
   SECRETS_ENCRYPTION_KEYS: secretText,
 

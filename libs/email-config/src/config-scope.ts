@@ -2,7 +2,8 @@
  * Which profile a caller acts on. Partner admin: its partner, or `?org_id=` of one of its orgs. Org
  * admin: its org, and its own profile only while the org's smtp_override switch is on. Controller
  * admin: must name `?partner_id=` or `?org_id=`. Ids outside the caller's tenant answer 404 exactly
- * like missing ones. Served from the EffectiveConfigService caches, so scoping costs no query when warm.
+ * like missing ones. Scoping for `effective` reads is served from the EffectiveConfigService caches (no
+ * query when warm); scoping for the own profile reads the organization fresh, so the switch is exact.
  */
 import { Injectable } from '@nestjs/common';
 import { DomainError, fieldError } from '@mailstrata/common';
@@ -24,7 +25,7 @@ export class ConfigScopeResolver {
 
   async resolve(principal: Principal, query: ScopeQuery, purpose: ScopePurpose): Promise<ConfigScope> {
     if (query.orgId !== undefined) {
-      const info = await this.effective.orgInfo(query.orgId);
+      const info = await this.effective.orgInfo(query.orgId, { fresh: purpose === 'own' });
       const visible =
         info !== null &&
         (principal.orgId ? principal.orgId === query.orgId : principal.partnerId ? principal.partnerId === info.partnerId : true) &&
@@ -38,7 +39,7 @@ export class ConfigScopeResolver {
       return { level: 'partner', partnerId: query.partnerId, orgId: null };
     }
     if (principal.orgId) {
-      const info = await this.effective.orgInfo(principal.orgId);
+      const info = await this.effective.orgInfo(principal.orgId, { fresh: purpose === 'own' });
       if (!info) throw DomainError.notFound('Organization');
       return this.orgScope(principal, principal.orgId, info.partnerId, info.smtpOverrideEnabled, purpose);
     }

@@ -87,9 +87,12 @@ export class EffectiveConfigService implements OnModuleInit {
     this.partners.clear();
   }
 
-  /** Partner id and switch of an organization (cached), or null if it does not exist. */
-  async orgInfo(orgId: string): Promise<OrgInfo | null> {
-    const hit = this.orgs.get(orgId);
+  /**
+   * Partner id and switch of an organization, or null if it does not exist. Cached; `fresh` reads the
+   * database (writes use it, so a switch flipped a moment ago on this replica is honoured at once).
+   */
+  async orgInfo(orgId: string, options: { fresh?: boolean } = {}): Promise<OrgInfo | null> {
+    const hit = options.fresh ? undefined : this.orgs.get(orgId);
     if (hit) return hit;
     const generation = this.generation;
     const org = await this.dataSource.manager.findOne(OrganizationEntity, {

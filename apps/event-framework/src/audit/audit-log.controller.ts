@@ -1,0 +1,111 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiCookieAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AuditQueryService, AuditScope } from '@mailstrata/audit';
+import { DomainError, fieldError } from '@mailstrata/common';
+import { Actor, Principal, TenantService } from '@mailstrata/identity';
+import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { auditPageView } from './audit-log.views';
+
+type SignedIn = Actor & { principal: Principal };
+type RawQuery = Record<string, unknown>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function idParam(raw: RawQuery, name: string): string | undefined {
+  const value = raw[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw DomainError.invalid('INVALID_AUDIT_QUERY', 'The audit log query has invalid parameters.', [
+      fieldError(name, 'isUuid', 'must be a UUID given once'),
+    ]);
+  }
+  return value.toLowerCase();
+}
+
+const FILTER_DOCS = [
+  ['timefrom', 'Start: Elasticsearch date math (now, now-15m, now-7d/d) or ISO 8601'],
+  ['timeto', 'End (inclusive), same syntax; rounding rounds up'],
+  ['offset', 'Events to skip (offset + limit ≤ 10000; use cursor beyond)'],
+  ['limit', 'Page size, default 10, capped (AUDIT_QUERY_MAX_LIMIT, default 100)'],
+  ['category', 'SYSTEMAUDIT (comma-separated list allowed)'],
+  ['type', 'Event types, comma-separated, e.g. organization.smtp_override.changed'],
+  ['outcome', 'success, failure or unknown'],
+  ['cursor', 'next_cursor of the previous page'],
+] as const;
+
+function FilterQueries(prefix: string): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const [name, description] of FILTER_DOCS) ApiQuery({ name: prefix + name, required: false, description })(target, key, descriptor);
+  };
+}
+
+/**
+ * The auditors' read endpoints (seed paths). Scope comes from the session: an org admin sees its org,
+ * a partner admin its partner and all its orgs, a controller admin whatever partner or org it names.
+ * A foreign partner or org id answers 404, like one that does not exist.
+ */
+@ApiTags('audit')
+@ApiCookieAuth('rsid')
+@Controller()
+export class AuditLogController {
+  constructor(
+    private readonly audit: AuditQueryService,
+    private readonly tenants: TenantService,
+  ) {}
+
+  @Get('event/v1/auditlog')
+  @RequirePermissions('audit:read')
+  @ApiOperation({ summary: "Organization audit log (SYSTEMAUDIT): the caller's org, or org_id for partner and controller admins" })
+  @ApiQuery({ name: 'org_id', required: false, description: 'Required for partner and controller admins' })
+  @FilterQueries('filter.')
+  async orgLog(@CurrentActor() actor: SignedIn, @Query() raw: RawQuery) {
+    const filters = this.audit.parseFilters(raw, 'filter.', ['org_id']);
+    const orgId = idParam(raw, 'org_id');
+    const { principal } = actor;
+    let scope: AuditScope;
+    if (principal.orgId) {
+      if (orgId !== undefined && orgId !== principal.orgId) throw DomainError.notFound('Organization');
+      scope = { kind: 'org', orgId: principal.orgId };
+    } else {
+      if (orgId === undefined) {
+        throw DomainError.invalid('ORG_ID_REQUIRED', 'Name the organization whose audit log to read.', [
+          fieldError('org_id', 'required', 'is required for partner and controller users'),
+        ]);
+      }
+      scope = { kind: 'org', orgId: (await this.tenants.findOrganizationInScope(principal, orgId)).id };
+    }
+    return auditPageView(await this.audit.search(scope, filters), filters);
+  }
+
+  @Get('opsauditlogs')
+  @RequirePermissions('audit:read')
+  @ApiOperation({ summary: "Partner audit log (SYSTEMAUDIT): the partner's own events and all its organizations'" })
+  @ApiQuery({ name: 'partner_id', required: false, description: 'Controller admins: the partner to read (omit for all)' })
+  @ApiQuery({ name: 'org_id', required: false, description: 'Narrow to one organization of the partner' })
+  @FilterQueries('')
+  async partnerLog(@CurrentActor() actor: SignedIn, @Query() raw: RawQuery) {
+    const filters = this.audit.parseFilters(raw, '', ['org_id', 'partner_id']);
+    const partnerId = idParam(raw, 'partner_id');
+    const orgId = idParam(raw, 'org_id');
+    const { principal } = actor;
+    if (principal.orgId) {
+      throw DomainError.forbidden(
+        'PARTNER_SCOPE_REQUIRED',
+        'The partner audit log is for partner and controller users; use /event/v1/auditlog.',
+      );
+    }
+    let scope: AuditScope;
+    if (orgId !== undefined) {
+      const org = await this.tenants.findOrganizationInScope(principal, orgId);
+      if (partnerId !== undefined && partnerId !== org.partnerId) throw DomainError.notFound('Organization');
+      scope = { kind: 'partner', partnerId: org.partnerId, orgId: org.id };
+    } else if (partnerId !== undefined) {
+      scope = { kind: 'partner', partnerId: (await this.tenants.findPartnerInScope(principal, partnerId)).id };
+    } else if (principal.partnerId) {
+      scope = { kind: 'partner', partnerId: principal.partnerId };
+    } else {
+      scope = { kind: 'all' };
+    }
+    return auditPageView(await this.audit.search(scope, filters), filters);
+  }
+}
