@@ -15,7 +15,11 @@ import { FakeElasticsearch } from './fake-elasticsearch';
 
 export const ES_ENV = { ELASTIC_SEARCH_FQDN: 'http://elasticsearch.test:9200', ES_INDEX_PREFIX: 'audit-test' };
 
-export async function startAppWithElastic(options: { es: FakeElasticsearch; env?: Record<string, string>; db?: TestDatabase }): Promise<TestApp> {
+export async function startAppWithElastic(options: {
+  es: FakeElasticsearch;
+  env?: Record<string, string>;
+  db?: TestDatabase;
+}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const env = testEnv(db.url, { ...ES_ENV, ...options.env });
   const config = loadConfig(env);
@@ -44,7 +48,11 @@ export async function startAppWithElastic(options: { es: FakeElasticsearch; env?
 
 /** A relay of our own over the app's database (the app itself runs with WORKER_IN_PROCESS=false). */
 export function relayFor(t: TestApp, es: FakeElasticsearch, options: { batchSize?: number; hooks?: AuditRelayHooks } = {}): AuditRelay {
-  const sink = new ElasticsearchAuditSink(es.client(), { indexPrefix: ES_ENV.ES_INDEX_PREFIX, ilmPolicy: undefined, retentionDays: undefined });
+  const sink = new ElasticsearchAuditSink(es.client(), {
+    indexPrefix: ES_ENV.ES_INDEX_PREFIX,
+    ilmPolicy: undefined,
+    retentionDays: undefined,
+  });
   return new AuditRelay(
     t.app.get(DataSource),
     sink,

@@ -25,7 +25,9 @@ describe('audit relay', () => {
   let es: FakeElasticsearch;
 
   const undelivered = async () =>
-    (await t.db.query<{ id: string }>('SELECT id FROM audit_events WHERE delivered_at IS NULL AND parked_at IS NULL ORDER BY seq')).map((r) => r.id);
+    (await t.db.query<{ id: string }>('SELECT id FROM audit_events WHERE delivered_at IS NULL AND parked_at IS NULL ORDER BY seq')).map(
+      (r) => r.id,
+    );
   const toggle = (enabled: boolean) =>
     t.client.patch(`/auth/v1/organizations/${w.orgA1.id}`, { smtp_override_enabled: enabled }, w.partnerA.admin.token);
   const record = async (count: number) => {
@@ -93,7 +95,9 @@ describe('audit relay', () => {
     const [throttled, refused, present] = await record(3);
     // `present` landed in an earlier attempt that never got marked.
     await relayFor(t, es).drain();
-    await t.db.query('UPDATE audit_events SET delivered_at = NULL, delivery_attempts = 0 WHERE id = ANY($1)', [[throttled, refused, present]]);
+    await t.db.query('UPDATE audit_events SET delivered_at = NULL, delivery_attempts = 0 WHERE id = ANY($1)', [
+      [throttled, refused, present],
+    ]);
     es.indices.get([...es.indices.keys()][0] as string)?.delete(throttled as string);
     es.indices.get([...es.indices.keys()][0] as string)?.delete(refused as string);
     es.bulkRequests.length = 0;
@@ -104,7 +108,11 @@ describe('audit relay', () => {
         : id === refused
           ? { status: 400, type: 'mapper_parsing_exception', reason: 'failed to parse field [details]' }
           : undefined;
-    const before = { delivered: await metric('mailstrata_audit_delivered_total'), retried: await metric('mailstrata_audit_retried_total'), parked: await metric('mailstrata_audit_parked_total') };
+    const before = {
+      delivered: await metric('mailstrata_audit_delivered_total'),
+      retried: await metric('mailstrata_audit_retried_total'),
+      parked: await metric('mailstrata_audit_parked_total'),
+    };
     const result = await relayFor(t, es).runBatch();
     expect(result).toMatchObject({ claimed: 3, delivered: 1, retried: 1, parked: 1 });
     expect(await metric('mailstrata_audit_delivered_total')).toBe(before.delivered + 1);
@@ -136,7 +144,10 @@ describe('audit relay', () => {
         }
       })(),
     ).resolves.toBeUndefined();
-    const sentIds = es.bulkRequests.flat().filter((l) => l.create).map((l) => l.create._id);
+    const sentIds = es.bulkRequests
+      .flat()
+      .filter((l) => l.create)
+      .map((l) => l.create._id);
     expect(sentIds).toContain(throttled);
     expect(sentIds).not.toContain(refused);
     expect(es.copiesByEventId().get(throttled as string)).toBe(1);
@@ -194,7 +205,10 @@ describe('audit relay', () => {
     expect(a.delivered + b.delivered).toBe(300);
     expect(await undelivered()).toEqual([]);
     // SKIP LOCKED gives the relays disjoint batches: not even a 409 was needed.
-    const sent = es.bulkRequests.flat().filter((l) => l.create).map((l) => l.create._id);
+    const sent = es.bulkRequests
+      .flat()
+      .filter((l) => l.create)
+      .map((l) => l.create._id);
     expect(sent).toHaveLength(300);
     expect(new Set(sent)).toEqual(new Set(ids));
   });

@@ -56,7 +56,9 @@ export class AuditElasticModule {}
       provide: AUDIT_QUERY_STORE,
       inject: [ELASTIC_CLIENT, APP_CONFIG, getDataSourceToken()],
       useFactory: (client: Client | null, config: AppConfig, dataSource: DataSource) =>
-        client ? new ElasticsearchAuditQueryStore(client, config.elastic?.indexPrefix ?? 'mailstrata-audit') : new PostgresAuditQueryStore(dataSource),
+        client
+          ? new ElasticsearchAuditQueryStore(client, config.elastic?.indexPrefix ?? 'mailstrata-audit')
+          : new PostgresAuditQueryStore(dataSource),
     },
     AuditQueryService,
   ],

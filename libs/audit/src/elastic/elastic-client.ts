@@ -14,7 +14,7 @@ export function createElasticClient(config: ElasticConfig): Client {
     try {
       ca = readFileSync(config.caCertFile);
     } catch (error) {
-      throw new Error(`ES_CA_CERT_FILE: cannot read ${config.caCertFile} (${(error as Error).message})`);
+      throw new Error(`ES_CA_CERT_FILE: cannot read ${config.caCertFile} (${(error as Error).message})`, { cause: error });
     }
   }
   return new Client({

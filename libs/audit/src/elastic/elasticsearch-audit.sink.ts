@@ -113,7 +113,9 @@ export class ElasticsearchAuditSink implements AuditSink {
       const result = item.create ?? Object.values(item)[0];
       const status = result?.status ?? 0;
       if ((status >= 200 && status < 300) || status === 409) return { status: 'delivered' };
-      const reason = truncate(`HTTP ${status}: ${result?.error?.type ?? 'error'}${result?.error?.reason ? `: ${result.error.reason}` : ''}`);
+      const reason = truncate(
+        `HTTP ${status}: ${result?.error?.type ?? 'error'}${result?.error?.reason ? `: ${result.error.reason}` : ''}`,
+      );
       if (status === 429 || status >= 500 || status === 0) return { status: 'retry', reason };
       return { status: 'park', reason };
     });

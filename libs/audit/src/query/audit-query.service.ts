@@ -88,10 +88,13 @@ export class AuditQueryService {
     if (from && to && from > to) errors.push(fieldError(field('timefrom'), 'beforeTimeto', `must not be after ${field('timeto')}`));
     const maxLimit = this.config.audit.queryMaxLimit;
     const limit = integer('limit', DEFAULT_LIMIT, 1);
-    if (limit > maxLimit) errors.push(fieldError(field('limit'), 'max', `must be at most ${maxLimit}; page with ${field('cursor')} for more`));
+    if (limit > maxLimit)
+      errors.push(fieldError(field('limit'), 'max', `must be at most ${maxLimit}; page with ${field('cursor')} for more`));
     const offset = integer('offset', 0, 0);
     if (offset + Math.min(limit, maxLimit) > MAX_OFFSET_WINDOW) {
-      errors.push(fieldError(field('offset'), 'max', `offset + limit must be at most ${MAX_OFFSET_WINDOW}; page deeper with ${field('cursor')}`));
+      errors.push(
+        fieldError(field('offset'), 'max', `offset + limit must be at most ${MAX_OFFSET_WINDOW}; page deeper with ${field('cursor')}`),
+      );
     }
     const categories = list('category', (s) => s.toUpperCase());
     const types = list('type');

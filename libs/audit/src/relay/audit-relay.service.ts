@@ -30,7 +30,12 @@ export class AuditRelayService implements OnApplicationBootstrap, OnApplicationS
   ) {
     const { batchSize, intervalMs, maxBackoffMs } = config.audit.relay;
     this.relay = sink
-      ? new AuditRelay(dataSource, sink, { batchSize, baseBackoffMs: Math.min(BASE_BACKOFF_MS, maxBackoffMs), maxBackoffMs }, auditRelayMetrics())
+      ? new AuditRelay(
+          dataSource,
+          sink,
+          { batchSize, baseBackoffMs: Math.min(BASE_BACKOFF_MS, maxBackoffMs), maxBackoffMs },
+          auditRelayMetrics(),
+        )
       : undefined;
     this.task = new PeriodicTask(
       'audit-relay',
@@ -58,7 +63,10 @@ export class AuditRelayService implements OnApplicationBootstrap, OnApplicationS
       const delay = Math.min(this.config.audit.relay.maxBackoffMs, BASE_BACKOFF_MS * 2 ** Math.min(this.failures - 1, 20));
       this.pausedUntil = Date.now() + delay;
       if (this.failures === 1 || this.failures % 10 === 0) {
-        this.logger.warn({ reason: result.unavailable, failures: this.failures, retryInMs: delay }, 'Elasticsearch unavailable; audit events wait in Postgres');
+        this.logger.warn(
+          { reason: result.unavailable, failures: this.failures, retryInMs: delay },
+          'Elasticsearch unavailable; audit events wait in Postgres',
+        );
       }
     } else {
       if (this.failures > 0) this.logger.log({ failures: this.failures }, 'Elasticsearch reachable again; audit relay resumed');

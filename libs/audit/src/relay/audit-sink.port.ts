@@ -16,10 +16,7 @@ export interface AuditSink {
 
 export const AUDIT_SINK = Symbol('AuditSink');
 
-export type AuditItemOutcome =
-  | { status: 'delivered' }
-  | { status: 'retry'; reason: string }
-  | { status: 'park'; reason: string };
+export type AuditItemOutcome = { status: 'delivered' } | { status: 'retry'; reason: string } | { status: 'park'; reason: string };
 
 /** The sink could not be reached or refused the request as a whole: nothing is known per event. */
 export class AuditSinkUnavailable extends Error {
