@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule, AuditQueryModule, AuditWorkerModule } from '@mailstrata/audit';
+import { AccountsModule } from '@mailstrata/accounts';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
 import { EmailConfigModule } from '@mailstrata/email-config';
@@ -10,11 +11,12 @@ import { IdentityModule } from '@mailstrata/identity';
 import { LoggerModule } from 'nestjs-pino';
 import { EmailConfigController } from './email-config/email-config.controller';
 import { AuditLogController } from './audit/audit-log.controller';
+import { PasswordSetupController } from './accounts/password-setup.controller';
 import { HealthController } from './health/health.controller';
 import { SessionGuard } from './http/session.guard';
 import { AuthController } from './identity/auth.controller';
 import { TenantsController } from './identity/tenants.controller';
-import { LoginThrottlerGuard } from './identity/login-throttler.guard';
+import { EmailThrottlerGuard } from './identity/email-throttler.guard';
 import { loggerParams } from './logging';
 
 export interface AppModuleOptions {
@@ -38,11 +40,12 @@ export class AppModule {
         AuditModule,
         AuditQueryModule,
         IdentityModule,
+        AccountsModule.forRoot(),
         EmailConfigModule,
         ...(config.worker.inProcess ? [AuditWorkerModule] : []),
       ],
       controllers: [HealthController, AuthController, TenantsController, EmailConfigController, AuditLogController],
-      providers: [{ provide: APP_GUARD, useClass: SessionGuard }, LoginThrottlerGuard],
+      providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };
   }
 }

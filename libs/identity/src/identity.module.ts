@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { AuthService, PASSWORD_HASHER } from './auth.service';
 import { BootstrapAdminService } from './bootstrap.service';
 import { IDENTITY_ENTITIES } from './entities';
+import { PasswordOnboarding } from './onboarding';
 import { PasswordHasher } from './password';
 import { SessionService } from './session.service';
 import { TenantService } from './tenant.service';
@@ -18,7 +19,8 @@ import { TenantService } from './tenant.service';
     AuthService,
     TenantService,
     BootstrapAdminService,
+    PasswordOnboarding,
   ],
-  exports: [SessionService, AuthService, TenantService, BootstrapAdminService, PASSWORD_HASHER],
+  exports: [SessionService, AuthService, TenantService, BootstrapAdminService, PasswordOnboarding, PASSWORD_HASHER],
 })
 export class IdentityModule {}

@@ -3,27 +3,21 @@
  * sees its own partner and its organizations, an org admin its organization. An id outside the
  * caller's scope is answered exactly like an id that does not exist (404), never 403.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
-import { DomainError, FieldError, fieldError } from '@mailstrata/common';
-import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { DomainError, fieldError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { DataSource, EntityManager } from 'typeorm';
-import { normalizeEmail, PASSWORD_HASHER } from './auth.service';
-import { OrganizationEntity, PartnerEntity, UserEntity, UserStatus } from './entities';
+import { OrganizationEntity, PartnerEntity, UserEntity } from './entities';
 import { OrganizationCreated, PartnerCreated, SmtpOverrideChanged, UserCreated } from './identity.events';
-import { checkPasswordPolicy, PasswordHasher } from './password';
+import { Onboarding, PasswordOnboarding, PreparedAccount } from './onboarding';
 import { uniqueViolation } from './pg-errors';
 import { Actor, Principal } from './principal';
+import type { NewAccount } from './onboarding';
 import { assignableRoles, Role } from './roles';
 
 export const ORGANIZATION_TOPIC = 'organization';
-
-export interface NewAccount {
-  email: string;
-  password?: string;
-}
 
 export interface CreateUserInput extends NewAccount {
   role: Role;
@@ -45,15 +39,14 @@ export class TenantService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditWriter,
     private readonly bus: ChangeBus,
-    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly passwords: PasswordOnboarding,
   ) {}
 
   // ---- partners ------------------------------------------------------------------------------------
 
-  async createPartner(actor: ScopedActor, input: { name: string; admin: NewAccount }) {
+  async createPartner(actor: ScopedActor, input: { name: string; admin: NewAccount }, onboarding: Onboarding) {
     this.requireController(actor.principal);
-    const credentials = await this.prepareAccount(input.admin, 'admin.password');
+    const credentials = await onboarding.prepare(input.admin, 'admin.password', { partnerId: null, orgId: null });
     return this.dataSource.transaction(async (manager) => {
       const partner = await this.insertOrConflict(
         () => manager.save(manager.create(PartnerEntity, { name: input.name.trim() })),
@@ -69,6 +62,7 @@ export class TenantService {
         details: { name: partner.name },
       });
       const admin = await this.insertUser(manager, actor, credentials, 'partner_admin', partner.id, null, 'admin.email');
+      await onboarding.afterUserCreated(manager, admin, actor, { partnerName: partner.name, organizationName: null });
       return { partner: await manager.findOneByOrFail(PartnerEntity, { id: partner.id }), admin };
     });
   }
@@ -81,9 +75,10 @@ export class TenantService {
 
   // ---- organizations -------------------------------------------------------------------------------
 
-  async createOrganization(actor: ScopedActor, input: { name: string; partnerId?: string; admin: NewAccount }) {
+  async createOrganization(actor: ScopedActor, input: { name: string; partnerId?: string; admin: NewAccount }, onboarding: Onboarding) {
     const partnerId = await this.partnerForNewOrganization(actor.principal, input.partnerId);
-    const credentials = await this.prepareAccount(input.admin, 'admin.password');
+    // A new organization's SMTP switch is off: its admin's email goes through the partner's profile.
+    const credentials = await onboarding.prepare(input.admin, 'admin.password', { partnerId, orgId: null });
     return this.dataSource.transaction(async (manager) => {
       const org = await this.insertOrConflict(
         () => manager.save(manager.create(OrganizationEntity, { name: input.name.trim(), partnerId })),
@@ -100,6 +95,8 @@ export class TenantService {
         details: { name: org.name },
       });
       const admin = await this.insertUser(manager, actor, credentials, 'org_admin', partnerId, org.id, 'admin.email');
+      const partner = await manager.findOneByOrFail(PartnerEntity, { id: partnerId });
+      await onboarding.afterUserCreated(manager, admin, actor, { partnerName: partner.name, organizationName: org.name });
       return { organization: await manager.findOneByOrFail(OrganizationEntity, { id: org.id }), admin };
     });
   }
@@ -154,19 +151,25 @@ export class TenantService {
 
   // ---- users ---------------------------------------------------------------------------------------
 
-  async createUser(actor: ScopedActor, input: CreateUserInput): Promise<UserEntity> {
+  async createUser(actor: ScopedActor, input: CreateUserInput, onboarding: Onboarding): Promise<UserEntity> {
     const { principal } = actor;
     if (!assignableRoles(principal.role).includes(input.role)) {
       throw DomainError.forbidden('ROLE_NOT_ASSIGNABLE', `A ${principal.role} cannot create a ${input.role}.`);
     }
     const { partnerId, orgId } = await this.scopeForNewUser(principal, input);
-    const credentials = await this.prepareAccount(input, 'password');
-    return this.dataSource.transaction((manager) => this.insertUser(manager, actor, credentials, input.role, partnerId, orgId, 'email'));
+    const credentials = await onboarding.prepare(input, 'password', { partnerId, orgId });
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.insertUser(manager, actor, credentials, input.role, partnerId, orgId, 'email');
+      const partner = partnerId ? await manager.findOneByOrFail(PartnerEntity, { id: partnerId }) : null;
+      const org = orgId ? await manager.findOneByOrFail(OrganizationEntity, { id: orgId }) : null;
+      await onboarding.afterUserCreated(manager, user, actor, { partnerName: partner?.name ?? null, organizationName: org?.name ?? null });
+      return user;
+    });
   }
 
   /** Creates the first controller admin when there is no user at all; safe across racing replicas. */
   async bootstrapControllerAdmin(email: string, password: string): Promise<UserEntity | undefined> {
-    const credentials = await this.prepareAccount({ email, password }, 'BOOTSTRAP_ADMIN_PASSWORD');
+    const credentials = await this.passwords.prepare({ email, password }, 'BOOTSTRAP_ADMIN_PASSWORD');
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock(827310443)');
       const [{ count }] = await manager.query('SELECT count(*)::int AS count FROM users');
@@ -245,33 +248,10 @@ export class TenantService {
     return { partnerId, orgId: null };
   }
 
-  /** Checks the account strategy and password policy, and hashes outside any transaction. */
-  private async prepareAccount(
-    account: NewAccount,
-    passwordField: string,
-  ): Promise<{ email: string; passwordHash: string; status: UserStatus }> {
-    const email = normalizeEmail(account.email);
-    if (this.config.identity.accountCreationStrategy === 'VERIFY') {
-      throw new DomainError(
-        'ACCOUNT_VERIFY_NOT_AVAILABLE',
-        'unprocessable',
-        'ACCOUNT_CREATION_STRATEGY=VERIFY is configured, but password-setup emails are not available in this version. Use AUTO.',
-      );
-    }
-    if (account.password === undefined) {
-      throw DomainError.invalid('VALIDATION_FAILED', 'A password is required when ACCOUNT_CREATION_STRATEGY is AUTO.', [
-        fieldError(passwordField, 'required', 'is required when ACCOUNT_CREATION_STRATEGY is AUTO'),
-      ]);
-    }
-    const problems: FieldError[] = checkPasswordPolicy(account.password, email, passwordField);
-    if (problems.length > 0) throw DomainError.invalid('PASSWORD_POLICY', 'The password does not meet the policy.', problems);
-    return { email, passwordHash: await this.hasher.hash(account.password), status: 'active' };
-  }
-
   private async insertUser(
     manager: EntityManager,
     actor: Actor | null,
-    credentials: { email: string; passwordHash: string; status: UserStatus },
+    credentials: PreparedAccount,
     role: Role,
     partnerId: string | null,
     orgId: string | null,

@@ -7,7 +7,7 @@ import { CurrentActor, Public, requestMeta } from '../http/auth.decorators';
 import { SESSION_COOKIE } from '../http/session.guard';
 import { LoginDto } from './identity.dto';
 import { meView } from './identity.views';
-import { LoginThrottlerGuard } from './login-throttler.guard';
+import { EmailThrottlerGuard } from './email-throttler.guard';
 
 @ApiTags('identity')
 @Controller('auth/v1')
@@ -18,7 +18,7 @@ export class AuthController {
   ) {}
 
   @Public()
-  @UseGuards(LoginThrottlerGuard)
+  @UseGuards(EmailThrottlerGuard)
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in; sets the rsid session cookie' })

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@mailstrata/common';
+import { AccountOnboarding } from '@mailstrata/accounts';
 import { Actor, Principal, TenantService } from '@mailstrata/identity';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { CreateOrganizationDto, CreatePartnerDto, CreateUserDto, ListOrganizationsQuery, UpdateOrganizationDto } from './identity.dto';
@@ -17,13 +18,16 @@ const uuid = new ParseUUIDPipe({
 @ApiCookieAuth('rsid')
 @Controller('auth/v1')
 export class TenantsController {
-  constructor(private readonly tenants: TenantService) {}
+  constructor(
+    private readonly tenants: TenantService,
+    private readonly onboarding: AccountOnboarding,
+  ) {}
 
   @Post('partners')
   @RequirePermissions('partner:create')
   @ApiOperation({ summary: 'Create a partner and its first partner admin (controller admin)' })
   async createPartner(@CurrentActor() actor: SignedIn, @Body() body: CreatePartnerDto) {
-    const { partner, admin } = await this.tenants.createPartner(actor, { name: body.name, admin: body.admin });
+    const { partner, admin } = await this.tenants.createPartner(actor, { name: body.name, admin: body.admin }, this.onboarding);
     return { ...partnerView(partner), admin: userView(admin) };
   }
 
@@ -38,11 +42,11 @@ export class TenantsController {
   @RequirePermissions('organization:create')
   @ApiOperation({ summary: 'Create an organization and its first org admin' })
   async createOrganization(@CurrentActor() actor: SignedIn, @Body() body: CreateOrganizationDto) {
-    const { organization, admin } = await this.tenants.createOrganization(actor, {
-      name: body.name,
-      partnerId: body.partner_id,
-      admin: body.admin,
-    });
+    const { organization, admin } = await this.tenants.createOrganization(
+      actor,
+      { name: body.name, partnerId: body.partner_id, admin: body.admin },
+      this.onboarding,
+    );
     return { ...organizationView(organization), admin: userView(admin) };
   }
 
@@ -64,13 +68,17 @@ export class TenantsController {
   @RequirePermissions('user:create')
   @ApiOperation({ summary: 'Add a user to the controller, a partner or an organization' })
   async createUser(@CurrentActor() actor: SignedIn, @Body() body: CreateUserDto) {
-    const user = await this.tenants.createUser(actor, {
-      email: body.email,
-      role: body.role,
-      orgId: body.org_id,
-      partnerId: body.partner_id,
-      password: body.password,
-    });
+    const user = await this.tenants.createUser(
+      actor,
+      {
+        email: body.email,
+        role: body.role,
+        orgId: body.org_id,
+        partnerId: body.partner_id,
+        password: body.password,
+      },
+      this.onboarding,
+    );
     return userView(user);
   }
 }

@@ -1,0 +1,44 @@
+import { Body, Controller, Get, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PasswordSetupService } from '@mailstrata/accounts';
+import type { FastifyRequest } from 'fastify';
+import { Public, requestMeta } from '../http/auth.decorators';
+import { EmailThrottlerGuard } from '../identity/email-throttler.guard';
+import { CompletePasswordSetupDto, ResendPasswordSetupDto } from './accounts.dto';
+import { PASSWORD_SETUP_PAGE } from './password-setup.page';
+
+@ApiTags('identity')
+@Public()
+@Controller('auth/v1/password-setup')
+export class PasswordSetupController {
+  constructor(private readonly setup: PasswordSetupService) {}
+
+  @Get()
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-store')
+  @Header(
+    'content-security-policy',
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'",
+  )
+  @ApiOperation({ summary: 'The page a password-setup link opens (the token stays in the URL fragment)' })
+  page(): string {
+    return PASSWORD_SETUP_PAGE;
+  }
+
+  @Post()
+  @HttpCode(204)
+  @UseGuards(EmailThrottlerGuard)
+  @ApiOperation({ summary: 'Set the password from a setup token and activate the account' })
+  async complete(@Body() body: CompletePasswordSetupDto, @Req() request: FastifyRequest): Promise<void> {
+    await this.setup.complete(body.token, body.password, requestMeta(request));
+  }
+
+  @Post('resend')
+  @HttpCode(202)
+  @UseGuards(EmailThrottlerGuard)
+  @ApiOperation({ summary: 'Send a new setup link to a pending account; answers the same whether or not it exists' })
+  async resend(@Body() body: ResendPasswordSetupDto, @Req() request: FastifyRequest) {
+    await this.setup.resend(body.email, requestMeta(request));
+    return { status: 'accepted', detail: 'If a pending account exists for this address, a new setup link is on its way.' };
+  }
+}

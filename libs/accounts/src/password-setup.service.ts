@@ -1,0 +1,166 @@
+/**
+ * Password-setup tokens for ACCOUNT_CREATION_STRATEGY=VERIFY: 256 random bits, stored only as SHA-256,
+ * single use (consumed by one conditional UPDATE, so parallel attempts yield exactly one success),
+ * expiring, and superseded by a resend. Every refusal is the same generic answer.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditWriter } from '@mailstrata/audit';
+import { DomainError } from '@mailstrata/common';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { ChangeBus } from '@mailstrata/database';
+import {
+  Actor,
+  checkPasswordPolicy,
+  normalizeEmail,
+  OrganizationEntity,
+  PartnerEntity,
+  PASSWORD_HASHER,
+  PasswordHasher,
+  USER_TOPIC,
+  UserEntity,
+} from '@mailstrata/identity';
+import { DataSource, EntityManager } from 'typeorm';
+import { PasswordSetupCompleted, PasswordSetupRequested } from './accounts.events';
+import { renderSetupEmail, setupLink } from './setup-email';
+import { SETUP_EMAIL_DELIVERY, SetupEmailDelivery } from './setup-email-delivery.port';
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+const hash = (token: string) => createHash('sha256').update(token).digest();
+
+export const invalidSetupToken = () =>
+  DomainError.invalid(
+    'INVALID_SETUP_TOKEN',
+    'This password-setup link is not valid (it may be used, expired or replaced). Ask for a new one.',
+  );
+
+@Injectable()
+export class PasswordSetupService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditWriter,
+    private readonly bus: ChangeBus,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(SETUP_EMAIL_DELIVERY) private readonly delivery?: SetupEmailDelivery,
+  ) {}
+
+  get deliveryAvailable(): boolean {
+    return this.delivery !== undefined;
+  }
+
+  async assertDeliverable(target: { partnerId: string | null; orgId: string | null }): Promise<void> {
+    if (!this.delivery)
+      throw new DomainError('ACCOUNT_VERIFY_NOT_AVAILABLE', 'unavailable', 'Password-setup emails cannot be sent by this deployment.');
+    await this.delivery.assertDeliverable(target);
+  }
+
+  /**
+   * Issues a fresh token for a pending user (superseding earlier ones) and queues the email, all in the
+   * caller's transaction. The token exists in plain form only in the queued email.
+   */
+  async issueAndSend(
+    manager: EntityManager,
+    user: Pick<UserEntity, 'id' | 'email' | 'partnerId' | 'orgId'>,
+    actor: Actor | null,
+  ): Promise<void> {
+    if (!this.delivery)
+      throw new DomainError('ACCOUNT_VERIFY_NOT_AVAILABLE', 'unavailable', 'Password-setup emails cannot be sent by this deployment.');
+    await manager.query(
+      `UPDATE password_setup_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
+      [user.id],
+    );
+    const token = randomBytes(32).toString('base64url');
+    const ttlHours = this.config.identity.passwordSetupTtlHours;
+    await manager.query(
+      `INSERT INTO password_setup_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3))`,
+      [user.id, hash(token), ttlHours],
+    );
+    const tenantName = await this.tenantName(manager, user);
+    const content = renderSetupEmail({
+      link: setupLink(this.config.http.publicUrl, token),
+      email: user.email,
+      tenantName,
+      expiresInHours: ttlHours,
+    });
+    await this.delivery.enqueue(
+      manager,
+      { ...content, to: user.email },
+      { partnerId: user.partnerId, orgId: user.orgId, userId: user.id },
+      actor,
+    );
+  }
+
+  /** Sets the password from a valid token and activates the user. */
+  async complete(token: string, password: string, meta: { ip: string | null; userAgent: string | null }): Promise<void> {
+    if (!TOKEN_PATTERN.test(token)) throw invalidSetupToken();
+    const tokenHash = hash(token);
+    const [candidate] = await this.dataSource.query<Array<{ user_id: string; email: string }>>(
+      `SELECT t.user_id, u.email FROM password_setup_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.consumed_at IS NULL AND t.superseded_at IS NULL AND t.expires_at > now() AND u.status = 'pending'`,
+      [tokenHash],
+    );
+    if (!candidate) throw invalidSetupToken();
+    // The policy is checked before the token is spent, so a weak choice does not burn the link.
+    const problems = checkPasswordPolicy(password, candidate.email, 'password');
+    if (problems.length > 0) throw DomainError.invalid('PASSWORD_POLICY', 'The password does not meet the policy.', problems);
+    const passwordHash = await this.hasher.hash(password);
+
+    await this.dataSource.transaction(async (manager) => {
+      const [consumed, count]: [Array<{ user_id: string }>, number] = await manager.query(
+        `UPDATE password_setup_tokens SET consumed_at = now()
+          WHERE token_hash = $1 AND consumed_at IS NULL AND superseded_at IS NULL AND expires_at > now()
+          RETURNING user_id`,
+        [tokenHash],
+      );
+      if (count !== 1) throw invalidSetupToken();
+      const userId = consumed[0]!.user_id;
+      const [, activated]: [unknown, number] = await manager.query(
+        `UPDATE users SET password_hash = $2, status = 'active', password_changed_at = now() WHERE id = $1 AND status = 'pending'`,
+        [userId, passwordHash],
+      );
+      if (activated !== 1) throw invalidSetupToken();
+      const user = await manager.findOneByOrFail(UserEntity, { id: userId });
+      await this.audit.record(manager, PasswordSetupCompleted, {
+        outcome: 'success',
+        actor: { id: user.id, email: user.email, role: user.role, ip: meta.ip, userAgent: meta.userAgent },
+        partnerId: user.partnerId,
+        orgId: user.orgId,
+        resource: { type: 'user', id: user.id },
+        details: { email: user.email },
+      });
+      await this.bus.publish(manager, { topic: USER_TOPIC, key: user.id });
+    });
+  }
+
+  /** Sends a new link to a pending user. Answers nothing either way, so it reveals no account. */
+  async resend(email: string, meta: { ip: string | null; userAgent: string | null }): Promise<void> {
+    if (!this.delivery) return;
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: normalizeEmail(email), status: 'pending' });
+    if (!user) return;
+    try {
+      await this.delivery.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
+    } catch {
+      return;
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await this.issueAndSend(manager, user, null);
+      await this.audit.record(manager, PasswordSetupRequested, {
+        outcome: 'success',
+        actor: { id: user.id, email: user.email, role: user.role, ip: meta.ip, userAgent: meta.userAgent },
+        partnerId: user.partnerId,
+        orgId: user.orgId,
+        resource: { type: 'user', id: user.id },
+        details: { reason: 'resend' },
+      });
+    });
+  }
+
+  private async tenantName(manager: EntityManager, user: Pick<UserEntity, 'partnerId' | 'orgId'>): Promise<string> {
+    if (user.orgId) return (await manager.findOneByOrFail(OrganizationEntity, { id: user.orgId })).name;
+    if (user.partnerId) return (await manager.findOneByOrFail(PartnerEntity, { id: user.partnerId })).name;
+    return 'mailstrata';
+  }
+}
