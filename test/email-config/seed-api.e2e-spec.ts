@@ -91,4 +91,30 @@ describe('email config: the seed API', () => {
     expect(text).not.toContain('audit-pw-1');
     expect(text).not.toContain('audit-pw-2');
   });
+
+  it('answers field errors as problem+json with full paths', async () => {
+    const bad = await t.client.post(
+      '/event/v1/email/config',
+      { email_config: { smtp_config: { host: 'bad host', port: 70000, username: 'u', password: 'p', use_tls: false, sender_name: 'a\r\nBcc: x@y.z' } } },
+      tenant.partnerToken,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
+    const fields = bad.body.errors.map((e: { field: string; rule: string }) => `${e.field}:${e.rule}`);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'email_config.smtp_config.host:isHost',
+        'email_config.smtp_config.port:max',
+        'email_config.smtp_config.use_tls:tlsRequired',
+        'email_config.smtp_config.sender_name:noControlCharacters',
+      ]),
+    );
+    const missing = await t.client.post('/event/v1/email/config', { email_config: {} }, tenant.partnerToken);
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors[0].field).toBe('email_config.smtp_config');
+    const stray = await t.client.post('/event/v1/email/config', { ...smtp(), extra: 1 }, tenant.partnerToken);
+    expect(stray.status).toBe(400);
+    expect(stray.body.errors).toContainEqual(expect.objectContaining({ field: 'extra', rule: 'unknown_field' }));
+  });
 });

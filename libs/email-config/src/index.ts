@@ -36,3 +36,5 @@ export { SmtpProfileEntity } from './smtp-profile.entity';
 export { useTlsOf, TLS_MODES, AUTH_TYPES } from './smtp-settings';
 export type { SmtpSettings, SmtpSecrets, OAuth2Settings, TlsMode, AuthType } from './smtp-settings';
 export type { ConfigScope, StoredProfile, EffectiveProfile, ResolvedSmtpProfile, SecretFlags, ProfileSource } from './profile.model';
+export { toSmtpTarget, profileKeyOf, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from './mailer-binding';
+export type { ProfileForTarget } from './mailer-binding';
