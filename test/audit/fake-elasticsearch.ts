@@ -36,13 +36,13 @@ export class FakeElasticsearch {
     this.mock.add({ method: 'PUT', path: '/_index_template/:name' }, (params) => {
       if (this.down) return unreachable();
       if (this.forbidSetup) return forbidden();
-      this.templates.set(params.path.split('/').pop() as string, params.body as Record<string, unknown>);
+      this.templates.set(String(params.path).split('/').pop() as string, params.body as Record<string, unknown>);
       return { acknowledged: true };
     });
     this.mock.add({ method: 'PUT', path: '/_ilm/policy/:name' }, (params) => {
       if (this.down) return unreachable();
       if (this.forbidSetup) return forbidden();
-      this.policies.set(params.path.split('/').pop() as string, params.body as Record<string, unknown>);
+      this.policies.set(String(params.path).split('/').pop() as string, params.body as Record<string, unknown>);
       return { acknowledged: true };
     });
     this.mock.add({ method: ['POST', 'PUT'], path: '/_bulk' }, (params) => {
@@ -82,7 +82,12 @@ export class FakeElasticsearch {
   }
 
   client(): Client {
-    return new Client({ node: 'http://elasticsearch.test:9200', Connection: this.mock.getConnection(), maxRetries: 0 });
+    // The mock's connection has no close(); the app closes its client on shutdown like in production.
+    const MockConnection = this.mock.getConnection() as unknown as new (...args: never[]) => object;
+    class ClosableConnection extends MockConnection {
+      async close(): Promise<void> {}
+    }
+    return new Client({ node: 'http://elasticsearch.test:9200', Connection: ClosableConnection as never, maxRetries: 0 });
   }
 
   /** Every stored document, across indices (a duplicate would show up twice here). */
