@@ -1,5 +1,6 @@
 /**
- * Opt-in: the query suite of test/audit against a real Elasticsearch cluster (`npm run test:es`, with
+ * Opt-in: the query suite of test/audit against a real Elasticsearch cluster (`npm run test:es`, which
+ * overrides jest's testMatch — the default run never matches *.es-spec.ts, so these are absent, not skipped — with
  * ELASTIC_SEARCH_FQDN and, if needed, ES_USER_NAME / ES_PASSWORD / ES_CA_CERT_FILE set; docker-compose
  * runs one). Each run writes to its own index prefix and deletes it afterwards. Events reach the cluster
  * through the real relay; the suite then refreshes the indices so they are searchable at once.
