@@ -28,11 +28,11 @@ export function fastifyOptions(config: AppConfig) {
     trustProxy: config.http.trustProxy,
     bodyLimit: config.http.bodyLimitBytes,
     requestIdHeader: false as const,
+    // The seed's partner audit URL is `/opsauditlogs/` (trailing slash); Nest registers paths without one.
+    routerOptions: { ignoreTrailingSlash: true },
     genReqId: (req: IncomingMessage | Http2ServerRequest) => {
       const given = req.headers['x-request-id'];
       const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
-    // The seed's partner audit URL is `/opsauditlogs/` (trailing slash); Nest registers paths without one.
-    routerOptions: { ignoreTrailingSlash: true },
       // pino-http reads req.id, so log lines and problem documents carry the same correlation id.
       (req as IncomingMessage).id = id;
       return id;
