@@ -127,11 +127,11 @@ export function loadConfig(env: Env): AppConfig {
   if (e.ELASTIC_SEARCH_FQDN === undefined && (e.ES_USER_NAME !== undefined || e.ES_PASSWORD !== undefined)) {
     problems.push('ELASTIC_SEARCH_FQDN: required when ES_USER_NAME or ES_PASSWORD is set');
   }
-  if (production) {
-    if (e.SECRETS_ENCRYPTION_KEYS === undefined) {
   if (e.ES_RETENTION_DAYS !== undefined && e.ES_ILM_POLICY === undefined) {
     problems.push('ES_ILM_POLICY: required when ES_RETENTION_DAYS is set (the policy that deletes old audit indices)');
   }
+  if (production) {
+    if (e.SECRETS_ENCRYPTION_KEYS === undefined) {
       problems.push('SECRETS_ENCRYPTION_KEYS: required when NODE_ENV=production (a keyring "id:base64-32-bytes")');
     }
     if (e.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required when NODE_ENV=production');
@@ -193,20 +193,20 @@ export function loadConfig(env: Env): AppConfig {
             password: e.ES_PASSWORD,
             caCertFile: e.ES_CA_CERT_FILE,
             indexPrefix: e.ES_INDEX_PREFIX,
-          },
-    audit: {
             ilmPolicy: e.ES_ILM_POLICY,
             retentionDays: e.ES_RETENTION_DAYS,
+          },
+    audit: {
       retentionDays: e.AUDIT_RETENTION_DAYS ?? 30,
       keepInPostgresDays: e.AUDIT_KEEP_IN_POSTGRES_DAYS ?? 0,
-    },
-    secretsKeyring: e.SECRETS_ENCRYPTION_KEYS,
       relay: {
         batchSize: e.AUDIT_RELAY_BATCH_SIZE ?? 500,
         intervalMs: e.AUDIT_RELAY_INTERVAL_MS ?? 1000,
         maxBackoffMs: (e.AUDIT_RELAY_MAX_BACKOFF_SECONDS ?? 300) * 1000,
       },
       queryMaxLimit: e.AUDIT_QUERY_MAX_LIMIT ?? 100,
+    },
+    secretsKeyring: e.SECRETS_ENCRYPTION_KEYS,
     egress: {
       allowedNetworks: e.SMTP_ALLOWED_NETWORKS,
       allowedPorts: e.SMTP_ALLOWED_PORTS.map(Number),
