@@ -173,6 +173,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     authOptional: !needsAuth,
     logger: false,
     banner: 'mailstrata test server',
+    // Pooled clients keep idle connections open; do not wait the default 30 s for them on close.
+    closeTimeout: 100,
     size: 10 * 1024 * 1024,
     onConnect(_session, callback) {
       state.connections += 1;

@@ -6,7 +6,8 @@ import { AuditModule, AuditQueryModule, AuditWorkerModule } from '@mailstrata/au
 import { AccountsModule } from '@mailstrata/accounts';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
-import { EmailConfigModule } from '@mailstrata/email-config';
+import { EmailConfigModule, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from '@mailstrata/email-config';
+import { MailerModule, MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
 import { IdentityModule } from '@mailstrata/identity';
 import { LoggerModule } from 'nestjs-pino';
 import { EmailConfigController } from './email-config/email-config.controller';
@@ -28,6 +29,8 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot({ config, databaseUrl }: AppModuleOptions): DynamicModule {
+    // One instance shared by the controllers and the in-process delivery worker (one profile cache).
+    const emailConfig = EmailConfigModule.forRoot({ imports: [SmtpDestinationPolicyModule] });
     return {
       module: AppModule,
       imports: [
@@ -41,11 +44,21 @@ export class AppModule {
         AuditQueryModule,
         IdentityModule,
         AccountsModule.forRoot(),
-        EmailConfigModule,
-        ...(config.worker.inProcess ? [AuditWorkerModule] : []),
+        emailConfig,
+        MailerModule,
+        ...(config.worker.inProcess ? [AuditWorkerModule, mailerWorker(config, emailConfig)] : []),
       ],
       controllers: [HealthController, AuthController, TenantsController, EmailConfigController, AuditLogController],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };
   }
+}
+
+/** The durable email delivery worker, resolving profiles through email-config at send time. */
+export function mailerWorker(config: AppConfig, emailConfig: DynamicModule | typeof EmailConfigModule): DynamicModule {
+  return MailerWorkerModule.forRoot({
+    imports: [emailConfig],
+    resolver: { provide: SMTP_PROFILE_RESOLVER, useClass: EmailConfigSmtpResolver },
+    delivery: { retryBaseMs: config.emailDelivery.retryBaseMs, pollIntervalMs: config.emailDelivery.pollIntervalMs },
+  });
 }

@@ -69,6 +69,11 @@ export interface EgressConfig {
   verificationRateLimitPerMinute: number;
 }
 
+export interface EmailDeliveryConfig {
+  retryBaseMs: number;
+  pollIntervalMs: number;
+}
+
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   logLevel: ParsedEnv['LOG_LEVEL'];
@@ -82,6 +87,7 @@ export interface AppConfig {
   /** Raw keyring text (`id:base64,...`); undefined means a local development key under DATA_DIR. */
   secretsKeyring: string | undefined;
   egress: EgressConfig;
+  emailDelivery: EmailDeliveryConfig;
   worker: { inProcess: boolean };
 }
 
@@ -212,6 +218,7 @@ export function loadConfig(env: Env): AppConfig {
       allowedPorts: e.SMTP_ALLOWED_PORTS.map(Number),
       verificationRateLimitPerMinute: e.VERIFICATION_RATE_LIMIT_PER_MINUTE ?? 10,
     },
+    emailDelivery: { retryBaseMs: e.EMAIL_RETRY_BASE_MS ?? 5000, pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS ?? 1000 },
     worker: { inProcess: e.WORKER_IN_PROCESS },
   };
 }

@@ -161,6 +161,9 @@ export const envSchema = z.object({
     message: 'must be a comma-separated list of ports from 1 to 65535',
   }),
   VERIFICATION_RATE_LIMIT_PER_MINUTE: int(10, 1, 100000),
+  /** Durable system-email delivery: first retry delay (doubles per attempt, with jitter) and the polling interval. */
+  EMAIL_RETRY_BASE_MS: int(5000, 10, 3600000),
+  EMAIL_POLL_INTERVAL_MS: int(1000, 10, 60000),
 
   WORKER_IN_PROCESS: bool(true),
 });

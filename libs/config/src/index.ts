@@ -11,5 +11,6 @@ export type {
   ElasticConfig,
   AuditConfig,
   EgressConfig,
+  EmailDeliveryConfig,
 } from './app-config';
 export { SECRET_VARIABLES } from './env.schema';

@@ -89,7 +89,10 @@ export class Mailer implements OnApplicationShutdown {
         rejected: (info.rejected ?? []).map(String),
       };
     } catch (error) {
-      throw new SmtpDeliveryError(classifySmtpError(error));
+      const failure = classifySmtpError(error);
+      // A pool that could not reach the server starts over next time instead of reusing its state.
+      if (failure.stage === 'CONNECT' || failure.stage === 'TIMEOUT' || failure.stage === 'TLS') this.evict(target.cacheKey);
+      throw new SmtpDeliveryError(failure);
     }
   }
 

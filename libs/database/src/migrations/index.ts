@@ -4,6 +4,7 @@
  */
 import { Foundation1763800000000 } from './1763800000000-foundation';
 import { SmtpProfiles1763900000000 } from './1763900000000-smtp-profiles';
+import { EmailDelivery1764000000000 } from './1764000000000-email-delivery';
 import { PasswordSetup1764200000000 } from './1764200000000-password-setup';
 
-export const MIGRATIONS = [Foundation1763800000000, SmtpProfiles1763900000000, PasswordSetup1764200000000];
+export const MIGRATIONS = [Foundation1763800000000, SmtpProfiles1763900000000, EmailDelivery1764000000000, PasswordSetup1764200000000];

@@ -1,0 +1,297 @@
+/**
+ * Delivers queued system emails. Each pass claims a batch of due jobs with `FOR UPDATE SKIP LOCKED`
+ * (replicas get disjoint batches) and a lease; a worker that dies mid-send leaves its jobs to be
+ * reclaimed when the lease runs out. The profile is resolved at send time through the
+ * SMTP_PROFILE_RESOLVER port, so the current effective profile and its `retries` apply.
+ *
+ * Transient failures (4xx replies, timeouts, connection problems, token endpoint outages) are retried
+ * with exponential backoff and full jitter until the profile's retries are used up; permanent ones
+ * (5xx, authentication, refused destinations) fail at once. Every outcome is an audit event written in
+ * the same transaction as the job's new state.
+ *
+ * On shutdown, sends in flight finish (they are bounded by the SMTP timeouts) and claimed jobs that
+ * have not started are released for another worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditWriter } from '@mailstrata/audit';
+import { DomainError } from '@mailstrata/common';
+import { ChangeBus } from '@mailstrata/database';
+import { SecretCipher } from '@mailstrata/secrets';
+import { DataSource } from 'typeorm';
+import { EmailFailed, EmailRetrying, EmailSent } from './email-delivery.events';
+import { bodyContext, EMAIL_JOBS_TOPIC } from './email-outbox';
+import { Mailer } from './mailer';
+import { ProfileHealthRecorder } from './profile-health';
+import { SmtpDeliveryError, SmtpFailure } from './smtp-failure';
+import { ResolvedSmtpTarget, SMTP_PROFILE_RESOLVER, SmtpProfileResolver } from './smtp-target';
+
+export const EMAIL_DELIVERY_OPTIONS = Symbol('EmailDeliveryOptions');
+
+export interface EmailDeliveryOptions {
+  /** How often due jobs (retries) are looked for when no notification woke the worker. */
+  pollIntervalMs?: number;
+  batchSize?: number;
+  concurrency?: number;
+  /** First retry delay; doubles per attempt, with full jitter, capped at `retryMaxMs`. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** A claimed job not finished within this time is reclaimed by any worker. */
+  leaseMs?: number;
+  /** Retries when no profile can be resolved (there is no profile to take `retries` from). */
+  defaultRetries?: number;
+}
+
+const DEFAULTS: Required<EmailDeliveryOptions> = {
+  pollIntervalMs: 1_000,
+  batchSize: 100,
+  concurrency: 16,
+  retryBaseMs: 5_000,
+  retryMaxMs: 15 * 60_000,
+  leaseMs: 5 * 60_000,
+  defaultRetries: 3,
+};
+
+interface ClaimedJob {
+  id: string;
+  partner_id: string | null;
+  org_id: string | null;
+  kind: string;
+  recipient: string;
+  subject: string;
+  body_ciphertext: string | null;
+  attempts: number;
+}
+
+type Outcome =
+  | { ok: true; target: ResolvedSmtpTarget; messageId: string; smtpCode: number | null }
+  | { ok: false; target: ResolvedSmtpTarget | null; failure: SmtpFailure | null; errorCode: string; permanent: boolean };
+
+/** TypeORM answers UPDATE … RETURNING with `[rows, affected]` and SELECT with `rows`. */
+function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  // Full jitter: spreads retries of many jobs that failed together over the whole window.
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+@Injectable()
+export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(EmailDeliveryWorker.name);
+  private readonly options: Required<EmailDeliveryOptions>;
+  private readonly workerId = `worker-${randomUUID()}`;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private stopping = false;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(SMTP_PROFILE_RESOLVER) private readonly resolver: SmtpProfileResolver,
+    private readonly mailer: Mailer,
+    private readonly audit: AuditWriter,
+    private readonly cipher: SecretCipher,
+    private readonly health: ProfileHealthRecorder,
+    private readonly changes: ChangeBus,
+    @Optional() @Inject(EMAIL_DELIVERY_OPTIONS) options: EmailDeliveryOptions | null = null,
+  ) {
+    this.options = { ...DEFAULTS, ...(options ?? {}) };
+  }
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.changes.subscribe(EMAIL_JOBS_TOPIC, () => this.wake());
+    this.schedule();
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Delivers everything due now, then resolves (tests and the benchmark use it to drain). */
+  async drain(): Promise<void> {
+    this.wake();
+    while (this.running) await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.wake();
+      this.schedule();
+    }, this.options.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  private wake(): void {
+    if (this.stopping) return;
+    this.dirty = true;
+    if (this.running) return;
+    this.running = this.loop()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'email delivery pass failed'))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.dirty && !this.stopping) {
+      this.dirty = false;
+      for (;;) {
+        const claimed = await this.runBatch();
+        if (claimed < this.options.batchSize || this.stopping) break;
+      }
+    }
+  }
+
+  /** One batch: claim, deliver with bounded concurrency, release what was not started. Returns how many were claimed. */
+  private async runBatch(): Promise<number> {
+    const jobs = await this.claim();
+    if (jobs.length === 0) return 0;
+    let next = 0;
+    const lane = async () => {
+      while (!this.stopping && next < jobs.length) {
+        const job = jobs[next++]!;
+        await this.deliver(job).catch((error: unknown) => this.logger.error({ err: error, jobId: job.id }, 'email job bookkeeping failed'));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, jobs.length) }, lane));
+    if (next < jobs.length) await this.release(jobs.slice(next).map((j) => j.id));
+    return jobs.length;
+  }
+
+  private async claim(): Promise<ClaimedJob[]> {
+    const result: unknown = await this.dataSource.query(
+      `UPDATE email_jobs j SET status = 'sending', attempts = j.attempts + 1, locked_by = $1, locked_until = now() + ($3 || ' milliseconds')::interval
+       WHERE j.id IN (
+         SELECT id FROM email_jobs
+         WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now())
+         ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts`,
+      [this.workerId, this.options.batchSize, String(this.options.leaseMs)],
+    );
+    return returnedRows<ClaimedJob>(result);
+  }
+
+  /** Claimed but not started (shutdown): back to the queue, the attempt not counted. */
+  private async release(ids: string[]): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE email_jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL
+       WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'sending'`,
+      [ids, this.workerId],
+    );
+  }
+
+  private async attempt(job: ClaimedJob): Promise<Outcome> {
+    let target: ResolvedSmtpTarget | null = null;
+    try {
+      target = await this.resolver.resolve({ partnerId: job.partner_id, orgId: job.org_id });
+      if (job.body_ciphertext === null) throw new Error('job has no body');
+      const body = JSON.parse(this.cipher.decrypt(job.body_ciphertext, bodyContext(job.id))) as { text: string; html: string | null };
+      const sent = await this.mailer.send(target, {
+        to: job.recipient,
+        subject: job.subject,
+        text: body.text,
+        ...(body.html !== null ? { html: body.html } : {}),
+      });
+      const code = sent.response ? Number(/^(\d{3})/.exec(sent.response)?.[1] ?? NaN) : NaN;
+      return { ok: true, target, messageId: sent.messageId, smtpCode: Number.isFinite(code) ? code : null };
+    } catch (error) {
+      if (error instanceof SmtpDeliveryError) {
+        return { ok: false, target, failure: error.failure, errorCode: error.code, permanent: !error.failure.transient };
+      }
+      if (error instanceof DomainError) {
+        // No profile anywhere (it may be configured later): retry. A refused destination or an
+        // invalid message will not get better: fail now.
+        const permanent = !(error.code === 'NO_SMTP_CONFIG' || error.kind === 'unavailable');
+        return { ok: false, target, failure: null, errorCode: error.code, permanent };
+      }
+      this.logger.error({ err: error, jobId: job.id }, 'unexpected error delivering an email');
+      return { ok: false, target, failure: null, errorCode: 'INTERNAL', permanent: false };
+    }
+  }
+
+  private async deliver(job: ClaimedJob): Promise<void> {
+    const outcome = await this.attempt(job);
+    const t = outcome.target;
+    const base = {
+      job_id: job.id,
+      kind: job.kind,
+      recipient: job.recipient,
+      ...(t ? { source: t.source, host: t.host, port: t.port, tls_mode: t.tlsMode, insecure: t.insecure } : {}),
+      attempt: job.attempts,
+    };
+    const scope = { partnerId: job.partner_id, orgId: job.org_id, resource: { type: 'email_job', id: job.id } };
+
+    await this.dataSource.transaction(async (manager) => {
+      if (outcome.ok) {
+        const updated = returnedRows(
+          await manager.query(
+            `UPDATE email_jobs SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
+             message_id = $3, source = $4, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
+           WHERE id = $1 AND locked_by = $2 RETURNING 1`,
+            [job.id, this.workerId, outcome.messageId, outcome.target.source],
+          ),
+        );
+        if (updated.length === 0) return; // the lease was lost and another worker owns the job now
+        await this.audit.record(manager, EmailSent, {
+          outcome: 'success',
+          actor: null,
+          ...scope,
+          details: { ...base, message_id: outcome.messageId, smtp_code: outcome.smtpCode },
+        });
+        await this.health.success(outcome.target.cacheKey, outcome.target.version, manager);
+        return;
+      }
+      const retries = t ? t.retries : this.options.defaultRetries;
+      const maxAttempts = retries + 1;
+      const stage = outcome.failure?.stage ?? null;
+      const smtpCode = outcome.failure?.smtpCode ?? null;
+      const failureDetails = { ...base, max_attempts: maxAttempts, stage, smtp_code: smtpCode, error_code: outcome.errorCode };
+      if (!outcome.permanent && job.attempts < maxAttempts) {
+        const nextAt = new Date(Date.now() + backoffMs(job.attempts, this.options.retryBaseMs, this.options.retryMaxMs));
+        const updated = returnedRows(
+          await manager.query(
+            `UPDATE email_jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, next_attempt_at = $3,
+             last_stage = $4, last_smtp_code = $5, last_error_code = $6, source = $7
+           WHERE id = $1 AND locked_by = $2 RETURNING 1`,
+            [job.id, this.workerId, nextAt, stage, smtpCode, outcome.errorCode, t?.source ?? null],
+          ),
+        );
+        if (updated.length === 0) return;
+        await this.audit.record(manager, EmailRetrying, {
+          outcome: 'failure',
+          actor: null,
+          ...scope,
+          details: { ...failureDetails, next_attempt_at: nextAt.toISOString() },
+        });
+      } else {
+        const updated = returnedRows(
+          await manager.query(
+            `UPDATE email_jobs SET status = 'failed', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
+             last_stage = $3, last_smtp_code = $4, last_error_code = $5, source = $6
+           WHERE id = $1 AND locked_by = $2 RETURNING 1`,
+            [job.id, this.workerId, stage, smtpCode, outcome.errorCode, t?.source ?? null],
+          ),
+        );
+        if (updated.length === 0) return;
+        await this.audit.record(manager, EmailFailed, {
+          outcome: 'failure',
+          actor: null,
+          ...scope,
+          details: { ...failureDetails, permanent: outcome.permanent },
+        });
+      }
+      if (t) await this.health.failure(t.cacheKey, t.version, outcome.failure, outcome.errorCode, manager);
+    });
+  }
+}
