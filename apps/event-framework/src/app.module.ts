@@ -19,6 +19,8 @@ import { AuthController } from './identity/auth.controller';
 import { TenantsController } from './identity/tenants.controller';
 import { EmailThrottlerGuard } from './identity/email-throttler.guard';
 import { loggerParams } from './logging';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -40,6 +42,8 @@ export class AppModule {
         // Named 'default' so the standard Retry-After header is sent (other names suffix it).
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.identity.loginRateLimitPerMinute }]),
         TerminusModule.forRoot({ logger: false }),
+        LifecycleModule,
+        MetricsModule,
         AuditModule,
         AuditQueryModule,
         IdentityModule,

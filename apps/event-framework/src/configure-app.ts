@@ -14,6 +14,9 @@ import { registerJsonEverywhere } from './http/body-parser';
 import { registerOriginCheck } from './http/origin-check';
 import { ProblemFilter } from './http/problem.filter';
 import { StrictValidationPipe } from './http/validation.pipe';
+import { registerDrainHooks } from './lifecycle/drain-hooks';
+import { DrainState } from './lifecycle/drain-state';
+import { registerHttpMetrics } from './metrics/http-metrics';
 import { setupOpenApi } from './openapi';
 
 export interface ConfigureOptions {
@@ -46,6 +49,8 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
   const fastify = app.getHttpAdapter().getInstance();
 
   await app.register(fastifyCookie);
+  registerHttpMetrics(fastify);
+  registerDrainHooks(fastify, app.get(DrainState));
   registerJsonEverywhere(fastify, config.http.bodyLimitBytes);
   registerOriginCheck(fastify, new Set([new URL(config.http.publicUrl).origin, ...config.http.allowedOrigins]));
   fastify.addHook('onSend', (request, reply, payload, done) => {

@@ -7,6 +7,7 @@ import { BootstrapAdminService } from '@mailstrata/identity';
 import { ConfigValidationError, loadProcessConfig } from '@mailstrata/config';
 import { resolveDatabaseUrl } from '@mailstrata/database';
 import { createApp } from './bootstrap';
+import { shutdownGracefully } from './lifecycle/graceful-shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -32,8 +33,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`mailstrata: ${signal} received, shutting down\n`);
-    await app.close();
+    // A stop that hangs (a stuck request, a dependency that never answers) must not outlive the grace period.
+    setTimeout(() => {
+      process.stderr.write(`mailstrata: shutdown did not finish within ${config.shutdown.timeoutMs} ms; exiting\n`);
+      process.exit(1);
+    }, config.shutdown.timeoutMs).unref();
+    await shutdownGracefully(app, {
+      drainDelayMs: config.shutdown.drainDelayMs,
+      log: (message) => process.stdout.write(`mailstrata: ${message}\n`),
+    });
     await database.stop();
+    process.stdout.write('mailstrata: stopped\n');
     process.exit(0);
   };
   // Nest's own shutdown hooks would exit before the embedded Postgres stops; we own the signals.

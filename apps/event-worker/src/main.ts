@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigValidationError, loadProcessConfig } from '@mailstrata/config';
 import { resolveDatabaseUrl } from '@mailstrata/database';
+import { startOpsServer } from '@mailstrata/observability';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
 
@@ -21,14 +22,22 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, database.url), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   await app.init();
-  process.stdout.write('mailstrata-worker: started\n');
-
   let stopping = false;
+  // /healthz, /readyz and /metrics for the kubelet and Prometheus: the worker has no other listener.
+  const ops = await startOpsServer({ host: config.http.host, port: config.worker.httpPort, ready: () => !stopping });
+  process.stdout.write(`mailstrata-worker: started (ops listener on :${ops.port})\n`);
+
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`mailstrata-worker: ${signal} received, finishing in-flight work\n`);
+    setTimeout(() => {
+      process.stderr.write(`mailstrata-worker: shutdown did not finish within ${config.shutdown.timeoutMs} ms; exiting\n`);
+      process.exit(1);
+    }, config.shutdown.timeoutMs).unref();
+    // Module destroy hooks stop claiming jobs and finish or release the claimed ones.
     await app.close();
+    await ops.close();
     await database.stop();
     process.stdout.write('mailstrata-worker: stopped\n');
     process.exit(0);

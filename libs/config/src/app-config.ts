@@ -88,7 +88,9 @@ export interface AppConfig {
   secretsKeyring: string | undefined;
   egress: EgressConfig;
   emailDelivery: EmailDeliveryConfig;
-  worker: { inProcess: boolean };
+  worker: { inProcess: boolean; httpPort: number };
+  /** SIGTERM handling: readiness off, serve for `drainDelayMs`, close; give up after `timeoutMs`. */
+  shutdown: { drainDelayMs: number; timeoutMs: number };
 }
 
 export class ConfigValidationError extends Error {
@@ -219,6 +221,7 @@ export function loadConfig(env: Env): AppConfig {
       verificationRateLimitPerMinute: e.VERIFICATION_RATE_LIMIT_PER_MINUTE ?? 10,
     },
     emailDelivery: { retryBaseMs: e.EMAIL_RETRY_BASE_MS ?? 5000, pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS ?? 1000 },
-    worker: { inProcess: e.WORKER_IN_PROCESS },
+    worker: { inProcess: e.WORKER_IN_PROCESS, httpPort: e.WORKER_HTTP_PORT ?? 9464 },
+    shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS ?? 0, timeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 25000 },
   };
 }

@@ -166,6 +166,12 @@ export const envSchema = z.object({
   EMAIL_POLL_INTERVAL_MS: int(1000, 10, 60000),
 
   WORKER_IN_PROCESS: bool(true),
+  /** The worker's ops listener (/healthz, /readyz, /metrics); the API serves those on PORT. */
+  WORKER_HTTP_PORT: int(9464, 0, 65535),
+  /** After SIGTERM: how long /readyz answers 503 while requests are still served, before the listener closes. */
+  SHUTDOWN_DRAIN_DELAY_MS: int(0, 0, 120000),
+  /** After SIGTERM: the deadline for a clean stop; past it the process exits with status 1. */
+  SHUTDOWN_TIMEOUT_MS: int(25000, 1000, 600000),
 });
 
 export type RawEnv = z.input<typeof envSchema>;
