@@ -1,5 +1,6 @@
 import { auditBench } from './audit.bench';
+import { effectiveConfigBench } from './effective-config.bench';
 import type { BenchSection } from './harness';
 
 /** Every benchmark section, in the order they run. Each issue's section adds itself here. */
-export const SECTIONS: BenchSection[] = [auditBench];
+export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench];

@@ -20,10 +20,18 @@ export async function rootToken(client: TestClient): Promise<string> {
 export async function createTenant(client: TestClient, root: string, label = 'p'): Promise<Tenant> {
   counter += 1;
   const tag = `${label}${counter}-${Date.now().toString(36)}`;
-  const partner = await client.post('/auth/v1/partners', { name: `Partner ${tag}`, admin: { email: `admin@${tag}.partner.test`, password: PASSWORD } }, root);
+  const partner = await client.post(
+    '/auth/v1/partners',
+    { name: `Partner ${tag}`, admin: { email: `admin@${tag}.partner.test`, password: PASSWORD } },
+    root,
+  );
   if (partner.status !== 201) throw new Error(`partner: ${partner.status} ${partner.text}`);
   const partnerToken = await client.login(`admin@${tag}.partner.test`, PASSWORD);
-  const org = await client.post('/auth/v1/organizations', { name: `Org ${tag}`, admin: { email: `admin@${tag}.org.test`, password: PASSWORD } }, partnerToken);
+  const org = await client.post(
+    '/auth/v1/organizations',
+    { name: `Org ${tag}`, admin: { email: `admin@${tag}.org.test`, password: PASSWORD } },
+    partnerToken,
+  );
   if (org.status !== 201) throw new Error(`org: ${org.status} ${org.text}`);
   const orgToken = await client.login(`admin@${tag}.org.test`, PASSWORD);
   return { partnerId: partner.body.id, partnerToken, orgId: org.body.id, orgToken };
@@ -36,7 +44,16 @@ export async function setOverride(client: TestClient, token: string, orgId: stri
 
 export const smtp = (overrides: Record<string, unknown> = {}) => ({
   email_config: {
-    smtp_config: { username: 'mailer', password: 'pw-default-1', host: 'smtp.partner.test', port: 587, use_tls: true, use_insecure: false, retries: 3, ...overrides },
+    smtp_config: {
+      username: 'mailer',
+      password: 'pw-default-1',
+      host: 'smtp.partner.test',
+      port: 587,
+      use_tls: true,
+      use_insecure: false,
+      retries: 3,
+      ...overrides,
+    },
   },
 });
 

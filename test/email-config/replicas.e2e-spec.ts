@@ -26,12 +26,22 @@ describe('email config: two replicas on one database, concurrency and preconditi
     expect((await a.client.post('/event/v1/email/config', smtp({ host: 'one.partner.test' }), tenant.partnerToken)).status).toBe(201);
     expect(await hostOn(b, tenant.orgToken)).toBe('one.partner.test'); // B's cache is now warm
 
-    expect((await a.client.patch('/event/v1/email/config', { email_config: { smtp_config: { host: 'two.partner.test', password: 'x-pass-2' } } }, tenant.partnerToken)).status).toBe(200);
+    expect(
+      (
+        await a.client.patch(
+          '/event/v1/email/config',
+          { email_config: { smtp_config: { host: 'two.partner.test', password: 'x-pass-2' } } },
+          tenant.partnerToken,
+        )
+      ).status,
+    ).toBe(200);
     expect(await hostOn(a, tenant.orgToken)).toBe('two.partner.test'); // the writer's replica: at once
     const updateMs = await eventually(async () => (await hostOn(b, tenant.orgToken)) === 'two.partner.test', 1000);
 
     await setOverride(a.client, tenant.partnerToken, tenant.orgId, true);
-    expect((await a.client.post(`/event/v1/email/config?org_id=${tenant.orgId}`, smtp({ host: 'org.tenant.test' }), tenant.partnerToken)).status).toBe(201);
+    expect(
+      (await a.client.post(`/event/v1/email/config?org_id=${tenant.orgId}`, smtp({ host: 'org.tenant.test' }), tenant.partnerToken)).status,
+    ).toBe(201);
     const orgMs = await eventually(async () => (await hostOn(b, tenant.orgToken)) === 'org.tenant.test', 1000);
 
     await setOverride(a.client, tenant.partnerToken, tenant.orgId, false);
@@ -45,7 +55,9 @@ describe('email config: two replicas on one database, concurrency and preconditi
   it('leaves exactly one row when POSTs for one scope race on both replicas', async () => {
     const other = await createTenant(a.client, await rootToken(a.client), 'race');
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).client.post('/event/v1/email/config', smtp({ host: `race-${i}.test` }), other.partnerToken)),
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? a : b).client.post('/event/v1/email/config', smtp({ host: `race-${i}.test` }), other.partnerToken),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
     const rows = await a.db.query<{ count: number; version: number }>(

@@ -28,8 +28,7 @@ describe('email config: resolution org → partner → controller, and scope', (
   });
 
   /** The switch reaches the effective cache over the change bus (on this replica too): wait for it. */
-  const sourceBecomes = (token: string, source: string) =>
-    eventually(async () => (await effective(token)).body.source === source, 1000);
+  const sourceBecomes = (token: string, source: string) => eventually(async () => (await effective(token)).body.source === source, 1000);
 
   const effective = async (token: string, query = '') => {
     const res = await t.client.get(`${EFFECTIVE}${query}`, token);
@@ -41,8 +40,17 @@ describe('email config: resolution org → partner → controller, and scope', (
     // controller only
     let res = await effective(a.orgToken);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ source: 'controller', profile: null, scope: { level: 'org', org_id: a.orgId, partner_id: a.partnerId } });
-    expect(res.body.email_config.smtp_config).toMatchObject({ host: 'smtp.controller.test', port: 465, tls_mode: 'implicit', password_set: true });
+    expect(res.body).toMatchObject({
+      source: 'controller',
+      profile: null,
+      scope: { level: 'org', org_id: a.orgId, partner_id: a.partnerId },
+    });
+    expect(res.body.email_config.smtp_config).toMatchObject({
+      host: 'smtp.controller.test',
+      port: 465,
+      tls_mode: 'implicit',
+      password_set: true,
+    });
 
     // partner over controller
     expect((await t.client.post('/event/v1/email/config', smtp({ host: 'smtp.partner-a.test' }), a.partnerToken)).status).toBe(201);
@@ -53,7 +61,11 @@ describe('email config: resolution org → partner → controller, and scope', (
     expect((await effective(a.partnerToken)).body.source).toBe('partner');
 
     // an org profile prepared by the partner admin stays hidden while the switch is off
-    const orgProfile = await t.client.post(`/event/v1/email/config?org_id=${a.orgId}`, smtp({ host: 'smtp.org-a.test', sender_email: 'it@org-a.test' }), a.partnerToken);
+    const orgProfile = await t.client.post(
+      `/event/v1/email/config?org_id=${a.orgId}`,
+      smtp({ host: 'smtp.org-a.test', sender_email: 'it@org-a.test' }),
+      a.partnerToken,
+    );
     expect(orgProfile.status).toBe(201);
     res = await effective(a.orgToken);
     expect(res.body.source).toBe('partner');
@@ -146,7 +158,11 @@ describe('email config: resolution org → partner → controller, and scope', (
 
   it('auditors read but never write', async () => {
     const auditorEmail = `auditor-${Date.now()}@a.partner.test`;
-    const created = await t.client.post('/auth/v1/users', { email: auditorEmail, role: 'auditor', password: 'a-long-enough-password-1' }, a.partnerToken);
+    const created = await t.client.post(
+      '/auth/v1/users',
+      { email: auditorEmail, role: 'auditor', password: 'a-long-enough-password-1' },
+      a.partnerToken,
+    );
     expect(created.status).toBe(201);
     const auditor = await t.client.login(auditorEmail, 'a-long-enough-password-1');
     expect((await t.client.get(EFFECTIVE, auditor)).status).toBe(200);

@@ -48,7 +48,11 @@ describe('email config: secrets', () => {
     expect((await t.client.post(URL_, smtp({ password: 'literal-secret-A1' }), tenant.partnerToken)).status).toBe(201);
 
     // replace with the same destination, no password: kept
-    const same = await t.client.post(URL_, { email_config: { smtp_config: { ...smtp().email_config.smtp_config, password: undefined, retries: 7 } } }, tenant.partnerToken);
+    const same = await t.client.post(
+      URL_,
+      { email_config: { smtp_config: { ...smtp().email_config.smtp_config, password: undefined, retries: 7 } } },
+      tenant.partnerToken,
+    );
     expect(same.status).toBe(200);
     expect(same.body.email_config.smtp_config).toMatchObject({ retries: 7, password_set: true });
 
@@ -63,11 +67,19 @@ describe('email config: secrets', () => {
       const res = await t.client.patch(URL_, { email_config: { smtp_config: change } }, tenant.partnerToken);
       expect([change, res.status, res.body.code]).toEqual([change, 400, 'SECRET_REQUIRED']);
       expect(res.body.errors[0].field).toBe('email_config.smtp_config.password');
-      const replace = await t.client.post(URL_, { email_config: { smtp_config: { ...smtp().email_config.smtp_config, password: undefined, ...change } } }, tenant.partnerToken);
+      const replace = await t.client.post(
+        URL_,
+        { email_config: { smtp_config: { ...smtp().email_config.smtp_config, password: undefined, ...change } } },
+        tenant.partnerToken,
+      );
       expect([change, replace.status, replace.body.code]).toEqual([change, 400, 'SECRET_REQUIRED']);
     }
     // the same change with the password: accepted
-    const moved = await t.client.patch(URL_, { email_config: { smtp_config: { host: 'smtp.elsewhere.test', password: 'literal-secret-B2' } } }, tenant.partnerToken);
+    const moved = await t.client.patch(
+      URL_,
+      { email_config: { smtp_config: { host: 'smtp.elsewhere.test', password: 'literal-secret-B2' } } },
+      tenant.partnerToken,
+    );
     expect(moved.status).toBe(200);
     expect(moved.body.email_config.smtp_config).toMatchObject({ host: 'smtp.elsewhere.test', password_set: true });
 
@@ -80,10 +92,16 @@ describe('email config: secrets', () => {
     const cleared = await t.client.patch(URL_, { email_config: { smtp_config: { password: null } } }, tenant.partnerToken);
     expect(cleared.status).toBe(400);
     expect(cleared.body.code).toBe('SECRET_REQUIRED');
-    const noAuth = await t.client.patch(URL_, { email_config: { smtp_config: { auth_type: 'none', password: null } } }, tenant.partnerToken);
+    const noAuth = await t.client.patch(
+      URL_,
+      { email_config: { smtp_config: { auth_type: 'none', password: null } } },
+      tenant.partnerToken,
+    );
     expect(noAuth.status).toBe(200);
     expect(noAuth.body.email_config.smtp_config).toMatchObject({ auth_type: 'none', username: null, password_set: false });
-    const row = await t.db.query<{ password_enc: string | null }>(`SELECT password_enc FROM smtp_profiles WHERE partner_id = $1`, [tenant.partnerId]);
+    const row = await t.db.query<{ password_enc: string | null }>(`SELECT password_enc FROM smtp_profiles WHERE partner_id = $1`, [
+      tenant.partnerId,
+    ]);
     expect(row[0]!.password_enc).toBeNull();
   });
 
@@ -94,13 +112,23 @@ describe('email config: secrets', () => {
       port: 587,
       use_tls: true,
       username: 'mailer@tenant.test',
-      oauth2: { token_endpoint: 'https://login.tenant.test/token', client_id: 'app-1', client_secret: 'literal-client-secret-C3', scope: 'https://outlook.office.com/.default' },
+      oauth2: {
+        token_endpoint: 'https://login.tenant.test/token',
+        client_id: 'app-1',
+        client_secret: 'literal-client-secret-C3',
+        scope: 'https://outlook.office.com/.default',
+      },
       client_cert: pems.cert,
       client_key: pems.private,
     };
     const created = await t.client.post(URL_, { email_config: { smtp_config: oauth } }, tenant.partnerToken);
     expect(created.status).toBe(200);
-    expect(created.body.email_config.smtp_config).toMatchObject({ auth_type: 'oauth2', client_secret_set: true, client_key_set: true, password_set: false });
+    expect(created.body.email_config.smtp_config).toMatchObject({
+      auth_type: 'oauth2',
+      client_secret_set: true,
+      client_key_set: true,
+      password_set: false,
+    });
     expect(created.body.email_config.smtp_config.oauth2).toEqual({
       token_endpoint: 'https://login.tenant.test/token',
       client_id: 'app-1',
@@ -110,7 +138,11 @@ describe('email config: secrets', () => {
     });
     expect(created.text).not.toContain('PRIVATE KEY');
 
-    const newClient = await t.client.patch(URL_, { email_config: { smtp_config: { oauth2: { client_id: 'app-2' } } } }, tenant.partnerToken);
+    const newClient = await t.client.patch(
+      URL_,
+      { email_config: { smtp_config: { oauth2: { client_id: 'app-2' } } } },
+      tenant.partnerToken,
+    );
     expect(newClient.status).toBe(400);
     expect(newClient.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
       'email_config.smtp_config.client_key',
@@ -132,7 +164,9 @@ describe('email config: secrets', () => {
   it('binds each ciphertext to its row and field', async () => {
     const other = await createTenant(t.client, await rootToken(t.client), 'other');
     expect((await t.client.post(URL_, smtp({ password: 'literal-secret-D4' }), other.partnerToken)).status).toBe(201);
-    const rows = await t.db.query<{ id: string; partner_id: string; oauth2_client_secret_enc: string }>(`SELECT id, partner_id, oauth2_client_secret_enc FROM smtp_profiles`);
+    const rows = await t.db.query<{ id: string; partner_id: string; oauth2_client_secret_enc: string }>(
+      `SELECT id, partner_id, oauth2_client_secret_enc FROM smtp_profiles`,
+    );
     const mine = rows.find((r) => r.partner_id === tenant.partnerId)!;
     expect(mine.oauth2_client_secret_enc).toMatch(/^v1\.k1\./);
     // copy tenant's client secret ciphertext into the other profile's password column
@@ -148,7 +182,12 @@ describe('email config: secrets', () => {
     const dataSource = t.app.get(DataSource);
     const report = await reencryptAllSecrets(dataSource, rotated);
     expect(report).toEqual({ rows: 1, rewritten: 1, keyId: 'k2' });
-    const row = (await t.db.query<Record<string, string | null>>(`SELECT oauth2_client_secret_enc, client_key_enc FROM smtp_profiles WHERE partner_id = $1`, [tenant.partnerId]))[0]!;
+    const row = (
+      await t.db.query<Record<string, string | null>>(
+        `SELECT oauth2_client_secret_enc, client_key_enc FROM smtp_profiles WHERE partner_id = $1`,
+        [tenant.partnerId],
+      )
+    )[0]!;
     expect(row.oauth2_client_secret_enc).toMatch(/^v1\.k2\./);
     expect(row.client_key_enc).toMatch(/^v1\.k2\./);
     expect((await reencryptAllSecrets(dataSource, rotated)).rewritten).toBe(0);

@@ -73,7 +73,11 @@ describe('email config: the seed API', () => {
 
   it('writes one SYSTEMAUDIT event per change with the changed field names and no values of secrets', async () => {
     await t.client.post('/event/v1/email/config', smtp({ password: 'audit-pw-1' }), tenant.partnerToken);
-    const patched = await t.client.patch('/event/v1/email/config', { email_config: { smtp_config: { retries: 5, password: 'audit-pw-2' } } }, tenant.partnerToken);
+    const patched = await t.client.patch(
+      '/event/v1/email/config',
+      { email_config: { smtp_config: { retries: 5, password: 'audit-pw-2' } } },
+      tenant.partnerToken,
+    );
     expect(patched.status).toBe(200);
     const rows = await t.db.query<{ type: string; details: Record<string, unknown>; partner_id: string; category: string }>(
       `SELECT type, details, partner_id, category FROM audit_events WHERE type LIKE 'email.config.%' ORDER BY seq`,
@@ -95,7 +99,11 @@ describe('email config: the seed API', () => {
   it('answers field errors as problem+json with full paths', async () => {
     const bad = await t.client.post(
       '/event/v1/email/config',
-      { email_config: { smtp_config: { host: 'bad host', port: 70000, username: 'u', password: 'p', use_tls: false, sender_name: 'a\r\nBcc: x@y.z' } } },
+      {
+        email_config: {
+          smtp_config: { host: 'bad host', port: 70000, username: 'u', password: 'p', use_tls: false, sender_name: 'a\r\nBcc: x@y.z' },
+        },
+      },
       tenant.partnerToken,
     );
     expect(bad.status).toBe(400);

@@ -18,14 +18,25 @@ describe('controller profile from FW_EVENT_SMTP_SERVER_*', () => {
         FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.test',
       }),
     );
-    expect(profile?.settings).toMatchObject({ host: 'smtp.controller.test', port: 465, tlsMode: 'implicit', authType: 'basic', retries: 3 });
+    expect(profile?.settings).toMatchObject({
+      host: 'smtp.controller.test',
+      port: 465,
+      tlsMode: 'implicit',
+      authType: 'basic',
+      retries: 3,
+    });
     expect(profile?.secrets.password).toBe('ctl-secret');
   });
 
   it.each([
     [{ FW_EVENT_SMTP_SERVER_ADDR: 'bad_host!' }, /FW_EVENT_SMTP_SERVER_ADDR: must be a hostname/],
     [
-      { FW_EVENT_SMTP_SERVER_ADDR: 'smtp.test', FW_EVENT_SMTP_SERVER_USERNAME: 'u', FW_EVENT_SMTP_SERVER_PASSWORD: 'p', FW_EVENT_SMTP_SERVER_USE_TLS: 'false' },
+      {
+        FW_EVENT_SMTP_SERVER_ADDR: 'smtp.test',
+        FW_EVENT_SMTP_SERVER_USERNAME: 'u',
+        FW_EVENT_SMTP_SERVER_PASSWORD: 'p',
+        FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
+      },
       /FW_EVENT_SMTP_SERVER_USE_TLS: must enable TLS/,
     ],
     [{ FW_EVENT_SMTP_SERVER_ADDR: 'smtp.test', FW_EVENT_SMTP_SERVER_USERNAME: 'u' }, /FW_EVENT_SMTP_SERVER_PASSWORD: is required/],

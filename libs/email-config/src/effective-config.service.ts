@@ -36,12 +36,13 @@ interface Resolution {
   scope: ConfigScope;
   /** The winning stored profile, or null when the controller level (or nothing) applies. */
   profile: SmtpProfileEntity | null;
+  /** Built once per cached resolution: the hot path hands out the same frozen object. */
+  effective?: EffectiveProfile;
 }
 
 export function scopeKey(scope: Pick<ConfigScope, 'level' | 'partnerId' | 'orgId'>): string {
   return scope.level === 'org' ? `org:${scope.orgId}` : `partner:${scope.partnerId}`;
 }
-
 
 @Injectable()
 export class EffectiveConfigService implements OnModuleInit {
@@ -115,7 +116,11 @@ export class EffectiveConfigService implements OnModuleInit {
   /** The effective profile for a scope, without secrets (for views). Throws NO_SMTP_CONFIG. */
   async effectiveFor(scope: ConfigScope): Promise<EffectiveProfile> {
     const resolution = await this.resolution(scope);
-    const profile = resolution.profile;
+    resolution.effective ??= Object.freeze(this.build(resolution));
+    return resolution.effective;
+  }
+
+  private build({ scope, profile }: Resolution): EffectiveProfile {
     if (profile) {
       return {
         source: profile.orgId ? 'org' : 'partner',

@@ -57,7 +57,10 @@ export function checkPreconditions(current: SmtpProfileEntity | null, p: Precond
   if (p.ifMatch !== undefined) {
     const list = tags(p.ifMatch);
     const ok = etag !== null && (list.includes('*') || list.includes(etag));
-    if (!ok) throw preconditionFailed(etag ? 'The profile has changed since you read it (If-Match does not match its ETag).' : 'There is no profile to match If-Match.');
+    if (!ok)
+      throw preconditionFailed(
+        etag ? 'The profile has changed since you read it (If-Match does not match its ETag).' : 'There is no profile to match If-Match.',
+      );
   }
   if (p.ifNoneMatch !== undefined && etag !== null) {
     const list = tags(p.ifNoneMatch);
@@ -164,7 +167,9 @@ export class EmailConfigService {
     secrets: SmtpSecrets,
   ): Promise<WriteResult> {
     const now = new Date();
-    const entity = existing ?? manager.create(SmtpProfileEntity, { id: randomUUID(), partnerId: scope.partnerId, orgId: scope.orgId, version: 0, createdAt: now });
+    const entity =
+      existing ??
+      manager.create(SmtpProfileEntity, { id: randomUUID(), partnerId: scope.partnerId, orgId: scope.orgId, version: 0, createdAt: now });
     applyToEntity(this.cipher, entity, settings, secrets);
     entity.version += 1;
     entity.updatedAt = now;
@@ -204,7 +209,10 @@ export class EmailConfigService {
   }
 
   private notFound(scope: ConfigScope): DomainError {
-    return new DomainError('SMTP_PROFILE_NOT_FOUND', 'not_found', `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`);
+    return new DomainError(
+      'SMTP_PROFILE_NOT_FOUND',
+      'not_found',
+      `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`,
+    );
   }
 }
-

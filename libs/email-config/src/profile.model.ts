@@ -51,7 +51,11 @@ export interface ResolvedSmtpProfile extends EffectiveProfile {
 }
 
 export function flagsOf(secrets: SmtpSecrets): SecretFlags {
-  return { passwordSet: secrets.password !== null, clientSecretSet: secrets.clientSecret !== null, clientKeySet: secrets.clientKey !== null };
+  return {
+    passwordSet: secrets.password !== null,
+    clientSecretSet: secrets.clientSecret !== null,
+    clientKeySet: secrets.clientKey !== null,
+  };
 }
 
 export function etagOf(id: string, version: number): string {

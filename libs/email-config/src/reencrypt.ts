@@ -16,7 +16,11 @@ export interface ReencryptReport {
   keyId: string;
 }
 
-export async function reencryptAllSecrets(dataSource: DataSource, cipher: SecretCipher, bus?: Pick<ChangeBus, 'publish'>): Promise<ReencryptReport> {
+export async function reencryptAllSecrets(
+  dataSource: DataSource,
+  cipher: SecretCipher,
+  bus?: Pick<ChangeBus, 'publish'>,
+): Promise<ReencryptReport> {
   const ids: Array<{ id: string }> = await dataSource.query(`SELECT id FROM smtp_profiles ORDER BY id`);
   let rewritten = 0;
   for (const { id } of ids) {

@@ -20,7 +20,11 @@ const FIELDS = {
   clientKey: 'client_key',
 } as const;
 
-export function resolveCandidateSecrets(candidate: SmtpCandidate, stored: StoredProfileSecrets | null, path: string = SMTP_CONFIG_PATH): SmtpSecrets {
+export function resolveCandidateSecrets(
+  candidate: SmtpCandidate,
+  stored: StoredProfileSecrets | null,
+  path: string = SMTP_CONFIG_PATH,
+): SmtpSecrets {
   const { settings } = candidate;
   const sameDestination = stored !== null && destinationOf(stored.settings) === destinationOf(settings);
   const needed: Record<keyof SmtpSecrets, boolean> = {
@@ -41,7 +45,8 @@ export function resolveCandidateSecrets(candidate: SmtpCandidate, stored: Stored
         errors.push({
           field,
           rule: 'secretRequired',
-          message: 'must be sent again: the stored secret is kept only while host, port, tls_mode, auth_type, username, token_endpoint and client_id stay the same',
+          message:
+            'must be sent again: the stored secret is kept only while host, port, tls_mode, auth_type, username, token_endpoint and client_id stay the same',
         });
       } else errors.push({ field, rule: 'secretRequired', message: 'is required' });
       continue;
@@ -53,7 +58,7 @@ export function resolveCandidateSecrets(candidate: SmtpCandidate, stored: Stored
   }
   if (settings.clientCert && out.clientKey) {
     const first = parseCertificates(settings.clientCert)?.[0] as X509Certificate | undefined;
-    let matches = false;
+    let matches: boolean;
     try {
       matches = first?.checkPrivateKey(createPrivateKey(out.clientKey)) ?? false;
     } catch {

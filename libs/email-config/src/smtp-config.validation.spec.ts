@@ -16,7 +16,10 @@ function errorsOf(raw: unknown): Array<{ field: string; rule: string }> {
 
 describe('validateSmtpConfig', () => {
   it('derives tls_mode, port and auth_type like the seed implies', () => {
-    expect(validateSmtpConfig({ host: 'smtp.example.com', port: 465, use_tls: true }).settings).toMatchObject({ tlsMode: 'implicit', authType: 'none' });
+    expect(validateSmtpConfig({ host: 'smtp.example.com', port: 465, use_tls: true }).settings).toMatchObject({
+      tlsMode: 'implicit',
+      authType: 'none',
+    });
     expect(validateSmtpConfig({ host: 'smtp.example.com', use_tls: true }).settings).toMatchObject({ tlsMode: 'starttls', port: 587 });
     expect(validateSmtpConfig({ host: '10.0.0.5', use_tls: false }).settings).toMatchObject({ tlsMode: 'none', port: 25, retries: 3 });
     expect(validateSmtpConfig({ host: '2001:db8::1', tls_mode: 'implicit' }).settings).toMatchObject({ port: 465 });
@@ -34,15 +37,42 @@ describe('validateSmtpConfig', () => {
     ['retries 11', { retries: 11 }, { field: 'retries', rule: 'max' }],
     ['credentials without TLS', { use_tls: false }, { field: 'use_tls', rule: 'tlsRequired' }],
     ['tls_mode none with credentials', { use_tls: undefined, tls_mode: 'none' }, { field: 'tls_mode', rule: 'tlsRequired' }],
-    ['use_tls contradicting tls_mode', { tls_mode: 'none', use_tls: true, username: undefined, password: undefined }, { field: 'use_tls', rule: 'matchesTlsMode' }],
+    [
+      'use_tls contradicting tls_mode',
+      { tls_mode: 'none', use_tls: true, username: undefined, password: undefined },
+      { field: 'use_tls', rule: 'matchesTlsMode' },
+    ],
     ['a bad sender', { sender_email: 'not-an-address' }, { field: 'sender_email', rule: 'isEmail' }],
     ['an unknown field', { colour: 'blue' }, { field: 'colour', rule: 'unknown_field' }],
-    ['a bad CA', { ca_cert: '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----' }, { field: 'ca_cert', rule: 'isPemCertificate' }],
+    [
+      'a bad CA',
+      { ca_cert: '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----' },
+      { field: 'ca_cert', rule: 'isPemCertificate' },
+    ],
     ['a bad key', { client_key: 'not a key' }, { field: 'client_key', rule: 'isPemPrivateKey' }],
-    ['oauth2 without fields', { auth_type: 'oauth2', password: undefined, oauth2: {} }, { field: 'oauth2.token_endpoint', rule: 'required' }],
-    ['oauth2 with a password', { oauth2: { token_endpoint: 'https://t.example/token', client_id: 'c' } }, { field: 'password', rule: 'notAllowed' }],
-    ['an oauth2 endpoint with credentials', { password: undefined, oauth2: { token_endpoint: 'https://a:b@t.example/token', client_id: 'c' } }, { field: 'oauth2.token_endpoint', rule: 'noCredentials' }],
-    ['a header with CR/LF', { password: undefined, oauth2: { token_endpoint: 'https://t.example/t', client_id: 'c', request_headers: [{ name: 'X-A', value: 'a\nb' }] } }, { field: 'oauth2.request_headers.0.value', rule: 'noControlCharacters' }],
+    [
+      'oauth2 without fields',
+      { auth_type: 'oauth2', password: undefined, oauth2: {} },
+      { field: 'oauth2.token_endpoint', rule: 'required' },
+    ],
+    [
+      'oauth2 with a password',
+      { oauth2: { token_endpoint: 'https://t.example/token', client_id: 'c' } },
+      { field: 'password', rule: 'notAllowed' },
+    ],
+    [
+      'an oauth2 endpoint with credentials',
+      { password: undefined, oauth2: { token_endpoint: 'https://a:b@t.example/token', client_id: 'c' } },
+      { field: 'oauth2.token_endpoint', rule: 'noCredentials' },
+    ],
+    [
+      'a header with CR/LF',
+      {
+        password: undefined,
+        oauth2: { token_endpoint: 'https://t.example/t', client_id: 'c', request_headers: [{ name: 'X-A', value: 'a\nb' }] },
+      },
+      { field: 'oauth2.request_headers.0.value', rule: 'noControlCharacters' },
+    ],
     ['basic without username', { username: undefined }, { field: 'username', rule: 'required' }],
     ['auth none with a username', { auth_type: 'none', password: undefined }, { field: 'username', rule: 'notAllowed' }],
   ])('refuses %s', (_, change, expected) => {

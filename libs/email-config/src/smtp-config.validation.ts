@@ -41,6 +41,7 @@ const TOP_FIELDS = new Set([
 const OAUTH2_FIELDS = new Set(['token_endpoint', 'client_id', 'client_secret', 'scope', 'audience', 'request_headers']);
 const HEADER_FIELDS = new Set(['name', 'value']);
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
@@ -90,7 +91,8 @@ class Checker {
 
   object(raw: unknown, field: string, allowed: Set<string>): Raw | undefined {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return this.fail(field, 'isObject', 'must be an object');
-    for (const key of Object.keys(raw)) if (!allowed.has(key)) this.fail(field ? `${field}.${key}` : key, 'unknown_field', 'is not a known field');
+    for (const key of Object.keys(raw))
+      if (!allowed.has(key)) this.fail(field ? `${field}.${key}` : key, 'unknown_field', 'is not a known field');
     return raw as Raw;
   }
 
@@ -125,7 +127,8 @@ class Checker {
   oneOf<T extends string>(raw: Raw, key: string, field: string, values: readonly T[]): T | undefined {
     const v = raw[key];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) return this.fail(field, 'isIn', `must be one of ${values.join(', ')}`);
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      return this.fail(field, 'isIn', `must be one of ${values.join(', ')}`);
     return v as T;
   }
 
@@ -181,7 +184,10 @@ function parseOAuth2(c: Checker, raw: unknown): { settings: OAuth2Settings | und
         const field = `oauth2.request_headers.${i}`;
         const h = c.object(item, field, HEADER_FIELDS);
         if (!h) return;
-        const name = typeof h.name === 'string' && HEADER_NAME.test(h.name) ? h.name : c.fail(`${field}.name`, 'isHeaderName', 'must be an HTTP header name');
+        const name =
+          typeof h.name === 'string' && HEADER_NAME.test(h.name)
+            ? h.name
+            : c.fail(`${field}.name`, 'isHeaderName', 'must be an HTTP header name');
         const value = c.line(h, 'value', `${field}.value`, 2048, true);
         if (name && value) requestHeaders.push({ name, value });
       });
@@ -200,7 +206,9 @@ export function validateSmtpConfig(raw: unknown, path: string = SMTP_CONFIG_PATH
   const c = new Checker(path);
   const input = raw === null || typeof raw !== 'object' || Array.isArray(raw) ? undefined : (raw as Raw);
   if (!input) {
-    throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', [{ field: path, rule: 'isObject', message: 'must be an object' }]);
+    throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', [
+      { field: path, rule: 'isObject', message: 'must be an object' },
+    ]);
   }
   for (const key of Object.keys(input)) if (!TOP_FIELDS.has(key)) c.fail(key, 'unknown_field', 'is not a known field');
 
@@ -247,7 +255,11 @@ export function validateSmtpConfig(raw: unknown, path: string = SMTP_CONFIG_PATH
   } else {
     if (!username && input.username == null) c.fail('username', 'required', `is required when auth_type is ${authType}`);
     if (tlsMode === 'none') {
-      c.fail(givenTls !== undefined ? 'tls_mode' : 'use_tls', 'tlsRequired', 'must enable TLS: without TLS, SMTP authentication does not work');
+      c.fail(
+        givenTls !== undefined ? 'tls_mode' : 'use_tls',
+        'tlsRequired',
+        'must enable TLS: without TLS, SMTP authentication does not work',
+      );
     }
   }
   if (authType === 'basic' && hasOAuth2) c.fail('oauth2', 'notAllowed', 'must be absent when auth_type is basic');
@@ -313,7 +325,9 @@ export function settingsToInput(s: SmtpSettings): Raw {
  */
 export function mergeSmtpPatch(stored: SmtpSettings, patch: unknown, path: string = SMTP_CONFIG_PATH): Raw {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
-    throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', [{ field: path, rule: 'isObject', message: 'must be an object' }]);
+    throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', [
+      { field: path, rule: 'isObject', message: 'must be an object' },
+    ]);
   }
   const p = patch as Raw;
   const base = settingsToInput(stored);

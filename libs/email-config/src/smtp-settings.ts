@@ -66,5 +66,13 @@ export function defaultPortFor(tlsMode: TlsMode): number {
 
 /** The fields a stored secret is tied to: if any differs, the secret does not follow the profile. */
 export function destinationOf(s: SmtpSettings): string {
-  return JSON.stringify([s.host.toLowerCase(), s.port, s.tlsMode, s.authType, s.username, s.oauth2?.tokenEndpoint ?? null, s.oauth2?.clientId ?? null]);
+  return JSON.stringify([
+    s.host.toLowerCase(),
+    s.port,
+    s.tlsMode,
+    s.authType,
+    s.username,
+    s.oauth2?.tokenEndpoint ?? null,
+    s.oauth2?.clientId ?? null,
+  ]);
 }

@@ -1,19 +1,20 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiCookieAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
+import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ScopeQuery } from '@mailstrata/email-config';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
-import { EmailConfigBodyDto, ScopeQueryDto } from './email-config.dto';
+import { EmailConfigBodyDto } from './email-config.dto';
 import { effectiveView, profileView } from './email-config.views';
+import { ScopeQueryPipe } from './scope-query.pipe';
 
 type SignedIn = Actor & { principal: Principal };
-
-const scopeQuery = (q: ScopeQueryDto) => ({ partnerId: q.partner_id, orgId: q.org_id });
 
 /** The seed's `/event/v1/email/config`: the caller's own SMTP profile, and the effective one. */
 @ApiTags('email-config')
 @ApiCookieAuth('rsid')
+@ApiQuery({ name: 'partner_id', required: false, description: 'A partner (controller admin)', schema: { type: 'string', format: 'uuid' } })
+@ApiQuery({ name: 'org_id', required: false, description: 'One of the caller’s organizations', schema: { type: 'string', format: 'uuid' } })
 @Controller('event/v1/email/config')
 export class EmailConfigController {
   constructor(
@@ -25,8 +26,8 @@ export class EmailConfigController {
   @Get()
   @RequirePermissions('system_setting:read')
   @ApiOperation({ summary: 'The scope’s own SMTP profile (secrets never returned; *_set flags instead)' })
-  async get(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+  async get(@CurrentActor() actor: SignedIn, @Query(ScopeQueryPipe) query: ScopeQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+    const scope = await this.scopes.resolve(actor.principal, query, 'own');
     const profile = await this.profiles.get(scope);
     void reply.header('etag', profile.etag);
     return profileView(profile);
@@ -39,13 +40,13 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-None-Match', required: false, description: '* to create only' })
   async createOrReplace(
     @CurrentActor() actor: SignedIn,
-    @Query() query: ScopeQueryDto,
+    @Query(ScopeQueryPipe) query: ScopeQuery,
     @Body() body: EmailConfigBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+    const scope = await this.scopes.resolve(actor.principal, query, 'own');
     const { profile, created } = await this.profiles.createOrReplace(actor, scope, body.email_config.smtp_config, { ifMatch, ifNoneMatch });
     void reply.status(created ? 201 : 200).header('etag', profile.etag);
     return profileView(profile);
@@ -57,12 +58,12 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async patch(
     @CurrentActor() actor: SignedIn,
-    @Query() query: ScopeQueryDto,
+    @Query(ScopeQueryPipe) query: ScopeQuery,
     @Body() body: EmailConfigBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+    const scope = await this.scopes.resolve(actor.principal, query, 'own');
     const { profile } = await this.profiles.patch(actor, scope, body.email_config.smtp_config, { ifMatch });
     void reply.header('etag', profile.etag);
     return profileView(profile);
@@ -75,18 +76,18 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async delete(
     @CurrentActor() actor: SignedIn,
-    @Query() query: ScopeQueryDto,
+    @Query(ScopeQueryPipe) query: ScopeQuery,
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
-    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'own');
+    const scope = await this.scopes.resolve(actor.principal, query, 'own');
     await this.profiles.delete(actor, scope, { ifMatch });
   }
 
   @Get('effective')
   @RequirePermissions('system_setting:read')
   @ApiOperation({ summary: 'The profile a system email for this scope would use now, and which level supplies it' })
-  async effectiveProfile(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto) {
-    const scope = await this.scopes.resolve(actor.principal, scopeQuery(query), 'effective');
+  async effectiveProfile(@CurrentActor() actor: SignedIn, @Query(ScopeQueryPipe) query: ScopeQuery) {
+    const scope = await this.scopes.resolve(actor.principal, query, 'effective');
     return effectiveView(await this.effective.effectiveFor(scope));
   }
 }

@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, ValidateNested } from 'class-validator';
 
 /**
  * The envelope only: `smtp_config` itself is validated by @mailstrata/email-config (the same function the
@@ -37,16 +37,4 @@ export class EmailConfigBodyDto {
   @ValidateNested()
   @Type(() => EmailConfigEnvelopeDto)
   email_config: EmailConfigEnvelopeDto;
-}
-
-export class ScopeQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'A partner (controller admin).' })
-  @IsOptional()
-  @IsUUID()
-  partner_id?: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'One of the caller’s organizations.' })
-  @IsOptional()
-  @IsUUID()
-  org_id?: string;
 }

@@ -45,9 +45,21 @@ export const profileView = (p: StoredProfile) => ({
   },
 });
 
-export const effectiveView = (e: EffectiveProfile) => ({
+const buildEffectiveView = (e: EffectiveProfile) => ({
   source: e.source,
   scope: { level: e.scope.level, partner_id: e.scope.partnerId, org_id: e.scope.orgId },
   profile: e.profileId === null ? null : { id: e.profileId, partner_id: e.profilePartnerId, org_id: e.profileOrgId, version: e.version },
   email_config: { smtp_config: smtpConfigView(e.settings, e.secretsSet) },
 });
+
+// The service hands out one frozen EffectiveProfile per cached resolution, so its view is built once.
+const effectiveViews = new WeakMap<EffectiveProfile, ReturnType<typeof buildEffectiveView>>();
+
+export function effectiveView(e: EffectiveProfile): ReturnType<typeof buildEffectiveView> {
+  let view = effectiveViews.get(e);
+  if (!view) {
+    view = buildEffectiveView(e);
+    effectiveViews.set(e, view);
+  }
+  return view;
+}

@@ -1,0 +1,27 @@
+import { Injectable, PipeTransform } from '@nestjs/common';
+import { DomainError, FieldError } from '@mailstrata/common';
+import type { ScopeQuery } from '@mailstrata/email-config';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const KEYS: Record<string, keyof ScopeQuery> = { partner_id: 'partnerId', org_id: 'orgId' };
+
+/**
+ * `?partner_id=` / `?org_id=`, checked by hand rather than by class-validator: this runs on the hot
+ * GET …/effective path, where instantiating and reflecting a DTO per request costs a measurable share
+ * of the request. Same rules and error shape as the global pipe (unknown parameters refused).
+ */
+@Injectable()
+export class ScopeQueryPipe implements PipeTransform<Record<string, unknown>, ScopeQuery> {
+  transform(raw: Record<string, unknown>): ScopeQuery {
+    const out: ScopeQuery = {};
+    const errors: FieldError[] = [];
+    for (const [key, value] of Object.entries(raw ?? {})) {
+      const target = KEYS[key];
+      if (!target) errors.push({ field: key, rule: 'unknown_field', message: 'is not a known field' });
+      else if (typeof value !== 'string' || !UUID.test(value)) errors.push({ field: key, rule: 'isUuid', message: 'must be a UUID' });
+      else out[target] = value.toLowerCase();
+    }
+    if (errors.length > 0) throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', errors);
+    return out;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Email-config section: GET /event/v1/email/config/effective for a signed-in org admin (org profile,
+ * switch on: the full scope + resolution path) against GET /healthz in the same run (goal: ratio ≥ 0.7).
+ * Both must be served from memory: the session cache and the per-scope resolution cache.
+ * The machines are shared and noisy, so the two loads alternate over a few rounds and the figures are
+ * the means over rounds (p99: the median round's).
+ */
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { loadConfig } from '@mailstrata/config';
+import { startEmbeddedPostgres } from '@mailstrata/database';
+import { createApp } from '../apps/event-framework/src/bootstrap';
+import { ROOT_EMAIL, ROOT_PASSWORD, testEnv } from '../test/support/app';
+import { createTestDatabase } from '../test/support/database';
+import { BenchSection, HttpRun, loadHttp, Row } from './harness';
+
+const SECONDS = 3;
+const ROUNDS = 3;
+const CONNECTIONS = 16;
+const PASSWORD = 'bench-passphrase-2026';
+
+async function call(base: string, method: string, path: string, body: unknown, cookie?: string) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie: `rsid=${cookie}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return { body: JSON.parse(text) as any, cookie: /rsid=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] };
+}
+
+function summarise(runs: HttpRun[]): HttpRun {
+  const p99s = runs.map((r) => r.p99Ms).sort((a, b) => a - b);
+  return {
+    label: runs[0]!.label,
+    requestsPerSecond: runs.reduce((sum, r) => sum + r.requestsPerSecond, 0) / runs.length,
+    p99Ms: p99s[Math.floor(p99s.length / 2)]!,
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+  };
+}
+
+async function run(): Promise<Row[]> {
+  let stopPg: (() => Promise<void>) | undefined;
+  if (!process.env.MAILSTRATA_TEST_ADMIN_URL) {
+    if (process.env.TEST_DATABASE_URL) process.env.MAILSTRATA_TEST_ADMIN_URL = process.env.TEST_DATABASE_URL;
+    else {
+      const pg = await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', `bench-email-config-${process.pid}`) });
+      process.env.MAILSTRATA_TEST_ADMIN_URL = pg.url;
+      stopPg = () => pg.stop();
+    }
+  }
+  const db = await createTestDatabase();
+  const config = loadConfig(
+    testEnv(db.url, {
+      LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
+      FW_EVENT_SMTP_SERVER_ADDR: 'smtp.controller.bench',
+      FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.bench',
+    }),
+  );
+  const app = await createApp(config, db.url, { swaggerUi: false });
+  try {
+    await app.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const root = (await call(base, 'POST', '/auth/v1/login', { email: ROOT_EMAIL, password: ROOT_PASSWORD })).cookie;
+    await call(base, 'POST', '/auth/v1/partners', { name: 'Bench', admin: { email: 'admin@bench.test', password: PASSWORD } }, root);
+    const partnerToken = (await call(base, 'POST', '/auth/v1/login', { email: 'admin@bench.test', password: PASSWORD })).cookie;
+    const org = await call(
+      base,
+      'POST',
+      '/auth/v1/organizations',
+      { name: 'Org', admin: { email: 'admin@org.bench.test', password: PASSWORD } },
+      partnerToken,
+    );
+    await call(base, 'PATCH', `/auth/v1/organizations/${org.body.id}`, { smtp_override_enabled: true }, partnerToken);
+    const smtp = { host: 'smtp.bench.test', port: 587, use_tls: true, username: 'bench', password: 'bench-secret', retries: 3 };
+    await call(base, 'POST', '/event/v1/email/config', { email_config: { smtp_config: smtp } }, partnerToken);
+    const orgToken = (await call(base, 'POST', '/auth/v1/login', { email: 'admin@org.bench.test', password: PASSWORD })).cookie as string;
+    await call(
+      base,
+      'POST',
+      '/event/v1/email/config',
+      { email_config: { smtp_config: { ...smtp, host: 'smtp.org.bench.test' } } },
+      orgToken,
+    );
+    const check = await call(base, 'GET', '/event/v1/email/config/effective', undefined, orgToken);
+    if (check.body.source !== 'org') throw new Error(`unexpected effective source ${check.body.source}`);
+
+    const effectiveUrl = `${base}/event/v1/email/config/effective`;
+    const headers = { cookie: `rsid=${orgToken}` };
+    // Warm-up (JIT, pools, caches), then both measured in the same run.
+    await loadHttp('warm', { url: `${base}/healthz`, seconds: 1, connections: CONNECTIONS });
+    await loadHttp('warm', { url: effectiveUrl, headers, seconds: 1, connections: CONNECTIONS });
+    const healthRuns: HttpRun[] = [];
+    const effectiveRuns: HttpRun[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      healthRuns.push(await loadHttp('healthz', { url: `${base}/healthz`, seconds: SECONDS, connections: CONNECTIONS }));
+      effectiveRuns.push(await loadHttp('effective', { url: effectiveUrl, headers, seconds: SECONDS, connections: CONNECTIONS }));
+    }
+    const health = summarise(healthRuns);
+    const effective = summarise(effectiveRuns);
+    if (effective.non2xx > 0 || effective.errors > 0) throw new Error(`effective: ${effective.non2xx} non-2xx, ${effective.errors} errors`);
+    return [
+      {
+        section: 'email-config',
+        metric: `GET …/effective rps (org admin, ${CONNECTIONS} conns, ${ROUNDS}×${SECONDS}s)`,
+        value: effective.requestsPerSecond.toFixed(0),
+        baseline: `${health.requestsPerSecond.toFixed(0)} healthz`,
+        ratio: effective.requestsPerSecond / health.requestsPerSecond,
+        goal: 0.7,
+      },
+      {
+        section: 'email-config',
+        metric: 'GET …/effective p99 ms',
+        value: String(effective.p99Ms),
+        baseline: `${health.p99Ms} healthz`,
+      },
+    ];
+  } finally {
+    await app.close();
+    await db.drop();
+    await stopPg?.();
+  }
+}
+
+export const effectiveConfigBench: BenchSection = { name: 'email-config', run };
