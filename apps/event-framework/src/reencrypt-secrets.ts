@@ -28,6 +28,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`re-encryption failed: ${error instanceof ConfigValidationError || error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `re-encryption failed: ${error instanceof ConfigValidationError || error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });
