@@ -3,15 +3,15 @@ import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule, AuditQueryModule, AuditWorkerModule } from '@mailstrata/audit';
-import { AccountsModule } from '@mailstrata/accounts';
+import { AccountsModule, OutboxSetupEmailDelivery, SETUP_EMAIL_DELIVERY } from '@mailstrata/accounts';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
 import { EmailConfigModule, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from '@mailstrata/email-config';
 import { MailerModule, MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
 import { IdentityModule } from '@mailstrata/identity';
 import { LoggerModule } from 'nestjs-pino';
-import { EmailConfigController } from './email-config/email-config.controller';
 import { AuditLogController } from './audit/audit-log.controller';
+import { EmailConfigController } from './email-config/email-config.controller';
 import { PasswordSetupController } from './accounts/password-setup.controller';
 import { HealthController } from './health/health.controller';
 import { SessionGuard } from './http/session.guard';
@@ -47,12 +47,22 @@ export class AppModule {
         AuditModule,
         AuditQueryModule,
         IdentityModule,
-        AccountsModule.forRoot(),
+        AccountsModule.forRoot({
+          imports: [emailConfig, MailerModule],
+          providers: [EmailConfigSmtpResolver, { provide: SETUP_EMAIL_DELIVERY, useClass: OutboxSetupEmailDelivery }],
+        }),
         emailConfig,
         MailerModule,
         ...(config.worker.inProcess ? [AuditWorkerModule, mailerWorker(config, emailConfig)] : []),
       ],
-      controllers: [HealthController, AuthController, TenantsController, EmailConfigController, AuditLogController],
+      controllers: [
+        HealthController,
+        AuthController,
+        TenantsController,
+        PasswordSetupController,
+        EmailConfigController,
+        AuditLogController,
+      ],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };
   }

@@ -1,0 +1,55 @@
+/**
+ * SETUP_EMAIL_DELIVERY over the durable email outbox: deliverability is the same resolution the delivery
+ * worker will use at send time (org → partner → controller), and the email joins the creating
+ * transaction as an outbox job, delivered with the effective profile's retries.
+ */
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '@mailstrata/common';
+import { EmailConfigSmtpResolver } from '@mailstrata/email-config';
+import { Actor, OnboardingTarget } from '@mailstrata/identity';
+import { EmailOutbox } from '@mailstrata/mailer';
+import { EntityManager } from 'typeorm';
+import { SetupEmailContent } from './setup-email';
+import { SetupEmailDelivery } from './setup-email-delivery.port';
+
+export const PASSWORD_SETUP_EMAIL_KIND = 'password_setup';
+
+@Injectable()
+export class OutboxSetupEmailDelivery implements SetupEmailDelivery {
+  constructor(
+    private readonly resolver: EmailConfigSmtpResolver,
+    private readonly outbox: EmailOutbox,
+  ) {}
+
+  async assertDeliverable(target: OnboardingTarget): Promise<void> {
+    try {
+      await this.resolver.resolve({ partnerId: target.partnerId, orgId: target.orgId });
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'NO_SMTP_CONFIG') {
+        throw DomainError.conflict(
+          'SMTP_NOT_CONFIGURED',
+          'ACCOUNT_CREATION_STRATEGY=VERIFY sends the new user a password-setup email, but no SMTP profile applies here ' +
+            '(none for the organization, the partner or the controller). Configure one first; nothing was created.',
+        );
+      }
+      throw error;
+    }
+  }
+
+  async enqueue(
+    manager: EntityManager,
+    message: SetupEmailContent & { to: string },
+    target: { partnerId: string | null; orgId: string | null; userId: string },
+    actor: Actor | null,
+  ): Promise<void> {
+    await this.outbox.enqueue(manager, {
+      scope: { partnerId: target.partnerId, orgId: target.orgId },
+      kind: PASSWORD_SETUP_EMAIL_KIND,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+      actor,
+    });
+  }
+}
