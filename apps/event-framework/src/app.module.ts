@@ -21,6 +21,7 @@ import { EmailThrottlerGuard } from './identity/email-throttler.guard';
 import { loggerParams } from './logging';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { VerificationController } from './verification/verification.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -62,6 +63,7 @@ export class AppModule {
         PasswordSetupController,
         EmailConfigController,
         AuditLogController,
+        VerificationController,
       ],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };

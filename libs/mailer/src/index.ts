@@ -43,3 +43,5 @@ export type { EmailDeliveryOptions } from './email-delivery.worker';
 export { EmailQueued, EmailSent, EmailRetrying, EmailFailed } from './email-delivery.events';
 export { ProfileHealthRecorder } from './profile-health';
 export type { ProfileHealth } from './profile-health';
+export { EmailVerificationService, parseVerificationBody, EmailVerificationSucceeded, EmailVerificationFailed } from './verification';
+export type { VerificationRequest, ParsedVerificationBody, VerificationScope, VerificationAnswer } from './verification';

@@ -8,6 +8,7 @@ import { EmailOutbox } from './email-outbox';
 import { Mailer } from './mailer';
 import { OAuth2TokenClient } from './oauth2-token-client';
 import { ProfileHealthRecorder } from './profile-health';
+import { EmailVerificationService } from './verification';
 
 /**
  * Sending: the egress policy (from SMTP_ALLOWED_NETWORKS / SMTP_ALLOWED_PORTS), the OAuth2 token
@@ -28,8 +29,9 @@ import { ProfileHealthRecorder } from './profile-health';
     Mailer,
     ProfileHealthRecorder,
     EmailOutbox,
+    EmailVerificationService,
   ],
-  exports: [EgressPolicy, OAuth2TokenClient, Mailer, HOST_LOOKUP, ProfileHealthRecorder, EmailOutbox],
+  exports: [EgressPolicy, OAuth2TokenClient, Mailer, HOST_LOOKUP, ProfileHealthRecorder, EmailOutbox, EmailVerificationService],
 })
 export class MailerModule {}
 
