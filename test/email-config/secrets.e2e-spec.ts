@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
-import { EffectiveConfigService, reencryptAllSecrets } from '@mailstrata/email-config';
+import { EffectiveConfigService, EmailConfigService, reencryptAllSecrets } from '@mailstrata/email-config';
 import { parseKeyring, SecretCipher } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';
@@ -159,6 +159,29 @@ describe('email config: secrets', () => {
 
     const resolved = await t.app.get(EffectiveConfigService).resolveForPartner(tenant.partnerId);
     expect(resolved.secrets).toEqual({ password: null, clientSecret: 'literal-client-secret-C3', clientKey: pems.private });
+  });
+
+  it('prepares an unsaved verification candidate with the same rules (borrowing only for the same destination)', async () => {
+    const service = t.app.get(EmailConfigService);
+    const scope = { level: 'partner' as const, partnerId: tenant.partnerId, orgId: null };
+    const stored = (await t.client.get(URL_, tenant.partnerToken)).body.email_config.smtp_config;
+    const same = {
+      host: stored.host,
+      port: stored.port,
+      tls_mode: stored.tls_mode,
+      username: stored.username,
+      oauth2: { token_endpoint: stored.oauth2.token_endpoint, client_id: stored.oauth2.client_id },
+      client_cert: stored.client_cert,
+    };
+    const borrowed = await service.prepareCandidate(scope, same);
+    expect(borrowed.secrets.clientSecret).toBe('literal-client-secret-C3');
+    await expect(service.prepareCandidate(scope, { ...same, host: 'smtp.attacker.test' })).rejects.toMatchObject({
+      code: 'SECRET_REQUIRED',
+      errors: expect.arrayContaining([expect.objectContaining({ field: 'smtp_config.oauth2.client_secret' })]),
+    });
+    await expect(service.prepareCandidate(scope, { host: 'bad host' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    // nothing was saved by preparing
+    expect((await t.client.get(URL_, tenant.partnerToken)).body.email_config.smtp_config.host).toBe(stored.host);
   });
 
   it('binds each ciphertext to its row and field', async () => {
