@@ -158,7 +158,7 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
         try {
           return loadConfig(env);
         } catch (error) {
-          throw new Error(`${overlay} ${owner}: ${String(error)}`);
+          throw new Error(`${overlay} ${owner}: ${String(error)}`, { cause: error });
         }
       })();
       expect(config.env).toBe('production');
