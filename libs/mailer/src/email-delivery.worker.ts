@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditWriter } from '@mailstrata/audit';
+import { AUDIT_CATEGORY, AuditEventEntity, AuditWriter, sanitizeDetails } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
@@ -62,6 +62,14 @@ interface ClaimedJob {
   subject: string;
   body_ciphertext: string | null;
   attempts: number;
+}
+
+interface SentRecord {
+  job: ClaimedJob;
+  target: ResolvedSmtpTarget;
+  messageId: string;
+  smtpCode: number | null;
+  details: Record<string, unknown>;
 }
 
 type Outcome =
@@ -158,15 +166,61 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     const jobs = await this.claim();
     if (jobs.length === 0) return 0;
     let next = 0;
+    const sent: SentRecord[] = [];
     const lane = async () => {
       while (!this.stopping && next < jobs.length) {
         const job = jobs[next++]!;
-        await this.deliver(job).catch((error: unknown) => this.logger.error({ err: error, jobId: job.id }, 'email job bookkeeping failed'));
+        const record = await this.deliver(job).catch((error: unknown) => {
+          this.logger.error({ err: error, jobId: job.id }, 'email job bookkeeping failed');
+          return undefined;
+        });
+        if (record) sent.push(record);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, jobs.length) }, lane));
+    // Successes are booked together: one transaction, one UPDATE and one multi-row audit insert.
+    if (sent.length > 0) await this.finishSent(sent);
     if (next < jobs.length) await this.release(jobs.slice(next).map((j) => j.id));
     return jobs.length;
+  }
+
+  private async finishSent(sent: SentRecord[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const updated = returnedRows<{ id: string }>(
+        await manager.query(
+          `UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
+             message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, message_id, source)
+           WHERE j.id = v.id AND j.locked_by = $4 RETURNING j.id`,
+          [sent.map((r) => r.job.id), sent.map((r) => r.messageId), sent.map((r) => r.target.source), this.workerId],
+        ),
+      );
+      // Jobs whose lease was lost belong to another worker now; only ours get their event.
+      const ours = new Set(updated.map((r) => r.id));
+      const now = new Date();
+      const rows = sent
+        .filter((r) => ours.has(r.job.id))
+        .map((r) => ({
+          id: randomUUID(),
+          occurredAt: now,
+          category: AUDIT_CATEGORY,
+          type: EmailSent.type,
+          outcome: 'success' as const,
+          actorId: null,
+          actorEmail: null,
+          actorRole: null,
+          actorIp: null,
+          actorUserAgent: null,
+          partnerId: r.job.partner_id,
+          orgId: r.job.org_id,
+          resourceType: 'email_job',
+          resourceId: r.job.id,
+          details: sanitizeDetails(EmailSent, { ...r.details, message_id: r.messageId, smtp_code: r.smtpCode }) as never,
+        }));
+      if (rows.length > 0) await manager.getRepository(AuditEventEntity).insert(rows);
+      const profiles = new Map(sent.map((r) => [r.target.cacheKey, r.target.version]));
+      for (const [key, version] of profiles) await this.health.success(key, version, manager);
+    });
   }
 
   private async claim(): Promise<ClaimedJob[]> {
@@ -220,7 +274,8 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  private async deliver(job: ClaimedJob): Promise<void> {
+  /** Sends one job; a success is returned for booking with its batch, a failure is booked here. */
+  private async deliver(job: ClaimedJob): Promise<SentRecord | undefined> {
     const outcome = await this.attempt(job);
     const t = outcome.target;
     const base = {
@@ -232,26 +287,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     };
     const scope = { partnerId: job.partner_id, orgId: job.org_id, resource: { type: 'email_job', id: job.id } };
 
+    if (outcome.ok) return { job, target: outcome.target, messageId: outcome.messageId, smtpCode: outcome.smtpCode, details: base };
+
     await this.dataSource.transaction(async (manager) => {
-      if (outcome.ok) {
-        const updated = returnedRows(
-          await manager.query(
-            `UPDATE email_jobs SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
-             message_id = $3, source = $4, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
-           WHERE id = $1 AND locked_by = $2 RETURNING 1`,
-            [job.id, this.workerId, outcome.messageId, outcome.target.source],
-          ),
-        );
-        if (updated.length === 0) return; // the lease was lost and another worker owns the job now
-        await this.audit.record(manager, EmailSent, {
-          outcome: 'success',
-          actor: null,
-          ...scope,
-          details: { ...base, message_id: outcome.messageId, smtp_code: outcome.smtpCode },
-        });
-        await this.health.success(outcome.target.cacheKey, outcome.target.version, manager);
-        return;
-      }
       const retries = t ? t.retries : this.options.defaultRetries;
       const maxAttempts = retries + 1;
       const stage = outcome.failure?.stage ?? null;
@@ -293,5 +331,6 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
       }
       if (t) await this.health.failure(t.cacheKey, t.version, outcome.failure, outcome.errorCode, manager);
     });
+    return undefined;
   }
 }
