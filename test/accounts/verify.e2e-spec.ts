@@ -76,7 +76,6 @@ describe('ACCOUNT_CREATION_STRATEGY=VERIFY', () => {
   };
   const complete = (token: string, password = PASSWORD) => t.client.post('/auth/v1/password-setup', { token, password });
 
-  let partnerId: string;
   let partnerAdmin: string;
 
   it('creates a partner without a password; its admin gets a setup email through the controller server and can then sign in', async () => {
@@ -84,7 +83,6 @@ describe('ACCOUNT_CREATION_STRATEGY=VERIFY', () => {
     const res = await t.client.post('/auth/v1/partners', { name: 'Verify Partner', admin: { email: 'admin@verify.partner.test' } }, root);
     expect(res.status).toBe(201);
     expect(res.body.admin.status).toBe('pending');
-    partnerId = res.body.id;
     // A pending user cannot sign in yet.
     expect((await t.client.post('/auth/v1/login', { email: 'admin@verify.partner.test', password: PASSWORD })).status).toBe(401);
 
