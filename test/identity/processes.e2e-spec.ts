@@ -17,7 +17,7 @@ describe('service processes', () => {
   const base = () => ({ DATABASE_URL: db.url, PASSWORD_HASH_COST: '10', HOST: '127.0.0.1', PORT: '0' });
 
   it('runs the worker on its own, and stops it cleanly on SIGTERM', async () => {
-    const worker = spawnService('apps/event-worker/src/main.js', { ...base(), LOG_LEVEL: 'warn' });
+    const worker = spawnService('apps/event-worker/src/main.js', { ...base(), LOG_LEVEL: 'warn', WORKER_HTTP_PORT: '0' });
     await worker.waitFor(/mailstrata-worker: started/);
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);

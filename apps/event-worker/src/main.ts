@@ -23,10 +23,7 @@ async function main(): Promise<void> {
   app.useLogger(app.get(Logger));
   await app.init();
   let stopping = false;
-  // /healthz, /readyz and /metrics for the kubelet and Prometheus: the worker has no other listener.
-  const ops = await startOpsServer({ host: config.http.host, port: config.worker.httpPort, ready: () => !stopping });
-  process.stdout.write(`mailstrata-worker: started (ops listener on :${ops.port})\n`);
-
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -37,13 +34,18 @@ async function main(): Promise<void> {
     }, config.shutdown.timeoutMs).unref();
     // Module destroy hooks stop claiming jobs and finish or release the claimed ones.
     await app.close();
-    await ops.close();
+    await ops?.close();
     await database.stop();
     process.stdout.write('mailstrata-worker: stopped\n');
     process.exit(0);
   };
+  // Handlers go in before anything announces "started": a SIGTERM that arrives earlier would otherwise
+  // hit the default disposition and kill the process mid-batch.
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  // /healthz, /readyz and /metrics for the kubelet and Prometheus: the worker has no other listener.
+  ops = await startOpsServer({ host: config.http.host, port: config.worker.httpPort, ready: () => !stopping });
+  process.stdout.write(`mailstrata-worker: started (ops listener on :${ops.port})\n`);
 }
 
 main().catch((error: unknown) => {
