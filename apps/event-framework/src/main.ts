@@ -4,22 +4,13 @@
  */
 import 'reflect-metadata';
 import { BootstrapAdminService } from '@mailstrata/identity';
-import { ConfigValidationError, loadProcessConfig } from '@mailstrata/config';
+import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { resolveDatabaseUrl } from '@mailstrata/database';
 import { createApp } from './bootstrap';
 import { shutdownGracefully } from './lifecycle/graceful-shutdown';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadProcessConfig();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadProcessConfigOrExit('mailstrata');
 
   const database = await resolveDatabaseUrl(config, () => undefined);
   if (database.embedded) process.stdout.write(`mailstrata: embedded Postgres under ${config.dataDir}/postgres\n`);

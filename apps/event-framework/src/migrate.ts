@@ -3,12 +3,12 @@
  * The service itself refuses to start on a schema that is behind when DATABASE_MIGRATE_ON_START=false.
  */
 import 'reflect-metadata';
-import { ConfigValidationError, loadProcessConfig } from '@mailstrata/config';
+import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { dataSourceOptions, migrate, resolveDatabaseUrl } from '@mailstrata/database';
 import { DataSource } from 'typeorm';
 
 async function main(): Promise<void> {
-  const config = loadProcessConfig();
+  const config = loadProcessConfigOrExit('mailstrata-migrate');
   const database = await resolveDatabaseUrl(config, () => undefined);
   const dataSource = await new DataSource(dataSourceOptions(database.url, 2)).initialize();
   try {
@@ -21,6 +21,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`migration failed: ${error instanceof ConfigValidationError || error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

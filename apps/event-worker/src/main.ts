@@ -1,23 +1,14 @@
 /** Entry point of the worker deployment: background jobs only, no HTTP listener. */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigValidationError, loadProcessConfig } from '@mailstrata/config';
+import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { resolveDatabaseUrl } from '@mailstrata/database';
 import { startOpsServer } from '@mailstrata/observability';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadProcessConfig();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = loadProcessConfigOrExit('mailstrata-worker');
   const database = await resolveDatabaseUrl(config, () => undefined);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, database.url), { bufferLogs: true });
   app.useLogger(app.get(Logger));

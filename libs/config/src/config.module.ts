@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig, loadConfig } from './app-config';
+import { AppConfig, ConfigValidationError, loadConfig } from './app-config';
 
 export const APP_CONFIG = Symbol('AppConfig');
 
@@ -30,4 +30,18 @@ export class ConfigModule {
 /** Reads the process environment; for entry points that must know the config before Nest boots. */
 export function loadProcessConfig(): AppConfig {
   return loadConfig(process.env);
+}
+
+/**
+ * For entry points: the validated configuration, or a message naming every bad variable on stderr and
+ * exit status 78 (EX_CONFIG), so a misconfigured pod fails fast and says why.
+ */
+export function loadProcessConfigOrExit(processName: string): AppConfig {
+  try {
+    return loadProcessConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    process.stderr.write(`${processName}: ${error.message}\n`);
+    process.exit(78);
+  }
 }
