@@ -12,6 +12,7 @@ import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { ChangeBus } from '@mailstrata/database';
 import {
   Actor,
+  actingAsSelf,
   checkPasswordPolicy,
   normalizeEmail,
   OrganizationEntity,
@@ -125,9 +126,7 @@ export class PasswordSetupService {
       const user = await manager.findOneByOrFail(UserEntity, { id: userId });
       await this.audit.record(manager, PasswordSetupCompleted, {
         outcome: 'success',
-        actor: { id: user.id, email: user.email, role: user.role, ip: meta.ip, userAgent: meta.userAgent },
-        partnerId: user.partnerId,
-        orgId: user.orgId,
+        ...actingAsSelf(user, meta),
         resource: { type: 'user', id: user.id },
         details: { email: user.email },
       });
@@ -149,9 +148,7 @@ export class PasswordSetupService {
       await this.issueAndSend(manager, user, null);
       await this.audit.record(manager, PasswordSetupRequested, {
         outcome: 'success',
-        actor: { id: user.id, email: user.email, role: user.role, ip: meta.ip, userAgent: meta.userAgent },
-        partnerId: user.partnerId,
-        orgId: user.orgId,
+        ...actingAsSelf(user, meta),
         resource: { type: 'user', id: user.id },
         details: { reason: 'resend' },
       });

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { UserEntity } from './entities';
 import { LoggedOut, LoginFailed, LoginSucceeded } from './identity.events';
 import { PasswordHasher } from './password';
-import { Actor, Principal } from './principal';
+import { Actor, actingAsSelf, Principal } from './principal';
 import { SessionService } from './session.service';
 
 export const PASSWORD_HASHER = Symbol('PasswordHasher');
@@ -68,9 +68,7 @@ export class AuthService {
       const session = await this.sessions.issue(manager, user, meta);
       await this.audit.record(manager, LoginSucceeded, {
         outcome: 'success',
-        actor: { id: user.id, email: user.email, role: user.role, ip: meta.ip, userAgent: meta.userAgent },
-        partnerId: user.partnerId,
-        orgId: user.orgId,
+        ...actingAsSelf(user, meta),
         resource: { type: 'session', id: session.sessionId },
         details: { session_id: session.sessionId },
       });

@@ -11,7 +11,7 @@ export { PartnerEntity, OrganizationEntity, UserEntity, SessionEntity } from './
 export type { UserStatus } from './entities';
 export { ROLES, PERMISSIONS, permissionsOf, hasPermission, assignableRoles } from './roles';
 export type { Role, Permission } from './roles';
-export { actorFor, scopeLevelOf } from './principal';
-export type { Principal, Actor, ScopeLevel } from './principal';
+export { actorFor, scopeLevelOf, actingAsSelf } from './principal';
+export type { Principal, Actor, ScopeLevel, RequestMeta } from './principal';
 export { PasswordHasher, checkPasswordPolicy, PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from './password';
 export { uniqueViolation } from './pg-errors';

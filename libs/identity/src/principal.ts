@@ -37,3 +37,20 @@ export function actorFor(principal: Principal | null, request: { ip?: string | n
     userAgent: request.userAgent ?? null,
   };
 }
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Audit attribution for what users do as themselves without a session yet (sign-in, password setup). */
+export function actingAsSelf(
+  user: { id: string; email: string; role: string; partnerId: string | null; orgId: string | null },
+  meta: RequestMeta,
+): { actor: AuditActor; partnerId: string | null; orgId: string | null } {
+  return {
+    actor: { id: user.id, email: user.email, role: user.role, ip: meta.ip, userAgent: meta.userAgent },
+    partnerId: user.partnerId,
+    orgId: user.orgId,
+  };
+}
