@@ -2,7 +2,9 @@
  * Benchmark harness. Absolute numbers on these shared 2-core machines are noise; every section
  * therefore measures its own baseline in the same run and reports the ratio against it.
  */
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 export interface HttpRun {
   label: string;
@@ -12,33 +14,26 @@ export interface HttpRun {
   non2xx: number;
 }
 
-export async function loadHttp(
-  label: string,
-  options: {
-    url: string;
-    headers?: Record<string, string>;
-    method?: 'GET' | 'POST';
-    body?: string;
-    seconds?: number;
-    connections?: number;
-  },
-): Promise<HttpRun> {
-  const result = await autocannon({
-    url: options.url,
-    method: options.method ?? 'GET',
-    headers: options.headers,
-    body: options.body,
-    duration: options.seconds ?? 5,
-    connections: options.connections ?? 16,
-    pipelining: 1,
+export interface HttpLoadOptions {
+  url: string;
+  headers?: Record<string, string>;
+  method?: 'GET' | 'POST' | 'PATCH';
+  body?: string;
+  seconds?: number;
+  connections?: number;
+}
+
+/**
+ * Drives HTTP load from a separate process (bench/load-worker.ts running autocannon), so the load
+ * generator does not compete with the server for the same event loop: on 2 cores, one is the
+ * server's and one the client's.
+ */
+export async function loadHttp(label: string, options: HttpLoadOptions): Promise<HttpRun> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, 'load-worker.js'), JSON.stringify(options)], {
+    maxBuffer: 16 * 1024 * 1024,
   });
-  return {
-    label,
-    requestsPerSecond: result.requests.average,
-    p99Ms: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
+  const result = JSON.parse(stdout) as Omit<HttpRun, 'label'>;
+  return { label, ...result };
 }
 
 export interface Row {

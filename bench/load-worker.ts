@@ -1,0 +1,26 @@
+/** Child process of bench/harness.ts: runs one autocannon load and prints its summary as JSON. */
+import autocannon from 'autocannon';
+import type { HttpLoadOptions } from './harness';
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? '{}') as HttpLoadOptions;
+  const result = await autocannon({
+    url: options.url,
+    method: options.method ?? 'GET',
+    headers: options.headers,
+    body: options.body,
+    duration: options.seconds ?? 5,
+    connections: options.connections ?? 16,
+    pipelining: 1,
+  });
+  process.stdout.write(
+    JSON.stringify({
+      requestsPerSecond: result.requests.average,
+      p99Ms: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+    }),
+  );
+}
+
+void main();
