@@ -1,6 +1,6 @@
 export { DatabaseModule } from './database.module';
 export type { DatabaseModuleOptions } from './database.module';
-export { ChangeBus } from './change-bus';
+export { ChangeBus, CHANGE_CHANNEL } from './change-bus';
 export type { ChangeEvent, ChangeHandler } from './change-bus';
 export { startEmbeddedPostgres } from './embedded-postgres';
 export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './embedded-postgres';

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AUDIT_CATEGORY, AuditEventEntity, AuditWriter, sanitizeDetails } from '@mailstrata/audit';
+import { AUDIT_CATEGORY, AuditWriter, sanitizeDetails } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
@@ -42,6 +42,9 @@ export interface EmailDeliveryOptions {
   /** Retries when no profile can be resolved (there is no profile to take `retries` from). */
   defaultRetries?: number;
 }
+
+/** Most jobs booked by one statement. */
+const MAX_BOOKING = 500;
 
 const DEFAULTS: Required<EmailDeliveryOptions> = {
   pollIntervalMs: 1_000,
@@ -154,73 +157,115 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private async loop(): Promise<void> {
     while (this.dirty && !this.stopping) {
       this.dirty = false;
-      for (;;) {
-        const claimed = await this.runBatch();
-        if (claimed < this.options.batchSize || this.stopping) break;
-      }
+      await this.pump();
     }
   }
 
-  /** One batch: claim, deliver with bounded concurrency, release what was not started. Returns how many were claimed. */
-  private async runBatch(): Promise<number> {
-    const jobs = await this.claim();
-    if (jobs.length === 0) return 0;
-    let next = 0;
-    const sent: SentRecord[] = [];
-    const lane = async () => {
-      while (!this.stopping && next < jobs.length) {
-        const job = jobs[next++]!;
-        const record = await this.deliver(job).catch((error: unknown) => {
-          this.logger.error({ err: error, jobId: job.id }, 'email job bookkeeping failed');
-          return undefined;
+  /**
+   * Streams due jobs through `concurrency` lanes until none are left. Nothing waits on anything else:
+   * the next batch is claimed while the current one is sending (when half of it is left), and
+   * successes are booked in groups while sending goes on (each booking takes whatever finished since
+   * the previous one started). A wake-up that arrives while the pass runs keeps it claiming.
+   * On shutdown, sends in flight finish and are booked; claimed jobs not started are released.
+   */
+  private async pump(): Promise<void> {
+    const { batchSize, concurrency } = this.options;
+    const queue: ClaimedJob[] = [];
+    let more = true;
+    let claiming: Promise<void> | undefined;
+    const claimMore = () => {
+      claiming = this.claim()
+        .then(
+          (jobs) => {
+            queue.push(...jobs);
+            more = jobs.length === batchSize;
+          },
+          (error: unknown) => {
+            more = false;
+            this.logger.error({ err: error }, 'claiming email jobs failed');
+          },
+        )
+        .finally(() => {
+          claiming = undefined;
         });
-        if (record) sent.push(record);
+    };
+
+    const pending: SentRecord[] = [];
+    let booking: Promise<void> | undefined;
+    const book = (record: SentRecord) => {
+      pending.push(record);
+      booking ??= (async () => {
+        while (pending.length > 0) {
+          const group = pending.splice(0, MAX_BOOKING);
+          await this.finishSent(group).catch((error: unknown) =>
+            // Left claimed: the lease runs out and the jobs are sent again (at least once, never lost).
+            this.logger.error({ err: error, jobs: group.length }, 'booking sent emails failed'),
+          );
+        }
+        booking = undefined;
+      })();
+    };
+
+    const lane = async () => {
+      while (!this.stopping) {
+        if (!claiming && queue.length <= batchSize / 2) {
+          if (!more && this.dirty) {
+            this.dirty = false;
+            more = true;
+          }
+          if (more) claimMore();
+        }
+        const job = queue.shift();
+        if (job) {
+          const record = await this.deliver(job).catch((error: unknown) => {
+            this.logger.error({ err: error, jobId: job.id }, 'email job bookkeeping failed');
+            return undefined;
+          });
+          if (record) book(record);
+        } else if (claiming) await claiming;
+        else return;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, jobs.length) }, lane));
-    // Successes are booked together: one transaction, one UPDATE and one multi-row audit insert.
-    if (sent.length > 0) await this.finishSent(sent);
-    if (next < jobs.length) await this.release(jobs.slice(next).map((j) => j.id));
-    return jobs.length;
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    // A claim still running when shutdown began: its jobs are released with the rest below.
+    while (claiming) await claiming;
+    while (booking) await booking;
+    if (queue.length > 0) await this.release(queue.map((j) => j.id));
   }
 
+  /**
+   * Books delivered jobs in one statement (one round trip, its own transaction): the jobs still
+   * claimed by this worker become `sent` and get their `email.sent` event; a job whose lease was lost
+   * belongs to another worker now and gets neither.
+   */
   private async finishSent(sent: SentRecord[]): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const updated = returnedRows<{ id: string }>(
-        await manager.query(
-          `UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
-             message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
-           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, message_id, source)
-           WHERE j.id = v.id AND j.locked_by = $4 RETURNING j.id`,
-          [sent.map((r) => r.job.id), sent.map((r) => r.messageId), sent.map((r) => r.target.source), this.workerId],
-        ),
-      );
-      // Jobs whose lease was lost belong to another worker now; only ours get their event.
-      const ours = new Set(updated.map((r) => r.id));
-      const now = new Date();
-      const rows = sent
-        .filter((r) => ours.has(r.job.id))
-        .map((r) => ({
-          id: randomUUID(),
-          occurredAt: now,
-          category: AUDIT_CATEGORY,
-          type: EmailSent.type,
-          outcome: 'success' as const,
-          actorId: null,
-          actorEmail: null,
-          actorRole: null,
-          actorIp: null,
-          actorUserAgent: null,
-          partnerId: r.job.partner_id,
-          orgId: r.job.org_id,
-          resourceType: 'email_job',
-          resourceId: r.job.id,
-          details: sanitizeDetails(EmailSent, { ...r.details, message_id: r.messageId, smtp_code: r.smtpCode }) as never,
-        }));
-      if (rows.length > 0) await manager.getRepository(AuditEventEntity).insert(rows);
-      const profiles = new Map(sent.map((r) => [r.target.cacheKey, r.target.version]));
-      for (const [key, version] of profiles) await this.health.success(key, version, manager);
-    });
+    const now = new Date();
+    await this.dataSource.query(
+      `WITH v AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[]) AS v(id, message_id, source, event_id, details)
+       ), done AS (
+         UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
+           message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
+         FROM v WHERE j.id = v.id AND j.locked_by = $6 AND j.status = 'sending'
+         RETURNING j.id, j.partner_id, j.org_id
+       )
+       INSERT INTO audit_events (id, occurred_at, category, type, outcome, partner_id, org_id, resource_type, resource_id, details)
+       SELECT v.event_id, $7, $8, $9, 'success', done.partner_id, done.org_id, 'email_job', done.id::text, v.details
+       FROM done JOIN v ON v.id = done.id`,
+      [
+        sent.map((r) => r.job.id),
+        sent.map((r) => r.messageId),
+        sent.map((r) => r.target.source),
+        sent.map(() => randomUUID()),
+        sent.map((r) => JSON.stringify(sanitizeDetails(EmailSent, { ...r.details, message_id: r.messageId, smtp_code: r.smtpCode }))),
+        this.workerId,
+        now,
+        AUDIT_CATEGORY,
+        EmailSent.type,
+      ],
+    );
+    const profiles = new Map(sent.map((r) => [r.target.cacheKey, r.target.version]));
+    for (const [key, version] of profiles) await this.health.success(key, version, undefined, now);
   }
 
   private async claim(): Promise<ClaimedJob[]> {
