@@ -1,0 +1,203 @@
+/**
+ * SIGTERM to the worker deployment while it is delivering (the job half of "SIGTERM under load").
+ *
+ * The worker runs as a real process (apps/event-worker, what Kubernetes runs) against a real Postgres and a
+ * real, slow SMTP server (each message is acknowledged only after a delay, so sends are in flight and most
+ * claimed jobs are waiting their turn when the signal arrives). Jobs are enqueued through EmailOutbox by an
+ * HTTP app that runs no worker of its own. The worker must:
+ * - exit 0 by itself, well within the shutdown deadline;
+ * - leave no job claimed: every job is either `sent` (its message reached the server and was booked, with
+ *   its `email.sent` event) or back to `queued` with its claim and lease cleared and the attempt not counted;
+ * - have sent nothing it did not book (a sent-but-unbooked job would be sent twice later).
+ * A second worker then delivers the rest: every job reaches the server exactly once, none missing.
+ */
+import { randomBytes } from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { EmailOutbox } from '@mailstrata/mailer';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { SMTPServer } from 'smtp-server';
+import { DataSource } from 'typeorm';
+import { startTestApp, TestApp, testEnv } from '../support/app';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { RunningService, spawnService } from '../support/process';
+import { waitFor } from '../support/smtp';
+
+const JOBS = 150;
+const ACK_DELAY_MS = 60;
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+interface SlowSmtpServer {
+  port: number;
+  /** Subject → how many times a message with it was accepted. */
+  accepted: Map<string, number>;
+  /** Messages whose DATA has been received but not yet acknowledged. */
+  inFlight(): number;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server (smtp-server) that holds every message for `delayMs` before accepting it. */
+async function startSlowSmtpServer(delayMs: number): Promise<SlowSmtpServer> {
+  const accepted = new Map<string, number>();
+  let inFlight = 0;
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: true,
+    logger: false,
+    closeTimeout: 100,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        inFlight += 1;
+        setTimeout(() => {
+          inFlight -= 1;
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const subject = /^Subject: (.*)$/im.exec(raw)?.[1]?.trim() ?? '';
+          accepted.set(subject, (accepted.get(subject) ?? 0) + 1);
+          callback();
+        }, delayMs);
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.server.address() as AddressInfo).port));
+  });
+  return { port, accepted, inFlight: () => inFlight, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+interface JobRow {
+  subject: string;
+  status: string;
+  attempts: number;
+  locked_by: string | null;
+  locked_until: Date | null;
+  finished_at: Date | null;
+}
+
+describe('SIGTERM to the worker while it delivers (child process)', () => {
+  let db: TestDatabase;
+  let smtp: SlowSmtpServer;
+  let api: TestApp;
+  let env: Record<string, string>;
+  const workers: RunningService[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    smtp = await startSlowSmtpServer(ACK_DELAY_MS);
+    env = testEnv(db.url, {
+      FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
+      FW_EVENT_SMTP_SERVER_PORT: String(smtp.port),
+      FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
+      FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.test',
+      SECRETS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      WORKER_IN_PROCESS: 'false',
+      WORKER_HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+    });
+    api = await startTestApp({ db, env });
+  });
+
+  afterAll(async () => {
+    for (const w of workers) {
+      if (w.child.exitCode === null && w.child.signalCode === null) {
+        w.child.kill('SIGKILL');
+        await w.exited;
+      }
+    }
+    await api?.close();
+    await smtp?.close();
+    await db?.drop();
+  });
+
+  const jobs = () =>
+    db.query<JobRow>('SELECT subject, status, attempts, locked_by, locked_until, finished_at FROM email_jobs ORDER BY subject');
+  const startWorker = async () => {
+    const worker = spawnService('apps/event-worker/src/main.js', env);
+    workers.push(worker);
+    await worker.waitFor(/mailstrata-worker: started/);
+    return worker;
+  };
+
+  it('finishes or releases every claimed job, exits 0, and a second worker delivers each email exactly once', async () => {
+    const dataSource = api.app.get<DataSource>(getDataSourceToken());
+    const outbox = api.app.get(EmailOutbox);
+    for (let i = 0; i < JOBS; i += 1) {
+      await dataSource.transaction((m) =>
+        outbox.enqueue(m, {
+          scope: { partnerId: null, orgId: null },
+          kind: 'sigterm_test',
+          to: `user${i}@customer.test`,
+          subject: `job ${String(i).padStart(4, '0')}`,
+          text: `message ${i}`,
+        }),
+      );
+    }
+
+    const first = await startWorker();
+    // Mid-batch: some messages accepted, others on the wire, and claimed jobs still waiting their turn.
+    await waitFor(
+      async () => {
+        const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_jobs WHERE status = 'sending'`);
+        return smtp.accepted.size >= 10 && smtp.inFlight() > 0 && row.n > 20 ? true : undefined;
+      },
+      30_000,
+      'the worker to be mid-batch',
+    );
+    const signalledAt = Date.now();
+    first.child.kill('SIGTERM');
+    const code = await first.exited;
+    const tookMs = Date.now() - signalledAt;
+
+    expect(code).toBe(0);
+    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(first.output()).toContain('mailstrata-worker: stopped');
+
+    // Nothing left claimed: each job is sent and booked, or back in the queue as if never claimed.
+    const afterStop = await jobs();
+    expect(afterStop).toHaveLength(JOBS);
+    const sent = afterStop.filter((j) => j.status === 'sent');
+    const queued = afterStop.filter((j) => j.status === 'queued');
+    expect(afterStop.filter((j) => j.status !== 'sent' && j.status !== 'queued')).toEqual([]);
+    expect(sent.length).toBeGreaterThan(0);
+    // The signal came mid-batch: some claimed jobs were released rather than sent.
+    expect(queued.length).toBeGreaterThan(0);
+    for (const j of queued) expect(j).toMatchObject({ locked_by: null, locked_until: null, attempts: 0, finished_at: null });
+    for (const j of sent) expect(j).toMatchObject({ locked_by: null, locked_until: null, attempts: 1 });
+    // What reached the server is exactly what was booked as sent: nothing sent without being booked.
+    expect([...smtp.accepted.keys()].sort()).toEqual(sent.map((j) => j.subject));
+    expect([...smtp.accepted.values()].every((n) => n === 1)).toBe(true);
+    const [sentEvents] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'email.sent'`);
+    expect(sentEvents.n).toBe(sent.length);
+    process.stdout.write(`sigterm-jobs: ${JSON.stringify({ sent: sent.length, released: queued.length, exitMs: tookMs })}\n`);
+
+    // Another replica takes over the released jobs.
+    const second = await startWorker();
+    await waitFor(() => (smtp.accepted.size === JOBS ? true : undefined), 30_000, `all ${JOBS} emails at the server`);
+    await waitFor(
+      async () => {
+        const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_jobs WHERE status = 'sent'`);
+        return row.n === JOBS ? true : undefined;
+      },
+      10_000,
+      'every job booked as sent',
+    );
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    const expected = Array.from({ length: JOBS }, (_, i) => `job ${String(i).padStart(4, '0')}`);
+    expect([...smtp.accepted.keys()].sort()).toEqual(expected);
+    expect([...smtp.accepted.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    const final = await jobs();
+    expect(final.every((j) => j.status === 'sent' && j.locked_by === null && j.attempts === 1)).toBe(true);
+    const events = await db.query<{ type: string; n: number }>(
+      `SELECT type, count(*)::int AS n FROM audit_events WHERE type LIKE 'email.%' GROUP BY type ORDER BY type`,
+    );
+    expect(events).toEqual([
+      { type: 'email.queued', n: JOBS },
+      { type: 'email.sent', n: JOBS },
+    ]);
+  });
+});
