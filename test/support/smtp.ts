@@ -7,6 +7,7 @@
  * TLS material comes from a throwaway CA made with the openssl CLI: one server certificate for
  * `localhost`, `mail.mailstrata.test` and 127.0.0.1, one client certificate, both signed by that CA.
  */
+import { waitFor } from './wait';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -291,16 +292,7 @@ export function parseMessage(raw: string): Pick<ReceivedMessage, 'headers' | 'fr
   return { headers, from: first('from'), to: first('to'), subject: first('subject'), text: text.replace(/\r\n$/, ''), raw };
 }
 
-/** Polls `probe` until it returns a value, or fails after the deadline. */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor };
 
 export interface CountingServer {
   port: number;

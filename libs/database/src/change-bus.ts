@@ -6,7 +6,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
 
 export const CHANGE_CHANNEL = 'mailstrata_changes';
 export const DATABASE_URL = Symbol('DatabaseUrl');
@@ -23,6 +23,8 @@ export type ChangeHandler = (event: ChangeEvent | { topic: '*'; reset: true }) =
 export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ChangeBus.name);
   private readonly handlers = new Map<string, Set<ChangeHandler>>();
+  /** Changes published inside a transaction, dispatched on this replica the moment it commits. */
+  private readonly pendingLocal = new WeakMap<QueryRunner, ChangeEvent[]>();
   private client: Client | undefined;
   private closing = false;
   private reconnectDelayMs = 250;
@@ -36,6 +38,15 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // The writer's own replica must not wait for its notification to come back from Postgres: a read
+    // right after a committed change (e.g. DELETE, then GET /effective) has to see it.
+    const subscriber: EntitySubscriberInterface = {
+      afterTransactionCommit: ({ queryRunner }) => this.flushLocal(queryRunner),
+      afterTransactionRollback: ({ queryRunner }) => {
+        if (!queryRunner.isTransactionActive) this.pendingLocal.delete(queryRunner);
+      },
+    };
+    this.dataSource.subscribers.push(subscriber);
     await this.connect();
   }
 
@@ -53,14 +64,33 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
     return () => set.delete(handler);
   }
 
-  /** Queues a notification in the caller's transaction; it is delivered on commit only. */
+  /**
+   * Queues a notification in the caller's transaction: every replica hears it on commit only (this one
+   * at once, the others through Postgres); a rolled-back change is never announced.
+   */
   async publish(manager: EntityManager, event: ChangeEvent): Promise<void> {
     await manager.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify(event)]);
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) {
+      const pending = this.pendingLocal.get(runner) ?? [];
+      pending.push(event);
+      this.pendingLocal.set(runner, pending);
+    } else {
+      this.dispatch(event);
+    }
   }
 
   /** Publishes outside any transaction (for changes that are not database writes). */
   async publishNow(event: ChangeEvent): Promise<void> {
     await this.publish(this.dataSource.manager, event);
+  }
+
+  private flushLocal(runner: QueryRunner): void {
+    if (runner.isTransactionActive) return; // a savepoint was released; the transaction goes on
+    const pending = this.pendingLocal.get(runner);
+    if (!pending) return;
+    this.pendingLocal.delete(runner);
+    for (const event of pending) this.dispatch(event);
   }
 
   private dispatch(event: ChangeEvent): void {
