@@ -57,7 +57,9 @@ describe('loadConfig', () => {
     expect(out.join('\n')).toContain('DATABASE_URL');
     expect(out.join('\n')).not.toContain('nope-secret-value');
     expect(out.join('\n')).toContain('(got "x")');
-    expect(problems({ BOOTSTRAP_ADMIN_EMAIL: 'a@b.test' })).toEqual(['BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither']);
+    expect(problems({ BOOTSTRAP_ADMIN_EMAIL: 'a@b.test' })).toEqual([
+      'BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither',
+    ]);
   });
 
   it('requires keys, public URL and database in production', () => {
