@@ -269,4 +269,41 @@ describe('email verification', () => {
     const health = await t.db.query<any>(`SELECT * FROM smtp_profile_health WHERE profile_key = 'controller'`);
     expect(health[0]!.last_success_at).not.toBeNull();
   });
+
+  it('shows the saved profile’s health on GET, for its current version only', async () => {
+    const other = await createTenant(t.client, root, 'health');
+    const save = (retries: number) =>
+      t.client.post(
+        '/event/v1/email/config',
+        {
+          email_config: {
+            smtp_config: { host: '127.0.0.1', port: refusing.port, use_tls: false, sender_email: 'ops@health.test', retries },
+          },
+        },
+        other.partnerToken,
+      );
+    const health = async () => (await t.client.get('/event/v1/email/config', other.partnerToken)).body.email_config.health;
+
+    expect((await save(1)).status).toBe(201);
+    expect(await health()).toEqual({ last_success_at: null, last_failure_at: null, last_failure: null });
+
+    expect((await t.client.post(URL_, seedBody('health-1'), other.partnerToken)).status).toBe(502);
+    const failed = await health();
+    expect(failed.last_failure).toEqual({ stage: 'RCPT_TO', smtp_code: 550, code: 'SMTP_DELIVERY_FAILED' });
+    expect(failed.last_success_at).toBeNull();
+
+    refusing.failures.rcptTo = undefined;
+    try {
+      expect((await t.client.post(URL_, seedBody('health-2'), other.partnerToken)).status).toBe(200);
+    } finally {
+      refusing.failures.rcptTo = 550;
+    }
+    const recovered = await health();
+    expect(new Date(recovered.last_success_at).getTime()).toBeGreaterThanOrEqual(new Date(failed.last_failure_at).getTime());
+    expect(recovered.last_failure).toEqual(failed.last_failure);
+
+    // A replaced profile is a new version: what the old one saw is not shown for it.
+    expect((await save(2)).status).toBe(200);
+    expect(await health()).toEqual({ last_success_at: null, last_failure_at: null, last_failure: null });
+  });
 });

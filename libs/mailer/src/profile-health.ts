@@ -12,6 +12,8 @@ import { SmtpFailure } from './smtp-failure';
 const SUCCESS_WRITE_INTERVAL_MS = 1_000;
 
 export interface ProfileHealth {
+  /** The profile version these outcomes were seen with. */
+  profileVersion: string;
   lastSuccessAt: Date | null;
   lastFailureAt: Date | null;
   lastFailureStage: string | null;
@@ -57,12 +59,14 @@ export class ProfileHealthRecorder {
 
   async read(key: string): Promise<ProfileHealth | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT last_success_at, last_failure_at, last_failure_stage, last_failure_code, last_failure_error_code FROM smtp_profile_health WHERE profile_key = $1`,
+      `SELECT profile_version, last_success_at, last_failure_at, last_failure_stage, last_failure_code, last_failure_error_code
+         FROM smtp_profile_health WHERE profile_key = $1`,
       [key],
     );
     const r = rows[0];
     if (!r) return null;
     return {
+      profileVersion: String(r.profile_version),
       lastSuccessAt: (r.last_success_at as Date | null) ?? null,
       lastFailureAt: (r.last_failure_at as Date | null) ?? null,
       lastFailureStage: (r.last_failure_stage as string | null) ?? null,

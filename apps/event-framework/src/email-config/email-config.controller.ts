@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ScopeQuery } from '@mailstrata/email-config';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, profileKeyOf, ScopeQuery } from '@mailstrata/email-config';
+import { ProfileHealthRecorder } from '@mailstrata/mailer';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
@@ -21,6 +22,7 @@ export class EmailConfigController {
     private readonly scopes: ConfigScopeResolver,
     private readonly profiles: EmailConfigService,
     private readonly effective: EffectiveConfigService,
+    private readonly health: ProfileHealthRecorder,
   ) {}
 
   @Get()
@@ -29,8 +31,11 @@ export class EmailConfigController {
   async get(@CurrentActor() actor: SignedIn, @Query(ScopeQueryPipe) query: ScopeQuery, @Res({ passthrough: true }) reply: FastifyReply) {
     const scope = await this.scopes.resolve(actor.principal, query, 'own');
     const profile = await this.profiles.get(scope);
+    const health = await this.health.read(
+      profileKeyOf({ source: scope.level === 'org' ? 'org' : 'partner', profilePartnerId: scope.partnerId, profileOrgId: scope.orgId }),
+    );
     void reply.header('etag', profile.etag);
-    return profileView(profile);
+    return profileView(profile, health);
   }
 
   @Post()

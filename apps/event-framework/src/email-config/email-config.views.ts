@@ -1,5 +1,6 @@
 /** Explicit response mappers: only the fields named here can reach a response, and never a secret. */
 import { EffectiveProfile, SecretFlags, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
+import type { ProfileHealth } from '@mailstrata/mailer';
 
 export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags) => ({
   host: s.host,
@@ -28,9 +29,23 @@ export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags) => ({
   client_key_set: flags.clientKeySet,
 });
 
-export const profileView = (p: StoredProfile) => ({
+/**
+ * What deliveries and test emails last saw with this very version of the profile; outcomes seen with an
+ * earlier version (another host, other credentials) say nothing about this one and are not shown.
+ */
+export const healthView = (h: ProfileHealth | null, version: number) =>
+  h && h.profileVersion === String(version)
+    ? {
+        last_success_at: h.lastSuccessAt?.toISOString() ?? null,
+        last_failure_at: h.lastFailureAt?.toISOString() ?? null,
+        last_failure: h.lastFailureAt ? { stage: h.lastFailureStage, smtp_code: h.lastFailureCode, code: h.lastFailureErrorCode } : null,
+      }
+    : { last_success_at: null, last_failure_at: null, last_failure: null };
+
+export const profileView = (p: StoredProfile, health?: ProfileHealth | null) => ({
   email_config: {
     smtp_config: smtpConfigView(p.settings, p.secretsSet),
+    ...(health === undefined ? {} : { health: healthView(health, p.version) }),
     metadata: {
       id: p.id,
       scope: p.scope.level,
