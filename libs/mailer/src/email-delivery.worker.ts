@@ -45,6 +45,10 @@ export interface EmailDeliveryOptions {
 
 /** Most jobs booked by one statement. */
 const MAX_BOOKING = 500;
+/** Successes booked together once this many have gathered… */
+const BOOKING_GROUP = 50;
+/** …or this long after the first; also the least time between claims that came back short. */
+const GATHER_MS = 20;
 
 const DEFAULTS: Required<EmailDeliveryOptions> = {
   pollIntervalMs: 1_000,
@@ -171,14 +175,20 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private async pump(): Promise<void> {
     const { batchSize, concurrency } = this.options;
     const queue: ClaimedJob[] = [];
+    // Whether the last claim was full (more may be due), and when a claim may run again after one that
+    // was not: under a steady trickle of wake-ups, claims gather what arrived meanwhile instead of
+    // running (and committing) once per enqueued email.
     let more = true;
+    let nextClaimAt = 0;
     let claiming: Promise<void> | undefined;
     const claimMore = () => {
+      const startedAt = Date.now();
       claiming = this.claim()
         .then(
           (jobs) => {
             queue.push(...jobs);
             more = jobs.length === batchSize;
+            nextClaimAt = more ? 0 : startedAt + GATHER_MS;
           },
           (error: unknown) => {
             more = false;
@@ -190,30 +200,33 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
         });
     };
 
+    // Successes are booked in groups: when BOOKING_GROUP have gathered, or GATHER_MS after the first.
     const pending: SentRecord[] = [];
     let booking: Promise<void> | undefined;
-    const book = (record: SentRecord) => {
-      pending.push(record);
-      booking ??= (async () => {
-        while (pending.length > 0) {
-          const group = pending.splice(0, MAX_BOOKING);
-          await this.finishSent(group).catch((error: unknown) =>
-            // Left claimed: the lease runs out and the jobs are sent again (at least once, never lost).
-            this.logger.error({ err: error, jobs: group.length }, 'booking sent emails failed'),
-          );
-        }
+    let bookTimer: NodeJS.Timeout | undefined;
+    let draining = false;
+    const bookNow = () => {
+      if (bookTimer) clearTimeout(bookTimer);
+      bookTimer = undefined;
+      if (booking) return;
+      booking = (async () => {
+        do await this.bookGroup(pending.splice(0, MAX_BOOKING));
+        while (pending.length >= BOOKING_GROUP || (draining && pending.length > 0));
         booking = undefined;
+        if (pending.length > 0) scheduleBooking();
       })();
+    };
+    const scheduleBooking = () => {
+      if (booking) return; // it looks at what gathered meanwhile when it is done
+      if (pending.length >= BOOKING_GROUP || draining) bookNow();
+      else bookTimer ??= setTimeout(bookNow, GATHER_MS);
     };
 
     const lane = async () => {
       while (!this.stopping) {
-        if (!claiming && queue.length <= batchSize / 2) {
-          if (!more && this.dirty) {
-            this.dirty = false;
-            more = true;
-          }
-          if (more) claimMore();
+        if (!claiming && queue.length <= batchSize / 2 && (more || this.dirty) && Date.now() >= nextClaimAt) {
+          if (!more) this.dirty = false;
+          claimMore();
         }
         const job = queue.shift();
         if (job) {
@@ -221,16 +234,32 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
             this.logger.error({ err: error, jobId: job.id }, 'email job bookkeeping failed');
             return undefined;
           });
-          if (record) book(record);
+          if (record) {
+            pending.push(record);
+            scheduleBooking();
+          }
         } else if (claiming) await claiming;
+        else if (more || this.dirty) await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextClaimAt - Date.now())));
         else return;
       }
     };
     await Promise.all(Array.from({ length: concurrency }, lane));
     // A claim still running when shutdown began: its jobs are released with the rest below.
     while (claiming) await claiming;
-    while (booking) await booking;
+    draining = true;
+    while (booking || pending.length > 0) {
+      if (!booking) bookNow();
+      await booking;
+    }
     if (queue.length > 0) await this.release(queue.map((j) => j.id));
+  }
+
+  private async bookGroup(group: SentRecord[]): Promise<void> {
+    if (group.length === 0) return;
+    await this.finishSent(group).catch((error: unknown) =>
+      // Left claimed: the lease runs out and the jobs are sent again (at least once, never lost).
+      this.logger.error({ err: error, jobs: group.length }, 'booking sent emails failed'),
+    );
   }
 
   /**
