@@ -3,9 +3,14 @@
  *  - raw pooled nodemailer: the ceiling;
  *  - the mailer's direct send through its cached pooled transport for a profile, with the egress guard
  *    checked on every send (goal ≥ 0.9 of raw);
- *  - the durable queue path in the real app: enqueue in transactions (job row + email.queued) and
- *    delivery by the in-process worker (claim, resolve the profile, send, job update + email.sent), timed
- *    from the first enqueue to the last job finished (goal ≥ 0.5 of raw).
+ *  - the durable queue path in the real app: every email enqueued in its own caller transaction (job
+ *    row + email.queued + wake-up, committed durably: the embedded Postgres runs with fsync on) and
+ *    delivered by the in-process worker (claim, resolve the profile, decrypt, send, job update +
+ *    email.sent), timed from the first enqueue to the last job booked (goal ≥ 0.5 of raw);
+ *  - its two halves, to show where the time goes: callers enqueueing with no worker running, and a
+ *    worker app draining the backlog they left with nothing enqueued meanwhile.
+ * The SMTP sink, nodemailer and (for the queue) the app share this process and the machine's cores
+ * with Postgres, for the baseline as for the queue.
  */
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';

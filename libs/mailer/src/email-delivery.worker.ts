@@ -1,13 +1,14 @@
 /**
- * Delivers queued system emails. Each pass claims a batch of due jobs with `FOR UPDATE SKIP LOCKED`
- * (replicas get disjoint batches) and a lease; a worker that dies mid-send leaves its jobs to be
- * reclaimed when the lease runs out. The profile is resolved at send time through the
+ * Delivers queued system emails. Jobs are claimed in batches with `FOR UPDATE SKIP LOCKED` (replicas
+ * get disjoint batches) and a lease; a worker that dies mid-send leaves its jobs to be reclaimed when
+ * the lease runs out. Claiming, sending and booking overlap: the next batch is claimed while the
+ * current one is sending, and successes are booked in groups, each in one statement. The profile is resolved at send time through the
  * SMTP_PROFILE_RESOLVER port, so the current effective profile and its `retries` apply.
  *
  * Transient failures (4xx replies, timeouts, connection problems, token endpoint outages) are retried
  * with exponential backoff and full jitter until the profile's retries are used up; permanent ones
  * (5xx, authentication, refused destinations) fail at once. Every outcome is an audit event written in
- * the same transaction as the job's new state.
+ * the same transaction (or statement) as the job's new state.
  *
  * On shutdown, sends in flight finish (they are bounded by the SMTP timeouts) and claimed jobs that
  * have not started are released for another worker.
