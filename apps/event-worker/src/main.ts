@@ -1,20 +1,21 @@
-/** Entry point of the worker deployment: background jobs only, no HTTP listener. */
+/** Entry point of the worker deployment: background jobs only, no HTTP listener but the ops one. */
 import 'reflect-metadata';
+import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { resolveDatabaseUrl } from '@mailstrata/database';
-import { startOpsServer } from '@mailstrata/observability';
+import { OpsServer, startOpsServer } from '@mailstrata/observability';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   const config = loadProcessConfigOrExit('mailstrata-worker');
   const database = await resolveDatabaseUrl(config, () => undefined);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, database.url), { bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  await app.init();
+
+  // Signal handlers go in before the workers start claiming jobs: a SIGTERM that met the default
+  // disposition would kill the process mid-batch.
+  const running: { app?: INestApplicationContext; ops?: OpsServer } = {};
   let stopping = false;
-  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -24,19 +25,22 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdown.timeoutMs).unref();
     // Module destroy hooks stop claiming jobs and finish or release the claimed ones.
-    await app.close();
-    await ops?.close();
+    await running.app?.close();
+    await running.ops?.close();
     await database.stop();
     process.stdout.write('mailstrata-worker: stopped\n');
     process.exit(0);
   };
-  // Handlers go in before anything announces "started": a SIGTERM that arrives earlier would otherwise
-  // hit the default disposition and kill the process mid-batch.
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-  // /healthz, /readyz and /metrics for the kubelet and Prometheus: the worker has no other listener.
-  ops = await startOpsServer({ host: config.http.host, port: config.worker.httpPort, ready: () => !stopping });
-  process.stdout.write(`mailstrata-worker: started (ops listener on :${ops.port})\n`);
+
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, database.url), { bufferLogs: true });
+  running.app = app;
+  app.useLogger(app.get(Logger));
+  await app.init();
+  // /healthz, /readyz and /metrics for the kubelet and Prometheus.
+  running.ops = await startOpsServer({ host: config.http.host, port: config.worker.httpPort, ready: () => !stopping });
+  process.stdout.write(`mailstrata-worker: started (ops listener on :${running.ops.port})\n`);
 }
 
 main().catch((error: unknown) => {
