@@ -1,17 +1,18 @@
 /**
- * `npm run secrets:reencrypt`: rewrites every stored SMTP secret under the first key of
+ * `npm run secrets:reencrypt`: rewrites every stored SMTP secret (and queued email body) under the first key of
  * SECRETS_ENCRYPTION_KEYS. Rotation: prepend the new key (`new:…,old:…`), roll the deployment, run this,
  * then drop the old key. Prints counts only — never a secret or a key.
  */
 import 'reflect-metadata';
-import { ConfigValidationError, loadProcessConfig } from '@mailstrata/config';
+import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { ChangeBus, dataSourceOptions, ensureSchema, resolveDatabaseUrl } from '@mailstrata/database';
 import { reencryptAllSecrets, SmtpProfileEntity } from '@mailstrata/email-config';
+import { reencryptQueuedBodies } from '@mailstrata/mailer';
 import { secretCipherFromConfig } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
 
 async function main(): Promise<void> {
-  const config = loadProcessConfig();
+  const config = loadProcessConfigOrExit('mailstrata-reencrypt');
   const cipher = secretCipherFromConfig(config);
   const database = await resolveDatabaseUrl(config, () => undefined);
   const dataSource = await new DataSource({ ...dataSourceOptions(database.url, 2), entities: [SmtpProfileEntity] }).initialize();
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     const bus = new ChangeBus(dataSource, database.url);
     const report = await reencryptAllSecrets(dataSource, cipher, bus);
     process.stdout.write(`re-encrypted ${report.rewritten} of ${report.rows} SMTP profile(s) under key "${report.keyId}"\n`);
+    const bodies = await reencryptQueuedBodies(dataSource, cipher);
+    process.stdout.write(`re-encrypted ${bodies.rewritten} of ${bodies.bodies} queued email bod(ies)\n`);
   } finally {
     await dataSource.destroy();
     await database.stop();
@@ -28,8 +31,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `re-encryption failed: ${error instanceof ConfigValidationError || error instanceof Error ? error.message : String(error)}\n`,
-  );
+  process.stderr.write(`re-encryption failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -45,3 +45,5 @@ export { ProfileHealthRecorder } from './profile-health';
 export type { ProfileHealth } from './profile-health';
 export { EmailVerificationService, parseVerificationBody, EmailVerificationSucceeded, EmailVerificationFailed } from './verification';
 export type { VerificationRequest, ParsedVerificationBody, VerificationScope, VerificationAnswer } from './verification';
+export { reencryptQueuedBodies } from './reencrypt-bodies';
+export type { BodyReencryptReport } from './reencrypt-bodies';
