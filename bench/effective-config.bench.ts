@@ -3,7 +3,7 @@
  * switch on: the full scope + resolution path) against GET /healthz in the same run (goal: ratio ≥ 0.7).
  * Both must be served from memory: the session cache and the per-scope resolution cache.
  * The machines are shared and noisy, so the two loads alternate over a few rounds and the figures are
- * the means over rounds (p99: the median round's).
+ * the means over rounds (p99: the median round's); the ratio is the median of the rounds' paired ratios.
  */
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { createTestDatabase } from '../test/support/database';
 import { BenchSection, HttpRun, loadHttp, Row } from './harness';
 
 const SECONDS = 3;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const CONNECTIONS = 16;
 const PASSWORD = 'bench-passphrase-2026';
 
@@ -100,14 +100,18 @@ async function run(): Promise<Row[]> {
     }
     const health = summarise(healthRuns);
     const effective = summarise(effectiveRuns);
+    // Each round pairs the two loads back to back; the median of the paired ratios resists the drift of
+    // a shared VM better than a ratio of means.
+    const paired = effectiveRuns.map((r, i) => r.requestsPerSecond / healthRuns[i]!.requestsPerSecond).sort((a, b) => a - b);
+    const medianRatio = paired[Math.floor(paired.length / 2)]!;
     if (effective.non2xx > 0 || effective.errors > 0) throw new Error(`effective: ${effective.non2xx} non-2xx, ${effective.errors} errors`);
     return [
       {
         section: 'email-config',
-        metric: `GET …/effective rps (org admin, ${CONNECTIONS} conns, ${ROUNDS}×${SECONDS}s)`,
+        metric: `GET …/effective rps (org admin, ${CONNECTIONS} conns, ${ROUNDS}×${SECONDS}s; median paired ratio)`,
         value: effective.requestsPerSecond.toFixed(0),
         baseline: `${health.requestsPerSecond.toFixed(0)} healthz`,
-        ratio: effective.requestsPerSecond / health.requestsPerSecond,
+        ratio: medianRatio,
         goal: 0.7,
       },
       {

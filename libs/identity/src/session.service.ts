@@ -73,13 +73,20 @@ export class SessionService implements OnModuleInit {
     return { token, sessionId: result.identifiers[0]!.id as string, expiresAt };
   }
 
-  /** The principal for a token, or null for anything unknown, expired, revoked or inactive. */
-  async authenticate(token: string): Promise<Principal | null> {
+  /**
+   * The principal for a token, or null for anything unknown, expired, revoked or inactive. Answers
+   * synchronously when the replica already knows the session (the hot path), so a signed-in request
+   * costs no promise; a Promise only when Postgres must be asked.
+   */
+  authenticate(token: string): Principal | null | Promise<Principal | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     const key = tokenHashHex(token);
     const hit = this.cache.get(key);
     if (hit) return hit.principal && hit.principal.sessionExpiresAt.getTime() > Date.now() ? hit.principal : null;
+    return this.load(token, key);
+  }
 
+  private async load(token: string, key: string): Promise<Principal | null> {
     const rows: Array<{
       session_id: string;
       expires_at: Date;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Patch, Post, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, profileKeyOf, ScopeQuery } from '@mailstrata/email-config';
 import { ProfileHealthRecorder } from '@mailstrata/mailer';
@@ -6,8 +6,8 @@ import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { EmailConfigBodyDto } from './email-config.dto';
-import { effectiveView, profileView } from './email-config.views';
-import { ScopeQueryPipe } from './scope-query.pipe';
+import { effectiveJson, profileView } from './email-config.views';
+import { ScopeParams } from './scope-params';
 
 type SignedIn = Actor & { principal: Principal };
 
@@ -28,7 +28,7 @@ export class EmailConfigController {
   @Get()
   @RequirePermissions('system_setting:read')
   @ApiOperation({ summary: 'The scope’s own SMTP profile (secrets never returned; *_set flags instead)' })
-  async get(@CurrentActor() actor: SignedIn, @Query(ScopeQueryPipe) query: ScopeQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+  async get(@CurrentActor() actor: SignedIn, @ScopeParams() query: ScopeQuery, @Res({ passthrough: true }) reply: FastifyReply) {
     const scope = await this.scopes.resolve(actor.principal, query, 'own');
     const profile = await this.profiles.get(scope);
     const health = await this.health.read(
@@ -45,7 +45,7 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-None-Match', required: false, description: '* to create only' })
   async createOrReplace(
     @CurrentActor() actor: SignedIn,
-    @Query(ScopeQueryPipe) query: ScopeQuery,
+    @ScopeParams() query: ScopeQuery,
     @Body() body: EmailConfigBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
@@ -63,7 +63,7 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async patch(
     @CurrentActor() actor: SignedIn,
-    @Query(ScopeQueryPipe) query: ScopeQuery,
+    @ScopeParams() query: ScopeQuery,
     @Body() body: EmailConfigBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -81,7 +81,7 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async delete(
     @CurrentActor() actor: SignedIn,
-    @Query(ScopeQueryPipe) query: ScopeQuery,
+    @ScopeParams() query: ScopeQuery,
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
     const scope = await this.scopes.resolve(actor.principal, query, 'own');
@@ -91,8 +91,10 @@ export class EmailConfigController {
   @Get('effective')
   @RequirePermissions('system_setting:read')
   @ApiOperation({ summary: 'The profile a system email for this scope would use now, and which level supplies it' })
-  async effectiveProfile(@CurrentActor() actor: SignedIn, @Query(ScopeQueryPipe) query: ScopeQuery) {
+  @Header('content-type', 'application/json; charset=utf-8')
+  async effectiveProfile(@CurrentActor() actor: SignedIn, @ScopeParams() query: ScopeQuery): Promise<string> {
     const scope = await this.scopes.resolve(actor.principal, query, 'effective');
-    return effectiveView(await this.effective.effectiveFor(scope));
+    // Serialized once per cached resolution: the hot path sends the stored JSON.
+    return effectiveJson(await this.effective.effectiveFor(scope));
   }
 }

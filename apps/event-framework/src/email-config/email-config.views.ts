@@ -67,14 +67,15 @@ const buildEffectiveView = (e: EffectiveProfile) => ({
   email_config: { smtp_config: smtpConfigView(e.settings, e.secretsSet) },
 });
 
-// The service hands out one frozen EffectiveProfile per cached resolution, so its view is built once.
-const effectiveViews = new WeakMap<EffectiveProfile, ReturnType<typeof buildEffectiveView>>();
+// The service hands out one frozen EffectiveProfile per cached resolution, so its view is built and
+// serialized once; the hot path sends the stored JSON text.
+const effectiveJsonCache = new WeakMap<EffectiveProfile, string>();
 
-export function effectiveView(e: EffectiveProfile): ReturnType<typeof buildEffectiveView> {
-  let view = effectiveViews.get(e);
-  if (!view) {
-    view = buildEffectiveView(e);
-    effectiveViews.set(e, view);
+export function effectiveJson(e: EffectiveProfile): string {
+  let json = effectiveJsonCache.get(e);
+  if (json === undefined) {
+    json = JSON.stringify(buildEffectiveView(e));
+    effectiveJsonCache.set(e, json);
   }
-  return view;
+  return json;
 }

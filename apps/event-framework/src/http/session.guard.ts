@@ -1,11 +1,13 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '@mailstrata/common';
-import { hasPermission, Permission, SessionService } from '@mailstrata/identity';
+import { hasPermission, Permission, Principal, SessionService } from '@mailstrata/identity';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC, REQUIRED_PERMISSIONS } from './auth.decorators';
 
 export const SESSION_COOKIE = 'rsid';
+
+type Targets = Parameters<Reflector['getAllAndOverride']>[1];
 
 export function readSessionToken(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
@@ -22,8 +24,8 @@ export class SessionGuard implements CanActivate {
     private readonly sessions: SessionService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const targets: Targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = readSessionToken(request);
@@ -34,9 +36,15 @@ export class SessionGuard implements CanActivate {
         'Sign in first: send the rsid session cookie or an Authorization: Bearer token.',
       );
     }
-    const principal = await this.sessions.authenticate(token);
-    if (!principal)
+    // Cached sessions answer synchronously: no promise on the hot path of every signed-in request.
+    const principal = this.sessions.authenticate(token);
+    return principal instanceof Promise ? principal.then((p) => this.admit(request, p, targets)) : this.admit(request, principal, targets);
+  }
+
+  private admit(request: FastifyRequest, principal: Principal | null, targets: Targets): boolean {
+    if (!principal) {
       throw new DomainError('SESSION_INVALID', 'unauthenticated', 'The session is unknown, expired or revoked. Sign in again.');
+    }
     request.principal = principal;
     for (const permission of this.reflector.getAllAndOverride<Permission[]>(REQUIRED_PERMISSIONS, targets) ?? []) {
       if (!hasPermission(principal.role, permission)) {

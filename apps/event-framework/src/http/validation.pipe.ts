@@ -1,5 +1,7 @@
-import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError, FieldError } from '@mailstrata/common';
+
+const PASS_THROUGH = new Set<unknown>([String, Boolean, Number, Array, Object]);
 
 const RULE_NAMES: Record<string, string> = { whitelistValidation: 'unknown_field', nestedValidation: 'isObject' };
 
@@ -25,26 +27,27 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
  * A body that is not a JSON object is refused before validation (arrays and scalars included).
  */
 @Injectable()
-export class StrictValidationPipe extends ValidationPipe {
-  constructor() {
-    super({
-      transform: true,
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
-      stopAtFirstError: false,
-      validationError: { target: false, value: false },
-      exceptionFactory: (errors) => DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', flatten(errors)),
-    });
-  }
+export class StrictValidationPipe implements PipeTransform {
+  private readonly validation = new ValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    stopAtFirstError: false,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', flatten(errors)),
+  });
 
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    // Parameters from custom decorators (the signed-in actor) and untyped ones are not input: hand them
+    // through without a promise, as they sit on every request's path.
+    if (metadata.type === 'custom' || !metadata.metatype || PASS_THROUGH.has(metadata.metatype)) return value;
+    if (metadata.type === 'body' && metadata.metatype !== Object) {
       if (value === undefined) throw DomainError.invalid('BODY_REQUIRED', 'This request needs a JSON object body.');
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw DomainError.invalid('BODY_NOT_OBJECT', 'The request body must be a JSON object.');
       }
     }
-    return super.transform(value, metadata);
+    return this.validation.transform(value, metadata);
   }
 }
