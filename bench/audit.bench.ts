@@ -7,17 +7,15 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuditRelay, auditRelayMetrics, createElasticClient, ElasticsearchAuditSink } from '@mailstrata/audit';
 import { loadConfig } from '@mailstrata/config';
-import { startEmbeddedPostgres } from '@mailstrata/database';
 import autocannon from 'autocannon';
 import { DataSource } from 'typeorm';
 import { createApp } from '../apps/event-framework/src/bootstrap';
 import { ROOT_EMAIL, ROOT_PASSWORD, testEnv } from '../test/support/app';
 import { createTestDatabase, TestDatabase } from '../test/support/database';
-import type { BenchSection, Row } from './harness';
+import { BenchSection, httpJson, Row } from './harness';
 
 const SECONDS = 4;
 const CONNECTIONS = 16;
@@ -53,17 +51,6 @@ async function startFakeElasticsearch(): Promise<{ url: string; received: () => 
   return { url: `http://127.0.0.1:${port}`, received: () => received, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-async function json(base: string, method: string, path: string, body: unknown, cookie?: string) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie: `rsid=${cookie}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return { body: JSON.parse(text) as any, cookie: /rsid=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] };
-}
-
 interface Started {
   app: NestFastifyApplication;
   base: string;
@@ -78,8 +65,8 @@ async function startApp(env: Record<string, string>): Promise<Started> {
   const app = await createApp(config, db.url, { swaggerUi: false });
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-  const root = await json(base, 'POST', '/auth/v1/login', { email: ROOT_EMAIL, password: ROOT_PASSWORD });
-  const partner = await json(
+  const root = await httpJson(base, 'POST', '/auth/v1/login', { email: ROOT_EMAIL, password: ROOT_PASSWORD });
+  const partner = await httpJson(
     base,
     'POST',
     '/auth/v1/partners',
@@ -88,7 +75,7 @@ async function startApp(env: Record<string, string>): Promise<Started> {
   );
   const orgIds: string[] = [];
   for (let i = 0; i < ORGS; i += 1) {
-    const org = await json(
+    const org = await httpJson(
       base,
       'POST',
       '/auth/v1/organizations',
@@ -97,7 +84,7 @@ async function startApp(env: Record<string, string>): Promise<Started> {
     );
     orgIds.push(org.body.id);
   }
-  const admin = await json(base, 'POST', '/auth/v1/login', { email: 'admin@bench.test', password: PASSWORD });
+  const admin = await httpJson(base, 'POST', '/auth/v1/login', { email: 'admin@bench.test', password: PASSWORD });
   return { app, base, db, token: admin.cookie as string, orgIds };
 }
 
@@ -117,15 +104,6 @@ async function configChanges(s: Started): Promise<{ rps: number; non2xx: number 
 }
 
 async function run(): Promise<Row[]> {
-  let stopPg: (() => Promise<void>) | undefined;
-  if (!process.env.MAILSTRATA_TEST_ADMIN_URL) {
-    if (process.env.TEST_DATABASE_URL) process.env.MAILSTRATA_TEST_ADMIN_URL = process.env.TEST_DATABASE_URL;
-    else {
-      const pg = await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', `bench-audit-${process.pid}`) });
-      process.env.MAILSTRATA_TEST_ADMIN_URL = pg.url;
-      stopPg = () => pg.stop();
-    }
-  }
   const es = await startFakeElasticsearch();
   const esEnv = { ELASTIC_SEARCH_FQDN: es.url, AUDIT_RELAY_INTERVAL_MS: '100' };
   try {
@@ -198,7 +176,6 @@ async function run(): Promise<Row[]> {
     ];
   } finally {
     await es.close();
-    await stopPg?.();
   }
 }
 

@@ -6,29 +6,16 @@
  * the means over rounds (p99: the median round's); the ratio is the median of the rounds' paired ratios.
  */
 import { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { loadConfig } from '@mailstrata/config';
-import { startEmbeddedPostgres } from '@mailstrata/database';
 import { createApp } from '../apps/event-framework/src/bootstrap';
 import { ROOT_EMAIL, ROOT_PASSWORD, testEnv } from '../test/support/app';
 import { createTestDatabase } from '../test/support/database';
-import { BenchSection, HttpRun, loadHttp, Row } from './harness';
+import { BenchSection, HttpRun, httpJson, loadHttp, Row } from './harness';
 
 const SECONDS = 3;
 const ROUNDS = 5;
 const CONNECTIONS = 16;
 const PASSWORD = 'bench-passphrase-2026';
-
-async function call(base: string, method: string, path: string, body: unknown, cookie?: string) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie: `rsid=${cookie}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return { body: JSON.parse(text) as any, cookie: /rsid=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] };
-}
 
 function summarise(runs: HttpRun[]): HttpRun {
   const p99s = runs.map((r) => r.p99Ms).sort((a, b) => a - b);
@@ -42,15 +29,6 @@ function summarise(runs: HttpRun[]): HttpRun {
 }
 
 async function run(): Promise<Row[]> {
-  let stopPg: (() => Promise<void>) | undefined;
-  if (!process.env.MAILSTRATA_TEST_ADMIN_URL) {
-    if (process.env.TEST_DATABASE_URL) process.env.MAILSTRATA_TEST_ADMIN_URL = process.env.TEST_DATABASE_URL;
-    else {
-      const pg = await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', `bench-email-config-${process.pid}`) });
-      process.env.MAILSTRATA_TEST_ADMIN_URL = pg.url;
-      stopPg = () => pg.stop();
-    }
-  }
   const db = await createTestDatabase();
   const config = loadConfig(
     testEnv(db.url, {
@@ -63,28 +41,29 @@ async function run(): Promise<Row[]> {
   try {
     await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const root = (await call(base, 'POST', '/auth/v1/login', { email: ROOT_EMAIL, password: ROOT_PASSWORD })).cookie;
-    await call(base, 'POST', '/auth/v1/partners', { name: 'Bench', admin: { email: 'admin@bench.test', password: PASSWORD } }, root);
-    const partnerToken = (await call(base, 'POST', '/auth/v1/login', { email: 'admin@bench.test', password: PASSWORD })).cookie;
-    const org = await call(
+    const root = (await httpJson(base, 'POST', '/auth/v1/login', { email: ROOT_EMAIL, password: ROOT_PASSWORD })).cookie;
+    await httpJson(base, 'POST', '/auth/v1/partners', { name: 'Bench', admin: { email: 'admin@bench.test', password: PASSWORD } }, root);
+    const partnerToken = (await httpJson(base, 'POST', '/auth/v1/login', { email: 'admin@bench.test', password: PASSWORD })).cookie;
+    const org = await httpJson(
       base,
       'POST',
       '/auth/v1/organizations',
       { name: 'Org', admin: { email: 'admin@org.bench.test', password: PASSWORD } },
       partnerToken,
     );
-    await call(base, 'PATCH', `/auth/v1/organizations/${org.body.id}`, { smtp_override_enabled: true }, partnerToken);
+    await httpJson(base, 'PATCH', `/auth/v1/organizations/${org.body.id}`, { smtp_override_enabled: true }, partnerToken);
     const smtp = { host: 'smtp.bench.test', port: 587, use_tls: true, username: 'bench', password: 'bench-secret', retries: 3 };
-    await call(base, 'POST', '/event/v1/email/config', { email_config: { smtp_config: smtp } }, partnerToken);
-    const orgToken = (await call(base, 'POST', '/auth/v1/login', { email: 'admin@org.bench.test', password: PASSWORD })).cookie as string;
-    await call(
+    await httpJson(base, 'POST', '/event/v1/email/config', { email_config: { smtp_config: smtp } }, partnerToken);
+    const orgToken = (await httpJson(base, 'POST', '/auth/v1/login', { email: 'admin@org.bench.test', password: PASSWORD }))
+      .cookie as string;
+    await httpJson(
       base,
       'POST',
       '/event/v1/email/config',
       { email_config: { smtp_config: { ...smtp, host: 'smtp.org.bench.test' } } },
       orgToken,
     );
-    const check = await call(base, 'GET', '/event/v1/email/config/effective', undefined, orgToken);
+    const check = await httpJson(base, 'GET', '/event/v1/email/config/effective', undefined, orgToken);
     if (check.body.source !== 'org') throw new Error(`unexpected effective source ${check.body.source}`);
 
     const effectiveUrl = `${base}/event/v1/email/config/effective`;
@@ -124,7 +103,6 @@ async function run(): Promise<Row[]> {
   } finally {
     await app.close();
     await db.drop();
-    await stopPg?.();
   }
 }
 

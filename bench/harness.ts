@@ -36,6 +36,18 @@ export async function loadHttp(label: string, options: HttpLoadOptions): Promise
   return { label, ...result };
 }
 
+/** One JSON call against the app under test (setup steps); the session cookie comes back when one is set. */
+export async function httpJson(base: string, method: string, path: string, body: unknown, cookie?: string) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie: `rsid=${cookie}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return { body: JSON.parse(text) as any, cookie: /rsid=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] };
+}
+
 export interface Row {
   section: string;
   metric: string;

@@ -12,11 +12,9 @@
  * The SMTP sink, nodemailer and (for the queue) the app share this process and the machine's cores
  * with Postgres, for the baseline as for the queue.
  */
-import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { loadConfig } from '@mailstrata/config';
-import { startEmbeddedPostgres } from '@mailstrata/database';
 import { EgressPolicy, EmailOutbox, Mailer, OAuth2TokenClient, SmtpTarget } from '@mailstrata/mailer';
 import nodemailer from 'nodemailer';
 import { DataSource } from 'typeorm';
@@ -201,22 +199,12 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function run(): Promise<Row[]> {
   const sink = await startSmtpServer({ record: false });
-  let stopPg: (() => Promise<void>) | undefined;
   try {
     const raw: number[] = [];
     const direct: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       raw.push(await rawRate(sink));
       direct.push(await mailerRate(sink));
-    }
-
-    if (!process.env.MAILSTRATA_TEST_ADMIN_URL) {
-      if (process.env.TEST_DATABASE_URL) process.env.MAILSTRATA_TEST_ADMIN_URL = process.env.TEST_DATABASE_URL;
-      else {
-        const pg = await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', `bench-mailer-${process.pid}`), unsafeFast: false });
-        process.env.MAILSTRATA_TEST_ADMIN_URL = pg.url;
-        stopPg = () => pg.stop();
-      }
     }
     const queue = await queueRates(sink);
     const rawRateMean = mean(raw);
@@ -253,7 +241,6 @@ async function run(): Promise<Row[]> {
     ];
   } finally {
     await sink.close();
-    await stopPg?.();
   }
 }
 

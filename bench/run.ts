@@ -5,15 +5,21 @@
  */
 import 'reflect-metadata';
 import { printRows, Row } from './harness';
+import { startBenchPostgres } from './postgres';
 import { SECTIONS } from './sections';
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const rows: Row[] = [];
-  for (const section of SECTIONS) {
-    if (wanted.length > 0 && !wanted.includes(section.name)) continue;
-    process.stderr.write(`bench: ${section.name}…\n`);
-    rows.push(...(await section.run()));
+  const postgres = await startBenchPostgres();
+  try {
+    for (const section of SECTIONS) {
+      if (wanted.length > 0 && !wanted.includes(section.name)) continue;
+      process.stderr.write(`bench: ${section.name}…\n`);
+      rows.push(...(await section.run()));
+    }
+  } finally {
+    await postgres.stop();
   }
   printRows(rows);
 }

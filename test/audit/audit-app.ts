@@ -1,49 +1,21 @@
 /**
- * Boots the real HTTP application like test/support/app.ts does (same module, same configureApp),
- * with one difference: the Elasticsearch client is the real client over Elastic's mock transport.
+ * Boots the real HTTP application through test/support/app.ts (same module, same configureApp), with
+ * one difference: the Elasticsearch client is the real client over Elastic's mock transport.
  */
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { AuditRelay, auditRelayMetrics, ELASTIC_CLIENT, ElasticsearchAuditSink, AuditRelayHooks } from '@mailstrata/audit';
-import { loadConfig } from '@mailstrata/config';
 import { DataSource } from 'typeorm';
-import { AppModule } from '../../apps/event-framework/src/app.module';
-import { configureApp, fastifyOptions } from '../../apps/event-framework/src/configure-app';
-import { TestApp, TestClient, testEnv } from '../support/app';
-import { createTestDatabase, TestDatabase } from '../support/database';
+import { startTestApp, TestApp } from '../support/app';
+import { TestDatabase } from '../support/database';
 import { FakeElasticsearch } from './fake-elasticsearch';
 
 export const ES_ENV = { ELASTIC_SEARCH_FQDN: 'http://elasticsearch.test:9200', ES_INDEX_PREFIX: 'audit-test' };
 
-export async function startAppWithElastic(options: {
-  es: FakeElasticsearch;
-  env?: Record<string, string>;
-  db?: TestDatabase;
-}): Promise<TestApp> {
-  const db = options.db ?? (await createTestDatabase());
-  const env = testEnv(db.url, { ...ES_ENV, ...options.env });
-  const config = loadConfig(env);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ config, databaseUrl: db.url })] })
-    .overrideProvider(ELASTIC_CLIENT)
-    .useValue(options.es.client())
-    .compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(fastifyOptions(config)), {
-    bufferLogs: true,
-    bodyParser: false,
+export function startAppWithElastic(options: { es: FakeElasticsearch; env?: Record<string, string>; db?: TestDatabase }): Promise<TestApp> {
+  return startTestApp({
+    db: options.db,
+    env: { ...ES_ENV, ...options.env },
+    overrides: [{ provide: ELASTIC_CLIENT, useValue: options.es.client() }],
   });
-  await configureApp(app, { swaggerUi: false });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
-  return {
-    app,
-    client: new TestClient(app),
-    db,
-    env,
-    close: async () => {
-      await app.close();
-      if (options.db === undefined) await db.drop();
-    },
-  };
 }
 
 /** A relay of our own over the app's database (the app itself runs with WORKER_IN_PROCESS=false). */

@@ -2,9 +2,12 @@
  * Boots the real HTTP application (same `createApp` as main.ts) against a suite's own database, and
  * offers a small client over Fastify's inject: no sockets, real routing, hooks, parsing and guards.
  */
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfig } from '@mailstrata/config';
-import { createApp } from '../../apps/event-framework/src/bootstrap';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AppConfig, loadConfig } from '@mailstrata/config';
+import { AppModule } from '../../apps/event-framework/src/app.module';
+import { createApp, NEST_APP_OPTIONS } from '../../apps/event-framework/src/bootstrap';
+import { configureApp, fastifyOptions } from '../../apps/event-framework/src/configure-app';
 import { createTestDatabase, TestDatabase } from './database';
 
 export const ROOT_EMAIL = 'root@controller.test';
@@ -93,15 +96,35 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
   };
 }
 
+export interface ProviderOverride {
+  provide: unknown;
+  useValue: unknown;
+}
+
+/** The production app, or, with overrides (an adapter at the edge, e.g. Elasticsearch), the same module and options with those providers swapped. */
+async function buildApp(config: AppConfig, databaseUrl: string, overrides: ProviderOverride[]): Promise<NestFastifyApplication> {
+  if (overrides.length === 0) return createApp(config, databaseUrl, { swaggerUi: false });
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ config, databaseUrl })] });
+  for (const o of overrides) builder = builder.overrideProvider(o.provide).useValue(o.useValue);
+  const app = (await builder.compile()).createNestApplication<NestFastifyApplication>(
+    new FastifyAdapter(fastifyOptions(config)),
+    NEST_APP_OPTIONS,
+  );
+  await configureApp(app, { swaggerUi: false });
+  return app;
+}
+
 /** Boots an app on a database: a new one unless `db` is given (a second replica shares the first's). */
-export async function startTestApp(options: { env?: Record<string, string>; db?: TestDatabase } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { env?: Record<string, string>; db?: TestDatabase; overrides?: ProviderOverride[] } = {},
+): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const env = testEnv(db.url, options.env);
   const config = loadConfig(env);
   const ownsDb = options.db === undefined;
   let app: NestFastifyApplication;
   try {
-    app = await createApp(config, db.url, { swaggerUi: false });
+    app = await buildApp(config, db.url, options.overrides ?? []);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   } catch (error) {

@@ -4,13 +4,15 @@ import { AppConfig } from '@mailstrata/config';
 import { AppModule } from './app.module';
 import { configureApp, ConfigureOptions, fastifyOptions } from './configure-app';
 
+/** Body parsing is ours (JSON whatever the Content-Type); Nest's parsers would take urlencoded bodies. */
+export const NEST_APP_OPTIONS = { bufferLogs: true, abortOnError: false, bodyParser: false } as const;
+
 /** Builds the configured (not yet listening) HTTP application; shared by main.ts and the e2e tests. */
 export async function createApp(config: AppConfig, databaseUrl: string, options: ConfigureOptions): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, databaseUrl }),
     new FastifyAdapter(fastifyOptions(config)),
-    // Body parsing is ours (JSON whatever the Content-Type); Nest's parsers would take urlencoded bodies.
-    { bufferLogs: true, abortOnError: false, bodyParser: false },
+    NEST_APP_OPTIONS,
   );
   await configureApp(app, options);
   return app;

@@ -1,0 +1,17 @@
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '@mailstrata/database';
+
+/**
+ * One Postgres server for the whole benchmark run, as in the tests: TEST_DATABASE_URL when given,
+ * otherwise an embedded one (durable settings: fsync on). Sections create their own databases on it
+ * through test/support/database.ts, which reads MAILSTRATA_TEST_ADMIN_URL.
+ */
+export async function startBenchPostgres(): Promise<{ stop(): Promise<void> }> {
+  if (process.env.TEST_DATABASE_URL) {
+    process.env.MAILSTRATA_TEST_ADMIN_URL = process.env.TEST_DATABASE_URL;
+    return { stop: async () => undefined };
+  }
+  const pg = await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', `bench-${process.pid}`) });
+  process.env.MAILSTRATA_TEST_ADMIN_URL = pg.url;
+  return pg;
+}
