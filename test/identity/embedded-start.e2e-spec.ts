@@ -38,6 +38,7 @@ describe('npm start on embedded defaults', () => {
     const second = spawnService(ENTRY, env);
     const [, base2] = await second.waitFor(/listening on (http:\/\/\S+)/);
     expect(second.output()).not.toContain('created the first controller admin');
+    expect(second.output()).toContain(`the first controller admin's credentials are in ${join(dataDir, 'initial-admin.txt')}`);
     expect(await signIn(base2!, email!, password!)).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);

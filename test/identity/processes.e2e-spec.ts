@@ -61,4 +61,17 @@ describe('service processes', () => {
       expect(await api.exited).toBe(0);
     }
   });
+
+  it('says how to create the first admin when an external database has no user', async () => {
+    const empty = await createTestDatabase();
+    const api = spawnService('apps/event-framework/src/main.js', { ...base(), DATABASE_URL: empty.url, LOG_LEVEL: 'warn' });
+    try {
+      await api.waitFor(/listening on/);
+      expect(api.output()).toContain('there is no user yet; set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD');
+    } finally {
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toBe(0);
+      await empty.drop();
+    }
+  });
 });

@@ -3,6 +3,8 @@
  * starts, the embedded Postgres (when DATABASE_URL is unset) starts before the app and stops after it.
  */
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BootstrapAdminService } from '@mailstrata/identity';
 import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { resolveDatabaseUrl } from '@mailstrata/database';
@@ -43,14 +45,21 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.http.port, host: config.http.host });
   const url = await app.getUrl();
+  const bootstrap = app.get(BootstrapAdminService);
   if (database.embedded && !config.identity.bootstrapAdmin) {
-    const admin = await app.get(BootstrapAdminService).generateDevelopmentAdmin(config.dataDir);
+    const admin = await bootstrap.generateDevelopmentAdmin(config.dataDir);
     if (admin) {
       process.stdout.write(
         `\nmailstrata: created the first controller admin (shown once; also saved to ${admin.savedTo}):\n` +
           `  email:    ${admin.email}\n  password: ${admin.password}\n`,
       );
+    } else if (existsSync(join(config.dataDir, 'initial-admin.txt'))) {
+      process.stdout.write(`mailstrata: the first controller admin's credentials are in ${join(config.dataDir, 'initial-admin.txt')}\n`);
     }
+  } else if (!config.identity.bootstrapAdmin && !(await bootstrap.anyUserExists())) {
+    process.stdout.write(
+      'mailstrata: there is no user yet; set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD to create the first controller admin\n',
+    );
   }
   process.stdout.write(
     `mailstrata: listening on ${url} (public URL ${config.http.publicUrl}); API docs at ${config.http.publicUrl}/docs\n` +

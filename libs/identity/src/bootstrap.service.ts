@@ -22,6 +22,10 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     if (created) this.logger.log({ email: created.email }, 'created the first controller admin from BOOTSTRAP_ADMIN_EMAIL');
   }
 
+  async anyUserExists(): Promise<boolean> {
+    return (await this.tenants.countUsers()) > 0;
+  }
+
   /**
    * For the embedded development default only: with no user and no bootstrap variables, create an
    * admin with a generated password and hand it back once, for the caller to show.
