@@ -6,5 +6,12 @@ import { Foundation1763800000000 } from './1763800000000-foundation';
 import { SmtpProfiles1763900000000 } from './1763900000000-smtp-profiles';
 import { EmailDelivery1764000000000 } from './1764000000000-email-delivery';
 import { PasswordSetup1764200000000 } from './1764200000000-password-setup';
+import { AuditSeqNotUnique1764300000000 } from './1764300000000-audit-seq-not-unique';
 
-export const MIGRATIONS = [Foundation1763800000000, SmtpProfiles1763900000000, EmailDelivery1764000000000, PasswordSetup1764200000000];
+export const MIGRATIONS = [
+  Foundation1763800000000,
+  SmtpProfiles1763900000000,
+  EmailDelivery1764000000000,
+  PasswordSetup1764200000000,
+  AuditSeqNotUnique1764300000000,
+];
