@@ -6,26 +6,9 @@ import { defineAuditEvent } from '@mailstrata/audit';
  */
 const JOB = ['job_id', 'kind', 'recipient'] as const;
 const DEST = ['source', 'host', 'port', 'tls_mode', 'insecure'] as const;
+const FAILURE = ['attempt', 'max_attempts', 'stage', 'smtp_code', 'error_code'] as const;
 
 export const EmailQueued = defineAuditEvent('email.queued', [...JOB]);
 export const EmailSent = defineAuditEvent('email.sent', [...JOB, ...DEST, 'attempt', 'message_id', 'smtp_code']);
-export const EmailRetrying = defineAuditEvent('email.retrying', [
-  ...JOB,
-  ...DEST,
-  'attempt',
-  'max_attempts',
-  'stage',
-  'smtp_code',
-  'error_code',
-  'next_attempt_at',
-]);
-export const EmailFailed = defineAuditEvent('email.failed', [
-  ...JOB,
-  ...DEST,
-  'attempt',
-  'max_attempts',
-  'stage',
-  'smtp_code',
-  'error_code',
-  'permanent',
-]);
+export const EmailRetrying = defineAuditEvent('email.retrying', [...JOB, ...DEST, ...FAILURE, 'next_attempt_at']);
+export const EmailFailed = defineAuditEvent('email.failed', [...JOB, ...DEST, ...FAILURE, 'permanent']);

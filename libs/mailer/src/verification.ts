@@ -177,7 +177,8 @@ export class EmailVerificationService {
     request: VerificationRequest,
   ): Promise<VerificationAnswer> {
     const started = performance.now();
-    const details = {
+    // What was tested and where: shared by the audit event and the answer.
+    const tested = {
       mode: request.mode,
       source: target.source,
       candidate,
@@ -185,9 +186,8 @@ export class EmailVerificationService {
       port: target.port,
       tls_mode: target.tlsMode,
       insecure: target.insecure,
-      auth_type: target.auth.type,
-      recipient: request.recipientEmail,
     };
+    const details = { ...tested, auth_type: target.auth.type, recipient: request.recipientEmail };
     const email =
       request.mode === 'send'
         ? {
@@ -236,13 +236,7 @@ export class EmailVerificationService {
     });
     return {
       status: request.mode === 'send' ? 'sent' : 'connected',
-      mode: request.mode,
-      source: target.source,
-      candidate,
-      host: target.host,
-      port: target.port,
-      tls_mode: target.tlsMode,
-      insecure: target.insecure,
+      ...tested,
       smtp_response: result.response ?? null,
       message_id: result.messageId ?? null,
       accepted: result.accepted ?? [],

@@ -9,7 +9,7 @@
  *
  * Each request uses a fresh connection (no agent), so "refused" can only mean "never sent".
  */
-import { request as httpRequest } from 'node:http';
+import { ClientRequest, IncomingMessage, request as httpRequest } from 'node:http';
 
 export type OutcomeKind = 'ok' | 'refused' | 'failed';
 
@@ -32,6 +32,33 @@ export interface RequestSpec {
   body?: string;
 }
 
+type Finish = (o: Omit<Outcome, 'method' | 'path' | 'startedAt' | 'endedAt'>) => void;
+
+/** Reads a response to its end: 2xx with a complete body is ok, anything else (or a cut) failed. */
+function collect(res: IncomingMessage, finish: Finish): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('error', (e) => finish({ kind: 'failed', status: res.statusCode, error: `response: ${e.message}` }));
+  res.on('aborted', () => finish({ kind: 'failed', status: res.statusCode, error: 'response aborted' }));
+  res.on('end', () => {
+    const status = res.statusCode ?? 0;
+    finish({
+      kind: status >= 200 && status < 300 ? 'ok' : 'failed',
+      status,
+      headers: res.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    });
+  });
+}
+
+/** A refused connection sent nothing; any other error after connecting is a failed request. */
+function watch(req: ClientRequest, finish: Finish, timeoutMs: number): void {
+  req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+  req.on('error', (e: NodeJS.ErrnoException) =>
+    finish({ kind: e.code === 'ECONNREFUSED' ? 'refused' : 'failed', error: `${e.code ?? ''} ${e.message}` }),
+  );
+}
+
 export function send(port: number, spec: RequestSpec, timeoutMs = 10_000): Promise<Outcome> {
   const startedAt = Date.now();
   return new Promise((resolve) => {
@@ -43,21 +70,10 @@ export function send(port: number, spec: RequestSpec, timeoutMs = 10_000): Promi
     };
     const headers: Record<string, string> = { ...(spec.headers ?? {}) };
     if (spec.body !== undefined) headers['content-length'] = String(Buffer.byteLength(spec.body));
-    const req = httpRequest({ host: '127.0.0.1', port, method: spec.method, path: spec.path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (e) => finish({ kind: 'failed', status: res.statusCode, error: `response: ${e.message}` }));
-      res.on('aborted', () => finish({ kind: 'failed', status: res.statusCode, error: 'response aborted' }));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const body = Buffer.concat(chunks).toString('utf8');
-        finish({ kind: status >= 200 && status < 300 ? 'ok' : 'failed', status, headers: res.headers, body });
-      });
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) =>
-      finish({ kind: e.code === 'ECONNREFUSED' ? 'refused' : 'failed', error: `${e.code ?? ''} ${e.message}` }),
+    const req = httpRequest({ host: '127.0.0.1', port, method: spec.method, path: spec.path, headers, agent: false }, (res) =>
+      collect(res, finish),
     );
+    watch(req, finish, timeoutMs);
     req.end(spec.body);
   });
 }
@@ -93,21 +109,9 @@ export function sendHeld(port: number, spec: RequestSpec & { body: string }, tim
       headers: { ...(spec.headers ?? {}), 'content-length': String(bytes.length) },
       agent: false,
     },
-    (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('aborted', () => finish({ kind: 'failed', status: res.statusCode, error: 'response aborted' }));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const body = Buffer.concat(chunks).toString('utf8');
-        finish({ kind: status >= 200 && status < 300 ? 'ok' : 'failed', status, headers: res.headers, body });
-      });
-    },
+    (res) => collect(res, finish),
   );
-  req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-  req.on('error', (e: NodeJS.ErrnoException) =>
-    finish({ kind: e.code === 'ECONNREFUSED' ? 'refused' : 'failed', error: `${e.code ?? ''} ${e.message}` }),
-  );
+  watch(req, finish, timeoutMs);
   req.flushHeaders();
   req.write(bytes.subarray(0, half));
   let released = false;
