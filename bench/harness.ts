@@ -3,6 +3,7 @@
  * therefore measures its own baseline in the same run and reports the ratio against it.
  */
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -55,14 +56,16 @@ export interface Row {
   baseline?: string;
   ratio?: number;
   goal?: number;
+  /** Printed after the verdict, e.g. where the CPU time went. */
+  note?: string;
 }
 
 export function printRows(rows: Row[]): void {
   const line = (cells: string[]) => console.log(cells.map((c, i) => c.padEnd([22, 52, 16, 16, 8, 10][i] ?? 10)).join(' '));
-  line(['section', 'metric', 'value', 'baseline', 'ratio', 'goal']);
+  line(['section', 'metric', 'value', 'baseline', 'ratio', 'goal', 'cpu per item']);
   for (const r of rows) {
     const verdict = r.ratio === undefined || r.goal === undefined ? '' : r.ratio >= r.goal ? `≥${r.goal} ok` : `<${r.goal} MISS`;
-    line([r.section, r.metric, r.value, r.baseline ?? '', r.ratio === undefined ? '' : r.ratio.toFixed(2), verdict]);
+    line([r.section, r.metric, r.value, r.baseline ?? '', r.ratio === undefined ? '' : r.ratio.toFixed(2), verdict, r.note ?? '']);
   }
 }
 
@@ -70,4 +73,43 @@ export function printRows(rows: Row[]): void {
 export interface BenchSection {
   name: string;
   run(): Promise<Row[]>;
+}
+
+/** CPU seconds used so far by this process and by every Postgres process on the machine (Linux /proc). */
+export interface CpuTotals {
+  node: number;
+  postgres: number;
+}
+
+const TICKS_PER_SECOND = 100;
+
+function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+    // Fields after the command: state is 3; utime, stime, cutime, cstime are 14–17 (cutime holds the
+    // time of backends the postmaster has already reaped).
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+export function cpuTotals(): CpuTotals {
+  const own = process.cpuUsage();
+  return { node: (own.user + own.system) / 1e6, postgres: existsSync('/proc/self/stat') ? postgresCpuSeconds() : 0 };
+}
+
+/** CPU milliseconds per item spent between two snapshots, by this process and by Postgres. */
+export function cpuPerItem(before: CpuTotals, after: CpuTotals, items: number): string {
+  const ms = (s: number) => ((s * 1000) / items).toFixed(3);
+  return `node ${ms(after.node - before.node)} ms, pg ${ms(after.postgres - before.postgres)} ms`;
 }

@@ -23,7 +23,7 @@ import { WorkerModule } from '../apps/event-worker/src/worker.module';
 import { testEnv } from '../test/support/app';
 import { createTestDatabase } from '../test/support/database';
 import { startSmtpServer, TestSmtpServer } from '../test/support/smtp';
-import { BenchSection, Row } from './harness';
+import { BenchSection, cpuPerItem, cpuTotals, Row } from './harness';
 
 const MESSAGES = 4000;
 const QUEUE_MESSAGES = 4000;
@@ -38,17 +38,29 @@ const message = (i: number) => ({
   text: 'Hello from the delivery benchmark.\nLine two.',
 });
 
-async function pump(count: number, send: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
+interface Measured {
+  rate: number;
+  /** CPU per message, this process and Postgres: where the time of a path goes. */
+  cpu: string;
+}
+
+async function measure(count: number, work: () => Promise<unknown>): Promise<Measured> {
+  const cpuBefore = cpuTotals();
   const started = performance.now();
+  await work();
+  const rate = count / ((performance.now() - started) / 1000);
+  return { rate, cpu: cpuPerItem(cpuBefore, cpuTotals(), count) };
+}
+
+function pump(count: number, send: (i: number) => Promise<unknown>): Promise<Measured> {
+  let next = 0;
   const lane = async () => {
     while (next < count) await send(next++);
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-  return count / ((performance.now() - started) / 1000);
+  return measure(count, () => Promise.all(Array.from({ length: CONCURRENCY }, lane)));
 }
 
-async function rawRate(sink: TestSmtpServer): Promise<number> {
+async function rawRate(sink: TestSmtpServer): Promise<Measured> {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port: sink.port,
@@ -65,7 +77,7 @@ async function rawRate(sink: TestSmtpServer): Promise<number> {
   }
 }
 
-async function mailerRate(sink: TestSmtpServer): Promise<number> {
+async function mailerRate(sink: TestSmtpServer): Promise<Measured> {
   const mailer = new Mailer(new EgressPolicy(['127.0.0.1/32'], [sink.port]), new OAuth2TokenClient(), { maxConnections: POOL });
   const target: SmtpTarget = {
     cacheKey: 'partner:bench',
@@ -89,11 +101,11 @@ async function mailerRate(sink: TestSmtpServer): Promise<number> {
 
 interface QueueRates {
   /** Enqueue → sent with the in-process worker running alongside the callers (the goal figure). */
-  endToEnd: number;
+  endToEnd: Measured;
   /** Business transactions with one enqueue each, no worker running (what callers can put in). */
-  enqueueOnly: number;
+  enqueueOnly: Measured;
   /** A worker app draining a backlog, nothing enqueued meanwhile (what the worker can take out). */
-  drainOnly: number;
+  drainOnly: Measured;
 }
 
 /**
@@ -133,33 +145,26 @@ async function queueRates(sink: TestSmtpServer): Promise<QueueRates> {
   const waitDone = async (dataSource: DataSource) => {
     while ((await finished(dataSource)) < total) await new Promise((r) => setTimeout(r, 10));
   };
-  const timed = async (count: number, work: () => Promise<void>) => {
-    const started = performance.now();
-    await work();
-    return count / ((performance.now() - started) / 1000);
-  };
   try {
     // 1. Enqueue only, then 2. drain only: the HTTP app without its in-process worker (as when the
     //    worker runs as its own deployment) fills a backlog, then a worker app empties it.
-    let enqueueOnly = 0;
-    let drainOnly = 0;
+    let enqueueOnly: Measured | undefined;
+    let drainOnly: Measured | undefined;
     const api = await createApp(loadConfig({ ...env, WORKER_IN_PROCESS: 'false' }), db.url, { swaggerUi: false });
     try {
       await api.init();
       const dataSource = api.get<DataSource>(getDataSourceToken());
       const outbox = api.get(EmailOutbox);
       await enqueueAll(dataSource, outbox, 200);
-      enqueueOnly = await timed(QUEUE_MESSAGES, () => enqueueAll(dataSource, outbox, QUEUE_MESSAGES));
+      enqueueOnly = await measure(QUEUE_MESSAGES, () => enqueueAll(dataSource, outbox, QUEUE_MESSAGES));
       const workerConfig = loadConfig(env);
       const worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(workerConfig, db.url), { logger: false });
       try {
         // The worker starts on the backlog (the warm-up 200 and the timed jobs) during init; timed
         // from the end of init, over what was still to do then, so start-up is not counted.
         await worker.init();
-        const started = performance.now();
         const left = total - (await finished(dataSource));
-        await waitDone(dataSource);
-        drainOnly = left / ((performance.now() - started) / 1000);
+        drainOnly = await measure(left, () => waitDone(dataSource));
       } finally {
         await worker.close();
       }
@@ -168,7 +173,7 @@ async function queueRates(sink: TestSmtpServer): Promise<QueueRates> {
     }
 
     // 3. End to end: the default single-command app, its worker delivering while callers enqueue.
-    let endToEnd = 0;
+    let endToEnd: Measured | undefined;
     const app = await createApp(loadConfig(env), db.url, { swaggerUi: false });
     try {
       await app.init();
@@ -176,7 +181,7 @@ async function queueRates(sink: TestSmtpServer): Promise<QueueRates> {
       const outbox = app.get(EmailOutbox);
       await enqueueAll(dataSource, outbox, 200);
       await waitDone(dataSource);
-      endToEnd = await timed(QUEUE_MESSAGES, async () => {
+      endToEnd = await measure(QUEUE_MESSAGES, async () => {
         await enqueueAll(dataSource, outbox, QUEUE_MESSAGES);
         await waitDone(dataSource);
       });
@@ -189,6 +194,7 @@ async function queueRates(sink: TestSmtpServer): Promise<QueueRates> {
     } finally {
       await app.close();
     }
+    if (!endToEnd || !enqueueOnly || !drainOnly) throw new Error('a queue measurement did not run');
     return { endToEnd, enqueueOnly, drainOnly };
   } finally {
     await db.drop();
@@ -200,43 +206,54 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 async function run(): Promise<Row[]> {
   const sink = await startSmtpServer({ record: false });
   try {
-    const raw: number[] = [];
-    const direct: number[] = [];
+    const raw: Measured[] = [];
+    const direct: Measured[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       raw.push(await rawRate(sink));
       direct.push(await mailerRate(sink));
     }
     const queue = await queueRates(sink);
-    const rawRateMean = mean(raw);
+    const rawMean = mean(raw.map((m) => m.rate));
+    const directMean = mean(direct.map((m) => m.rate));
+    const baseline = `${rawMean.toFixed(0)} raw`;
     return [
-      { section: 'mailer', metric: `raw pooled nodemailer msg/s (${POOL} conns, ${CONCURRENCY} in flight)`, value: rawRateMean.toFixed(0) },
+      {
+        section: 'mailer',
+        metric: `raw pooled nodemailer msg/s (${POOL} conns, ${CONCURRENCY} in flight)`,
+        value: rawMean.toFixed(0),
+        note: raw.at(-1)?.cpu,
+      },
       {
         section: 'mailer',
         metric: 'mailer.send via cached profile transport msg/s',
-        value: mean(direct).toFixed(0),
-        baseline: `${rawRateMean.toFixed(0)} raw`,
-        ratio: mean(direct) / rawRateMean,
+        value: directMean.toFixed(0),
+        baseline,
+        ratio: directMean / rawMean,
         goal: 0.9,
+        note: direct.at(-1)?.cpu,
       },
       {
         section: 'mailer',
         metric: `durable queue msg/s (enqueue→sent, + audit events)`,
-        value: queue.endToEnd.toFixed(0),
-        baseline: `${rawRateMean.toFixed(0)} raw`,
-        ratio: queue.endToEnd / rawRateMean,
+        value: queue.endToEnd.rate.toFixed(0),
+        baseline,
+        ratio: queue.endToEnd.rate / rawMean,
         goal: 0.5,
+        note: queue.endToEnd.cpu,
       },
       {
         section: 'mailer',
         metric: `  part: enqueue only, no worker (tx/s, ${CALLERS} callers)`,
-        value: queue.enqueueOnly.toFixed(0),
+        value: queue.enqueueOnly.rate.toFixed(0),
+        note: queue.enqueueOnly.cpu,
       },
       {
         section: 'mailer',
         metric: `  part: drain only, worker app on a ${QUEUE_MESSAGES}-job backlog`,
-        value: queue.drainOnly.toFixed(0),
-        baseline: `${rawRateMean.toFixed(0)} raw`,
-        ratio: queue.drainOnly / rawRateMean,
+        value: queue.drainOnly.rate.toFixed(0),
+        baseline,
+        ratio: queue.drainOnly.rate / rawMean,
+        note: queue.drainOnly.cpu,
       },
     ];
   } finally {

@@ -1,6 +1,6 @@
 export { DatabaseModule } from './database.module';
 export type { DatabaseModuleOptions } from './database.module';
-export { ChangeBus, CHANGE_CHANNEL } from './change-bus';
+export { ChangeBus, CHANGE_CHANNEL, WAKE_UP_INTERVAL_MS } from './change-bus';
 export type { ChangeEvent, ChangeHandler } from './change-bus';
 export { startEmbeddedPostgres } from './embedded-postgres';
 export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './embedded-postgres';
@@ -8,3 +8,4 @@ export { dataSourceOptions } from './data-source-options';
 export { migrate, ensureSchema, SchemaBehindError } from './schema';
 export { resolveDatabaseUrl } from './resolve-database';
 export type { ResolvedDatabase } from './resolve-database';
+export { PreparedStatement } from './prepared-statement';

@@ -18,7 +18,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AUDIT_CATEGORY, AuditWriter, sanitizeDetails } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
-import { ChangeBus } from '@mailstrata/database';
+import { ChangeBus, PreparedStatement } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
 import { EmailFailed, EmailRetrying, EmailSent } from './email-delivery.events';
@@ -50,6 +50,36 @@ const MAX_BOOKING = 500;
 const BOOKING_GROUP = 50;
 /** …or this long after the first; also the least time between claims that came back short. */
 const GATHER_MS = 20;
+
+/** Claims due jobs (and jobs whose lease ran out) for this worker: $1 worker id, $2 batch size, $3 lease ms. */
+const CLAIM = new PreparedStatement(
+  'email_jobs_claim',
+  `UPDATE email_jobs j SET status = 'sending', attempts = j.attempts + 1, locked_by = $1, locked_until = now() + ($3 || ' milliseconds')::interval
+   WHERE j.id IN (
+     SELECT id FROM email_jobs
+     WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now())
+     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+   RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts`,
+);
+
+/**
+ * Books delivered jobs in one statement: the jobs still claimed by this worker ($6) become `sent` and
+ * get their `email.sent` event; a job whose lease was lost belongs to another worker now and gets neither.
+ */
+const BOOK_SENT = new PreparedStatement(
+  'email_jobs_book_sent',
+  `WITH v AS (
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[]) AS v(id, message_id, source, event_id, details)
+   ), done AS (
+     UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
+       message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
+     FROM v WHERE j.id = v.id AND j.locked_by = $6 AND j.status = 'sending'
+     RETURNING j.id, j.partner_id, j.org_id
+   )
+   INSERT INTO audit_events (id, occurred_at, category, type, outcome, partner_id, org_id, resource_type, resource_id, details)
+   SELECT v.event_id, $7, $8, $9, 'success', done.partner_id, done.org_id, 'email_job', done.id::text, v.details
+   FROM done JOIN v ON v.id = done.id`,
+);
 
 const DEFAULTS: Required<EmailDeliveryOptions> = {
   pollIntervalMs: 1_000,
@@ -263,51 +293,26 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     );
   }
 
-  /**
-   * Books delivered jobs in one statement (one round trip, its own transaction): the jobs still
-   * claimed by this worker become `sent` and get their `email.sent` event; a job whose lease was lost
-   * belongs to another worker now and gets neither.
-   */
+  /** Books delivered jobs (BOOK_SENT: one round trip, its own transaction), then the profiles' health. */
   private async finishSent(sent: SentRecord[]): Promise<void> {
     const now = new Date();
-    await this.dataSource.query(
-      `WITH v AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[]) AS v(id, message_id, source, event_id, details)
-       ), done AS (
-         UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
-           message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
-         FROM v WHERE j.id = v.id AND j.locked_by = $6 AND j.status = 'sending'
-         RETURNING j.id, j.partner_id, j.org_id
-       )
-       INSERT INTO audit_events (id, occurred_at, category, type, outcome, partner_id, org_id, resource_type, resource_id, details)
-       SELECT v.event_id, $7, $8, $9, 'success', done.partner_id, done.org_id, 'email_job', done.id::text, v.details
-       FROM done JOIN v ON v.id = done.id`,
-      [
-        sent.map((r) => r.job.id),
-        sent.map((r) => r.messageId),
-        sent.map((r) => r.target.source),
-        sent.map(() => randomUUID()),
-        sent.map((r) => JSON.stringify(sanitizeDetails(EmailSent, { ...r.details, message_id: r.messageId, smtp_code: r.smtpCode }))),
-        this.workerId,
-        now,
-        AUDIT_CATEGORY,
-        EmailSent.type,
-      ],
-    );
+    await BOOK_SENT.run(this.dataSource, [
+      sent.map((r) => r.job.id),
+      sent.map((r) => r.messageId),
+      sent.map((r) => r.target.source),
+      sent.map(() => randomUUID()),
+      sent.map((r) => JSON.stringify(sanitizeDetails(EmailSent, { ...r.details, message_id: r.messageId, smtp_code: r.smtpCode }))),
+      this.workerId,
+      now,
+      AUDIT_CATEGORY,
+      EmailSent.type,
+    ]);
     const profiles = new Map(sent.map((r) => [r.target.cacheKey, r.target.version]));
     for (const [key, version] of profiles) await this.health.success(key, version, undefined, now);
   }
 
   private async claim(): Promise<ClaimedJob[]> {
-    const result: unknown = await this.dataSource.query(
-      `UPDATE email_jobs j SET status = 'sending', attempts = j.attempts + 1, locked_by = $1, locked_until = now() + ($3 || ' milliseconds')::interval
-       WHERE j.id IN (
-         SELECT id FROM email_jobs
-         WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now())
-         ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts`,
-      [this.workerId, this.options.batchSize, String(this.options.leaseMs)],
-    );
+    const result: unknown = await CLAIM.run(this.dataSource, [this.workerId, this.options.batchSize, String(this.options.leaseMs)]);
     return returnedRows<ClaimedJob>(result);
   }
 

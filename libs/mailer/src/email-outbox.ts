@@ -1,6 +1,6 @@
 /**
- * Enqueues system emails inside the caller's transaction. The job row, its `email.queued` audit event
- * and the wake-up notification commit with the caller's change or not at all, so a user is never
+ * Enqueues system emails inside the caller's transaction. The job row and its `email.queued` audit event
+ * commit with the caller's change or not at all (the workers are woken once it has committed), so a user is never
  * created without their email being on its way (and an email never leaves for a rolled-back user).
  *
  * Why a claimed outbox table rather than a job library: enqueueing must join the caller's TypeORM
@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AUDIT_CATEGORY, AuditActor, sanitizeDetails } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
-import { CHANGE_CHANNEL, ChangeEvent } from '@mailstrata/database';
+import { ChangeBus, PreparedStatement } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
 import { EntityManager } from 'typeorm';
 import { EmailQueued } from './email-delivery.events';
@@ -39,8 +39,21 @@ export interface EmailJobInput {
 
 /** AuditWriter's limit on a stored user agent. */
 const MAX_USER_AGENT = 256;
-/** The ChangeBus notification the delivery workers subscribe to (delivered on commit only). */
-const WAKE_UP = JSON.stringify({ topic: EMAIL_JOBS_TOPIC } satisfies ChangeEvent);
+
+/**
+ * One round trip inside the caller's transaction: the job row and its `email.queued` event (the row
+ * AuditWriter.record would write; the org scope always carries its partner here). Each enqueue used
+ * to be three statements; on a busy queue the statements, not the work, cost most.
+ */
+const ENQUEUE = new PreparedStatement(
+  'email_outbox_enqueue',
+  `WITH job AS (
+     INSERT INTO email_jobs (id, partner_id, org_id, kind, recipient, subject, body_ciphertext) VALUES ($1, $2, $3, $4, $5, $6, $7)
+   )
+   INSERT INTO audit_events (id, occurred_at, category, type, outcome, actor_id, actor_email, actor_role, actor_ip, actor_user_agent,
+     partner_id, org_id, resource_type, resource_id, details)
+   VALUES ($8, $9, $10, $11, 'success', $12, $13, $14, $15, $16, $2, $3, 'email_job', $1, $17)`,
+);
 
 export function bodyContext(jobId: string) {
   return { table: EMAIL_JOBS_TABLE, rowId: jobId, field: 'body' };
@@ -48,7 +61,10 @@ export function bodyContext(jobId: string) {
 
 @Injectable()
 export class EmailOutbox {
-  constructor(private readonly cipher: SecretCipher) {}
+  constructor(
+    private readonly cipher: SecretCipher,
+    private readonly changes: ChangeBus,
+  ) {}
 
   /** Must be called with the caller's transaction manager. Returns the job id. */
   async enqueue(manager: EntityManager, input: EmailJobInput): Promise<string> {
@@ -60,40 +76,26 @@ export class EmailOutbox {
     const body = this.cipher.encrypt(JSON.stringify({ text: input.text, html: input.html ?? null }), bodyContext(id));
     const actor = input.actor ?? null;
     const details = sanitizeDetails(EmailQueued, { job_id: id, kind: input.kind, recipient: input.to });
-    // One round trip inside the caller's transaction: the job row, its `email.queued` event (the row
-    // AuditWriter.record would write; the org scope always carries its partner here) and the wake-up.
-    // Each enqueue used to be three statements; on a busy queue the statements, not the work, cost most.
-    await manager.query(
-      `WITH job AS (
-         INSERT INTO email_jobs (id, partner_id, org_id, kind, recipient, subject, body_ciphertext) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ), event AS (
-         INSERT INTO audit_events (id, occurred_at, category, type, outcome, actor_id, actor_email, actor_role, actor_ip, actor_user_agent,
-           partner_id, org_id, resource_type, resource_id, details)
-         VALUES ($8, $9, $10, $11, 'success', $12, $13, $14, $15, $16, $2, $3, 'email_job', $1, $17)
-       )
-       SELECT pg_notify($18, $19)`,
-      [
-        id,
-        input.scope.partnerId,
-        input.scope.orgId,
-        input.kind,
-        input.to,
-        input.subject,
-        body,
-        randomUUID(),
-        new Date(),
-        AUDIT_CATEGORY,
-        EmailQueued.type,
-        actor?.id ?? null,
-        actor?.email ?? null,
-        actor?.role ?? null,
-        actor?.ip ?? null,
-        actor?.userAgent ? actor.userAgent.slice(0, MAX_USER_AGENT) : null,
-        JSON.stringify(details),
-        CHANGE_CHANNEL,
-        WAKE_UP,
-      ],
-    );
+    await ENQUEUE.run(manager, [
+      id,
+      input.scope.partnerId,
+      input.scope.orgId,
+      input.kind,
+      input.to,
+      input.subject,
+      body,
+      randomUUID(),
+      new Date(),
+      AUDIT_CATEGORY,
+      EmailQueued.type,
+      actor?.id ?? null,
+      actor?.email ?? null,
+      actor?.role ?? null,
+      actor?.ip ?? null,
+      actor?.userAgent ? actor.userAgent.slice(0, MAX_USER_AGENT) : null,
+      JSON.stringify(details),
+    ]);
+    this.changes.wakeAfterCommit(manager, EMAIL_JOBS_TOPIC);
     return id;
   }
 }

@@ -10,7 +10,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { CheckedDestination, EgressPolicy } from './egress-guard';
-import { assertSendable, OutgoingEmail } from './message';
+import { assertSendable, messageIdentity, OutgoingEmail } from './message';
 import { OAuth2TokenClient } from './oauth2-token-client';
 import { classifySmtpError, SmtpDeliveryError, SmtpStage } from './smtp-failure';
 import { authUsername, SmtpTarget } from './smtp-target';
@@ -75,8 +75,10 @@ export class Mailer implements OnApplicationShutdown {
     if (target.auth.type === 'oauth2') await this.tokens.getToken(target.auth, target.guarded ? this.egress : undefined);
     const transporter = this.transportFor(target, dest);
     try {
+      const fromAddress = email.fromEmail ?? target.sender.email;
       const info = await transporter.sendMail({
-        from: { name: target.sender.name ?? '', address: email.fromEmail ?? target.sender.email },
+        ...messageIdentity(fromAddress),
+        from: { name: target.sender.name ?? '', address: fromAddress },
         to: email.to,
         subject: email.subject,
         text: email.text,
@@ -150,8 +152,10 @@ export class Mailer implements OnApplicationShutdown {
         timings.total_ms = Math.round((performance.now() - started) * 10) / 10;
         return { mode: 'connect', timings };
       }
+      const fromAddress = email.fromEmail ?? target.sender.email;
       const composer = new MailComposer({
-        from: { name: target.sender.name ?? '', address: email.fromEmail ?? target.sender.email },
+        ...messageIdentity(fromAddress),
+        from: { name: target.sender.name ?? '', address: fromAddress },
         to: email.to,
         subject: email.subject,
         text: email.text,
@@ -161,7 +165,7 @@ export class Mailer implements OnApplicationShutdown {
       });
       const node = composer.compile();
       const raw = await new Promise<Buffer>((resolve, reject) => node.build((err, message) => (err ? reject(err) : resolve(message))));
-      const envelope = { from: email.fromEmail ?? target.sender.email, to: [email.to] };
+      const envelope = { from: fromAddress, to: [email.to] };
       const info = await step<SMTPConnection.SentMessageInfo>('DATA', (done) => connection.send(envelope, raw, done));
       timings.send_ms = lap();
       timings.total_ms = Math.round((performance.now() - started) * 10) / 10;

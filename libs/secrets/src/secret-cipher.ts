@@ -4,7 +4,8 @@
  * the row id and the field: a ciphertext copied into another row or column fails to decrypt.
  * This class never logs and its errors never carry plaintext or key material.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { pooledRandomBytes } from '@mailstrata/common';
 import { Keyring } from './keyring';
 
 const VERSION = 'v1';
@@ -41,7 +42,7 @@ export class SecretCipher {
 
   encrypt(plaintext: string, context: SecretContext): string {
     const { id, key } = this.keyring.current;
-    const iv = randomBytes(IV_BYTES);
+    const iv = pooledRandomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(aad(context));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
