@@ -6,11 +6,13 @@
  */
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import nodemailer, { Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { CheckedDestination, EgressPolicy } from './egress-guard';
 import { assertSendable, messageIdentity, OutgoingEmail } from './message';
+import { composeMime } from './mime';
 import { OAuth2TokenClient } from './oauth2-token-client';
 import { classifySmtpError, SmtpDeliveryError, SmtpStage } from './smtp-failure';
 import { authUsername, SmtpTarget } from './smtp-target';
@@ -52,6 +54,44 @@ interface PooledEntry {
 
 type ProvisionCallback = (user: string, renew: boolean, callback: (err: Error | null, accessToken?: string) => void) => void;
 
+/**
+ * What nodemailer is given for one message: the finished MIME text (`composeMime`) with its envelope,
+ * or, for what that composer does not handle, the fields for nodemailer's own. Either way the
+ * Message-ID is ours, so the one returned is the one sent.
+ */
+function prepareMessage(
+  target: SmtpTarget,
+  email: OutgoingEmail,
+): { messageId: string; envelope: { from: string; to: string[] }; options: Mail.Options } {
+  const fromAddress = email.fromEmail ?? target.sender.email;
+  const fromName = target.sender.name ?? '';
+  const identity = messageIdentity(fromAddress);
+  const envelope = { from: fromAddress, to: [email.to] };
+  const raw = composeMime({
+    fromName,
+    fromAddress,
+    to: email.to,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    ...identity,
+    date: new Date(),
+  });
+  const options: Mail.Options = raw
+    ? { envelope, raw, messageId: identity.messageId }
+    : {
+        ...identity,
+        from: { name: fromName, address: fromAddress },
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        ...(email.html !== undefined ? { html: email.html } : {}),
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      };
+  return { messageId: identity.messageId, envelope, options };
+}
+
 @Injectable()
 export class Mailer implements OnApplicationShutdown {
   private readonly logger = new Logger(Mailer.name);
@@ -75,15 +115,7 @@ export class Mailer implements OnApplicationShutdown {
     if (target.auth.type === 'oauth2') await this.tokens.getToken(target.auth, target.guarded ? this.egress : undefined);
     const transporter = this.transportFor(target, dest);
     try {
-      const fromAddress = email.fromEmail ?? target.sender.email;
-      const info = await transporter.sendMail({
-        ...messageIdentity(fromAddress),
-        from: { name: target.sender.name ?? '', address: fromAddress },
-        to: email.to,
-        subject: email.subject,
-        text: email.text,
-        ...(email.html !== undefined ? { html: email.html } : {}),
-      });
+      const info = await transporter.sendMail(prepareMessage(target, email).options);
       return {
         messageId: info.messageId,
         response: typeof info.response === 'string' ? info.response : null,
@@ -152,27 +184,19 @@ export class Mailer implements OnApplicationShutdown {
         timings.total_ms = Math.round((performance.now() - started) * 10) / 10;
         return { mode: 'connect', timings };
       }
-      const fromAddress = email.fromEmail ?? target.sender.email;
-      const composer = new MailComposer({
-        ...messageIdentity(fromAddress),
-        from: { name: target.sender.name ?? '', address: fromAddress },
-        to: email.to,
-        subject: email.subject,
-        text: email.text,
-        ...(email.html !== undefined ? { html: email.html } : {}),
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      });
-      const node = composer.compile();
-      const raw = await new Promise<Buffer>((resolve, reject) => node.build((err, message) => (err ? reject(err) : resolve(message))));
-      const envelope = { from: fromAddress, to: [email.to] };
-      const info = await step<SMTPConnection.SentMessageInfo>('DATA', (done) => connection.send(envelope, raw, done));
+      const message = prepareMessage(target, email);
+      const raw = Buffer.isBuffer(message.options.raw)
+        ? message.options.raw
+        : await new Promise<Buffer>((resolve, reject) =>
+            new MailComposer(message.options).compile().build((err, built) => (err ? reject(err) : resolve(built))),
+          );
+      const info = await step<SMTPConnection.SentMessageInfo>('DATA', (done) => connection.send(message.envelope, raw, done));
       timings.send_ms = lap();
       timings.total_ms = Math.round((performance.now() - started) * 10) / 10;
       return {
         mode: 'send',
         timings,
-        messageId: node.messageId(),
+        messageId: message.messageId,
         response: typeof info.response === 'string' ? info.response : null,
         accepted: (info.accepted ?? []).map(String),
         rejected: (info.rejected ?? []).map(String),
