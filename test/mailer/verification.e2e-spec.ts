@@ -256,6 +256,23 @@ describe('email verification', () => {
     expect((await t.client.post(URL_, { recipient_email: 'someone@customer.test', mode: 'connect' }, calm.partnerToken)).status).toBe(200);
   });
 
+  it('counts the limit across replicas: two replicas together allow it once', async () => {
+    const second = await startTestApp({ db: t.db, env: t.env });
+    try {
+      const busy = await createTenant(t.client, root, 'rl3');
+      const replicas = [t.client, second.client];
+      const statuses: number[] = [];
+      for (let i = 0; i < 16; i++) {
+        const res = await replicas[i % 2]!.post(URL_, { recipient_email: 'someone@customer.test', mode: 'connect' }, busy.partnerToken);
+        statuses.push(res.status);
+      }
+      expect(statuses.filter((s) => s === 200)).toHaveLength(12);
+      expect(statuses.slice(12)).toEqual([429, 429, 429, 429]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('audits every test without body, subject or secret, and records profile health', async () => {
     const rows = await t.db.query<{ details: any; actor_email: string }>(
       `SELECT details, actor_email FROM audit_events WHERE type LIKE 'email.verification.%'`,

@@ -9,3 +9,5 @@ export { migrate, ensureSchema, SchemaBehindError } from './schema';
 export { resolveDatabaseUrl } from './resolve-database';
 export type { ResolvedDatabase } from './resolve-database';
 export { PreparedStatement } from './prepared-statement';
+export { SharedRateLimiter } from './shared-rate-limiter';
+export type { SharedRateLimitOptions } from './shared-rate-limiter';

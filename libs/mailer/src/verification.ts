@@ -10,6 +10,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditActor, AuditWriter, defineAuditEvent } from '@mailstrata/audit';
 import { DomainError, fieldError, FieldError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { SharedRateLimiter } from '@mailstrata/database';
 import { DataSource } from 'typeorm';
 import { DESTINATION_REFUSED } from './egress-guard';
 import { Mailer, VerificationResult } from './mailer';
@@ -105,25 +106,6 @@ export function parseVerificationBody(raw: unknown): ParsedVerificationBody {
   };
 }
 
-/** A fixed one-minute window per tenant, per replica: enough to stop a test endpoint from being a scanner. */
-class WindowLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
-  constructor(private readonly limit: number) {}
-
-  /** Seconds to wait, or 0 when allowed (and counted). */
-  take(key: string, now = Date.now()): number {
-    const w = this.windows.get(key);
-    if (!w || now - w.start >= 60_000) {
-      if (this.windows.size > 10_000) this.windows.clear();
-      this.windows.set(key, { start: now, count: 1 });
-      return 0;
-    }
-    if (w.count >= this.limit) return Math.max(1, Math.ceil((w.start + 60_000 - now) / 1000));
-    w.count += 1;
-    return 0;
-  }
-}
-
 export interface VerificationScope {
   partnerId: string;
   orgId: string | null;
@@ -147,7 +129,7 @@ export interface VerificationAnswer {
 
 @Injectable()
 export class EmailVerificationService {
-  private readonly limiter: WindowLimiter;
+  private readonly limiter: SharedRateLimiter;
 
   constructor(
     private readonly mailer: Mailer,
@@ -156,12 +138,19 @@ export class EmailVerificationService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.limiter = new WindowLimiter(config.egress.verificationRateLimitPerMinute);
+    this.limiter = new SharedRateLimiter(dataSource, {
+      name: 'verification',
+      points: config.egress.verificationRateLimitPerMinute,
+      windowSeconds: 60,
+    });
   }
 
-  /** Throws RATE_LIMITED (429, `retry_after` seconds) when the tenant used up its tests for this minute. */
-  checkRateLimit(scope: VerificationScope): void {
-    const wait = this.limiter.take(scope.orgId ? `org:${scope.orgId}` : `partner:${scope.partnerId}`);
+  /**
+   * Throws RATE_LIMITED (429, `retry_after` seconds) when the tenant used up its tests for this minute,
+   * counted across all replicas.
+   */
+  async checkRateLimit(scope: VerificationScope): Promise<void> {
+    const wait = await this.limiter.take(scope.orgId ? `org:${scope.orgId}` : `partner:${scope.partnerId}`);
     if (wait > 0) {
       throw new DomainError('RATE_LIMITED', 'rate_limited', `Too many test emails for this tenant; try again in ${wait} s.`, [], {
         retry_after: wait,

@@ -61,7 +61,7 @@ export class VerificationController {
     const candidate = smtpConfig !== undefined;
     const scope = await this.scopes.resolve(actor.principal, scopeQuery, candidate ? 'own' : 'effective');
     try {
-      this.verification.checkRateLimit(scope);
+      await this.verification.checkRateLimit(scope);
     } catch (error) {
       if (error instanceof DomainError && typeof error.extensions.retry_after === 'number')
         void reply.header('retry-after', String(error.extensions.retry_after));

@@ -7,6 +7,7 @@ import { SmtpProfiles1763900000000 } from './1763900000000-smtp-profiles';
 import { EmailDelivery1764000000000 } from './1764000000000-email-delivery';
 import { PasswordSetup1764200000000 } from './1764200000000-password-setup';
 import { AuditSeqNotUnique1764300000000 } from './1764300000000-audit-seq-not-unique';
+import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   EmailDelivery1764000000000,
   PasswordSetup1764200000000,
   AuditSeqNotUnique1764300000000,
+  RateLimits1764400000000,
 ];
