@@ -18,7 +18,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp, testEnv } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
-import { RunningService, spawnService } from '../support/process';
+import { WorkerProcesses, workerDeploymentEnv } from './support/workers';
 import { waitFor } from '../support/wait';
 
 const EVENTS = 400;
@@ -102,7 +102,7 @@ describe('SIGTERM to the worker while its audit relay ships events (child proces
   let elastic: ElasticStandIn;
   let api: TestApp;
   let env: Record<string, string>;
-  const workers: RunningService[] = [];
+  const workers = new WorkerProcesses();
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -112,21 +112,13 @@ describe('SIGTERM to the worker while its audit relay ships events (child proces
       ES_INDEX_PREFIX: 'audit-sigterm',
       AUDIT_RELAY_BATCH_SIZE: String(BATCH),
       AUDIT_RELAY_INTERVAL_MS: '50',
-      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-      WORKER_IN_PROCESS: 'false',
-      WORKER_HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
+      ...workerDeploymentEnv(SHUTDOWN_TIMEOUT_MS),
     });
     api = await startTestApp({ db, env });
   });
 
   afterAll(async () => {
-    for (const w of workers) {
-      if (w.child.exitCode === null && w.child.signalCode === null) {
-        w.child.kill('SIGKILL');
-        await w.exited;
-      }
-    }
+    await workers.killLeftovers();
     await api?.close();
     await elastic?.close();
     await db?.drop();
@@ -136,12 +128,7 @@ describe('SIGTERM to the worker while its audit relay ships events (child proces
     db.query<{ id: string; delivered: boolean }>(
       `SELECT id::text, delivered_at IS NOT NULL AS delivered FROM audit_events WHERE type = 'test.sigterm_probe' ORDER BY seq`,
     );
-  const startWorker = async () => {
-    const worker = spawnService('apps/event-worker/src/main.js', env);
-    workers.push(worker);
-    await worker.waitFor(/mailstrata-worker: started/);
-    return worker;
-  };
+  const startWorker = () => workers.start(env);
 
   it('finishes and books the batch in flight, exits 0, and a second worker ships the rest exactly once', async () => {
     const dataSource = api.app.get<DataSource>(getDataSourceToken());

@@ -19,7 +19,7 @@ import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp, testEnv } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
-import { RunningService, spawnService } from '../support/process';
+import { WorkerProcesses, workerDeploymentEnv } from './support/workers';
 import { waitFor } from '../support/smtp';
 
 const JOBS = 150;
@@ -81,7 +81,7 @@ describe('SIGTERM to the worker while it delivers (child process)', () => {
   let smtp: SlowSmtpServer;
   let api: TestApp;
   let env: Record<string, string>;
-  const workers: RunningService[] = [];
+  const workers = new WorkerProcesses();
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -92,21 +92,13 @@ describe('SIGTERM to the worker while it delivers (child process)', () => {
       FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
       FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.test',
       SECRETS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-      WORKER_IN_PROCESS: 'false',
-      WORKER_HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
+      ...workerDeploymentEnv(SHUTDOWN_TIMEOUT_MS),
     });
     api = await startTestApp({ db, env });
   });
 
   afterAll(async () => {
-    for (const w of workers) {
-      if (w.child.exitCode === null && w.child.signalCode === null) {
-        w.child.kill('SIGKILL');
-        await w.exited;
-      }
-    }
+    await workers.killLeftovers();
     await api?.close();
     await smtp?.close();
     await db?.drop();
@@ -114,12 +106,7 @@ describe('SIGTERM to the worker while it delivers (child process)', () => {
 
   const jobs = () =>
     db.query<JobRow>('SELECT subject, status, attempts, locked_by, locked_until, finished_at FROM email_jobs ORDER BY subject');
-  const startWorker = async () => {
-    const worker = spawnService('apps/event-worker/src/main.js', env);
-    workers.push(worker);
-    await worker.waitFor(/mailstrata-worker: started/);
-    return worker;
-  };
+  const startWorker = () => workers.start(env);
 
   it('finishes or releases every claimed job, exits 0, and a second worker delivers each email exactly once', async () => {
     const dataSource = api.app.get<DataSource>(getDataSourceToken());
