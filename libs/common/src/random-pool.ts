@@ -1,8 +1,9 @@
 /**
- * Small random values (IVs, Message-IDs, MIME boundaries) cut from a pooled CSPRNG buffer, the way
- * Node's own `randomUUID` does. Each `randomBytes` call is a trip into OpenSSL and the kernel that cost
- * about 12 µs on our 2-core VMs; a queued email needed five of them. Bytes are handed out once and a
- * used pool is never refilled in place, so a value still held by a caller can never change or repeat.
+ * Small random values (IVs, MIME boundaries) cut from a pooled CSPRNG buffer, the way Node's own
+ * `randomUUID` does. Each `randomBytes` call is a trip into OpenSSL: 1.6 µs in a tight loop, but 8–12 µs
+ * per call in profiles of the busy delivery path, where an email used to need seven (IV, boundary, and
+ * five for nodemailer's Message-ID). Bytes are handed out once and a used pool is never refilled in
+ * place, so a value still held by a caller can never change or repeat.
  */
 import { randomBytes, randomFillSync } from 'node:crypto';
 
