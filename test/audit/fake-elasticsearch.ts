@@ -47,38 +47,45 @@ export class FakeElasticsearch {
     });
     this.mock.add({ method: ['POST', 'PUT'], path: '/_bulk' }, (params) => {
       if (this.down) return unreachable();
-      const lines = params.body as BulkLine[];
-      this.bulkRequests.push(lines);
-      const items: BulkLine[] = [];
-      for (let i = 0; i < lines.length; i += 2) {
-        const action = lines[i] as { create: { _index: string; _id: string } };
-        const doc = lines[i + 1] as Record<string, unknown>;
-        const { _index, _id } = action.create;
-        const forced = this.override(_id);
-        if (forced) {
-          items.push({
-            create: { _index, _id, status: forced.status, error: { type: forced.type ?? 'error', reason: forced.reason ?? 'forced' } },
-          });
-          continue;
-        }
-        const index = this.indices.get(_index) ?? new Map<string, Record<string, unknown>>();
-        this.indices.set(_index, index);
-        if (index.has(_id)) {
-          items.push({
-            create: {
-              _index,
-              _id,
-              status: 409,
-              error: { type: 'version_conflict_engine_exception', reason: `[${_id}]: version conflict, document already exists` },
-            },
-          });
-        } else {
-          index.set(_id, doc);
-          items.push({ create: { _index, _id, status: 201, result: 'created', _version: 1 } });
-        }
-      }
-      return { took: 1, errors: items.some((it) => it.create.status >= 300), items };
+      return this.bulk(params.body as BulkLine[]);
     });
+  }
+
+  /**
+   * Applies a bulk body (action and document lines) the way a cluster does: `create` of an `_id` that
+   * its index already holds is a 409 and the document is not written twice.
+   */
+  bulk(lines: BulkLine[]): { took: number; errors: boolean; items: BulkLine[] } {
+    this.bulkRequests.push(lines);
+    const items: BulkLine[] = [];
+    for (let i = 0; i < lines.length; i += 2) {
+      const action = lines[i] as { create: { _index: string; _id: string } };
+      const doc = lines[i + 1] as Record<string, unknown>;
+      const { _index, _id } = action.create;
+      const forced = this.override(_id);
+      if (forced) {
+        items.push({
+          create: { _index, _id, status: forced.status, error: { type: forced.type ?? 'error', reason: forced.reason ?? 'forced' } },
+        });
+        continue;
+      }
+      const index = this.indices.get(_index) ?? new Map<string, Record<string, unknown>>();
+      this.indices.set(_index, index);
+      if (index.has(_id)) {
+        items.push({
+          create: {
+            _index,
+            _id,
+            status: 409,
+            error: { type: 'version_conflict_engine_exception', reason: `[${_id}]: version conflict, document already exists` },
+          },
+        });
+      } else {
+        index.set(_id, doc);
+        items.push({ create: { _index, _id, status: 201, result: 'created', _version: 1 } });
+      }
+    }
+    return { took: 1, errors: items.some((it) => it.create.status >= 300), items };
   }
 
   client(): Client {

@@ -1,9 +1,9 @@
 /**
  * SIGTERM to the worker deployment while its audit relay is shipping events (the audit half of "SIGTERM
  * under load"). The worker runs as a real process against a real Postgres and an Elasticsearch stand-in:
- * a real HTTP server that answers the three APIs the relay uses (ILM policy, index template, `_bulk`
- * with `create` semantics: an `_id` already in the index is a 409) and holds every bulk response back
- * for a while, so a batch is on the wire when the signal arrives. Elasticsearch is the one service the
+ * a real HTTP server that answers the three APIs the relay uses (ILM policy, index template, and `_bulk`
+ * through the relay suites' FakeElasticsearch, whose `create` of an `_id` already indexed is a 409) and
+ * holds every bulk response back for a while, so a batch is on the wire when the signal arrives. Elasticsearch is the one service the
  * tests may stand in for (DESIGN.md); the worker talks to it through the real client over HTTP.
  *
  * The worker must exit 0 within the shutdown deadline, and the batch in flight must be finished and
@@ -20,6 +20,7 @@ import { startTestApp, TestApp, testEnv } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { WorkerProcesses, workerDeploymentEnv } from './support/workers';
 import { waitFor } from '../support/wait';
+import { FakeElasticsearch } from '../audit/fake-elasticsearch';
 
 const EVENTS = 400;
 const BATCH = 25;
@@ -29,18 +30,18 @@ const SigtermProbe = defineAuditEvent('test.sigterm_probe', ['n']);
 
 interface ElasticStandIn {
   url: string;
-  /** `_id`s the stand-in answered 201 or 409 for (a response that was sent). */
+  /** The cluster's state; the HTTP server answers `_bulk` through it. */
+  fake: FakeElasticsearch;
+  /** `_id`s whose bulk response has been sent. */
   acknowledged: Set<string>;
-  /** `_id` → how many `create` actions carried it. */
-  creates: Map<string, number>;
   inFlight(): number;
   close(): Promise<void>;
 }
 
+/** FakeElasticsearch behind a real HTTP server, each bulk response held back `delayMs`. */
 async function startElasticStandIn(delayMs: number): Promise<ElasticStandIn> {
-  const stored = new Set<string>();
+  const fake = new FakeElasticsearch();
   const acknowledged = new Set<string>();
-  const creates = new Map<string, number>();
   let inFlight = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -60,24 +61,13 @@ async function startElasticStandIn(delayMs: number): Promise<ElasticStandIn> {
           .toString('utf8')
           .split('\n')
           .filter((l) => l.trim() !== '')
-          .map((l) => JSON.parse(l) as Record<string, any>);
-        const items: { create: { _index: string; _id: string; status: number; error?: { type: string } } }[] = [];
-        const ids: string[] = [];
-        for (let i = 0; i < lines.length; i += 2) {
-          const { _index, _id } = lines[i]!.create as { _index: string; _id: string };
-          creates.set(_id, (creates.get(_id) ?? 0) + 1);
-          ids.push(_id);
-          const status = stored.has(_id) ? 409 : 201;
-          stored.add(_id);
-          items.push({
-            create: { _index, _id, status, ...(status === 409 ? { error: { type: 'version_conflict_engine_exception' } } : {}) },
-          });
-        }
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        const answer = fake.bulk(lines);
         inFlight += 1;
         setTimeout(() => {
           inFlight -= 1;
-          for (const id of ids) acknowledged.add(id);
-          reply(200, { took: 1, errors: items.some((i) => i.create.status >= 300), items });
+          for (const item of answer.items) acknowledged.add(String(item.create._id));
+          reply(200, answer);
         }, delayMs);
         return;
       }
@@ -87,14 +77,25 @@ async function startElasticStandIn(delayMs: number): Promise<ElasticStandIn> {
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
   return {
     url: `http://127.0.0.1:${port}`,
+    fake,
     acknowledged,
-    creates,
     inFlight: () => inFlight,
     close: () => {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** How many `create` actions carried each `_id`, over every bulk request. */
+function createsById(fake: FakeElasticsearch): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const lines of fake.bulkRequests)
+    for (let i = 0; i < lines.length; i += 2) {
+      const id = String(lines[i]!.create._id);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  return counts;
 }
 
 describe('SIGTERM to the worker while its audit relay ships events (child process)', () => {
@@ -182,6 +183,8 @@ describe('SIGTERM to the worker while its audit relay ships events (child proces
     expect(await second.exited).toBe(0);
 
     expect(ids.every((id) => elastic.acknowledged.has(id))).toBe(true);
-    expect(ids.filter((id) => elastic.creates.get(id) !== 1)).toEqual([]);
+    const creates = createsById(elastic.fake);
+    expect(ids.filter((id) => creates.get(id) !== 1)).toEqual([]);
+    expect(ids.filter((id) => elastic.fake.copiesByEventId().get(id) !== 1)).toEqual([]);
   });
 });
