@@ -1,13 +1,14 @@
 /**
  * "Stored secrets follow their destination only." A secret omitted from a replace, patch or
- * verification candidate is borrowed from the stored profile only when host, port, TLS mode, auth
- * type, username, token endpoint and client id are all unchanged; otherwise the caller must send it
- * again (SECRET_REQUIRED), so credentials can never be redirected to a server of someone's choosing.
+ * verification candidate is borrowed from the stored profile only when every field of its destination
+ * (`DESTINATION_FIELDS`: who receives it and how that peer is checked) is unchanged; otherwise the caller
+ * must send it again (SECRET_REQUIRED), so credentials can never be redirected to a server of someone's
+ * choosing, nor handed to the same server over a connection whose certificate is no longer checked.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { DomainError, FieldError } from '@mailstrata/common';
 import { SMTP_CONFIG_PATH, parseCertificates } from './smtp-config.validation';
-import { destinationOf, SmtpCandidate, SmtpSecrets, SmtpSettings } from './smtp-settings';
+import { DESTINATION_FIELDS, destinationOf, SmtpCandidate, SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 export interface StoredProfileSecrets {
   settings: SmtpSettings;
@@ -45,8 +46,7 @@ export function resolveCandidateSecrets(
         errors.push({
           field,
           rule: 'secretRequired',
-          message:
-            'must be sent again: the stored secret is kept only while host, port, tls_mode, auth_type, username, token_endpoint and client_id stay the same',
+          message: `must be sent again: the stored secret is kept only while ${DESTINATION_FIELDS.join(', ')} stay the same`,
         });
       } else errors.push({ field, rule: 'secretRequired', message: 'is required' });
       continue;

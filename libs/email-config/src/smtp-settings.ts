@@ -64,12 +64,34 @@ export function defaultPortFor(tlsMode: TlsMode): number {
   return tlsMode === 'implicit' ? 465 : tlsMode === 'starttls' ? 587 : 25;
 }
 
-/** The fields a stored secret is tied to: if any differs, the secret does not follow the profile. */
+/**
+ * The fields a stored secret is tied to: if any differs, the secret does not follow the profile. They are
+ * everything that decides who receives a secret (host, port, token endpoint, the account it is for) and
+ * how that peer is checked before it gets it (TLS mode, certificate checks, trusted CA, our client
+ * certificate): turning `use_insecure` on or trusting another CA would otherwise let a stored password
+ * be handed to an impostor without the admin ever knowing it.
+ */
+export const DESTINATION_FIELDS = [
+  'host',
+  'port',
+  'tls_mode',
+  'use_insecure',
+  'ca_cert',
+  'client_cert',
+  'auth_type',
+  'username',
+  'oauth2.token_endpoint',
+  'oauth2.client_id',
+] as const;
+
 export function destinationOf(s: SmtpSettings): string {
   return JSON.stringify([
     s.host.toLowerCase(),
     s.port,
     s.tlsMode,
+    s.useInsecure,
+    s.caCert,
+    s.clientCert,
     s.authType,
     s.username,
     s.oauth2?.tokenEndpoint ?? null,
