@@ -103,4 +103,44 @@ describe('email config: what a stored secret is bound to', () => {
       expect(server.connections).toBe(connectedOnce);
     });
   });
+
+  describe('OAuth2 token endpoints pass the egress guard at save', () => {
+    const oauth = (token_endpoint: string) => ({
+      host: '127.0.0.1',
+      port: server.port,
+      tls_mode: 'starttls',
+      username: 'mailer@bound.test',
+      oauth2: { token_endpoint, client_id: 'app', client_secret: 'egress-client-secret' },
+    });
+
+    it('refuses metadata, loopback and link-local token endpoints naming the field; nothing is saved', async () => {
+      const tenant = await createTenant(t.client, root, 'egress');
+      for (const endpoint of [
+        'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
+        'http://127.0.0.2:8080/token',
+        'https://[::1]/token',
+        'http://0x7f000002/token', // the URL parser reads it as 127.0.0.2
+      ]) {
+        const res = await t.client.post(URL_, { email_config: { smtp_config: oauth(endpoint) } }, tenant.partnerToken);
+        expect([endpoint, res.status, res.body.code]).toEqual([endpoint, 422, 'SMTP_DESTINATION_REFUSED']);
+        expect(res.body.errors).toEqual([
+          expect.objectContaining({ field: 'email_config.smtp_config.oauth2.token_endpoint', rule: 'egressAllowed' }),
+        ]);
+      }
+      expect((await t.client.get(URL_, tenant.partnerToken)).status).toBe(404);
+
+      // an allowed one saves; a PATCH moving it inside is refused and changes nothing
+      const ok = await t.client.post(URL_, { email_config: { smtp_config: oauth('https://login.bound.test/token') } }, tenant.partnerToken);
+      expect(ok.status).toBe(201);
+      const moved = await t.client.patch(
+        URL_,
+        { email_config: { smtp_config: { oauth2: { token_endpoint: 'http://169.254.169.254/token', client_secret: 'again' } } } },
+        tenant.partnerToken,
+      );
+      expect([moved.status, moved.body.errors?.[0]?.field]).toEqual([422, 'email_config.smtp_config.oauth2.token_endpoint']);
+      const stored = (await t.client.get(URL_, tenant.partnerToken)).body.email_config;
+      expect(stored.smtp_config.oauth2.token_endpoint).toBe('https://login.bound.test/token');
+      expect(stored.metadata.version).toBe(1);
+    });
+  });
 });

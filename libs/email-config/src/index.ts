@@ -12,7 +12,7 @@
  *    an unsaved `smtp_config` exactly like POST and applies the secret rules against the scope's stored
  *    profile (a new destination must carry its own secrets; otherwise stored ones are borrowed).
  *  - `ConfigScopeResolver.resolve(principal, {partnerId, orgId}, 'own' | 'effective')` → `ConfigScope`.
- *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port): Promise<void> }`: the egress
+ *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port), checkTokenEndpoint(url) }`: the egress
  *    check run at save time when bound (inject it into this module with `EmailConfigModule.forRoot({ imports })`).
  *  - `validateSmtpConfig`, `isHostname`, and the `SmtpSettings` / `SmtpSecrets` types.
  */

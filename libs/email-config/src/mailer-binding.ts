@@ -104,7 +104,10 @@ export class EmailConfigSmtpResolver implements SmtpProfileResolver {
     {
       provide: SMTP_DESTINATION_POLICY,
       inject: [EgressPolicy],
-      useFactory: (egress: EgressPolicy): SmtpDestinationPolicy => ({ check: (host, port) => egress.checkAtSave(host, port) }),
+      useFactory: (egress: EgressPolicy): SmtpDestinationPolicy => ({
+        check: (host, port) => egress.checkAtSave(host, port),
+        checkTokenEndpoint: (url) => egress.checkUrlAtSave(new URL(url)),
+      }),
     },
   ],
   exports: [SMTP_DESTINATION_POLICY],
