@@ -29,7 +29,7 @@ export { controllerProfileFrom, ControllerProfileError } from './controller-prof
 export type { ControllerProfile } from './controller-profile';
 export { validateSmtpConfig, mergeSmtpPatch, isHostname, SMTP_CONFIG_PATH } from './smtp-config.validation';
 export { resolveCandidateSecrets } from './secret-rules';
-export { reencryptAllSecrets } from './reencrypt';
+export { reencryptAllSecrets, sealPlaintextRequestHeaders } from './reencrypt';
 export type { ReencryptReport } from './reencrypt';
 export { EmailConfigCreated, EmailConfigUpdated, EmailConfigDeleted } from './email-config.events';
 export { SmtpProfileEntity } from './smtp-profile.entity';

@@ -50,7 +50,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
       clientSecret: p.secrets.clientSecret ?? '',
       ...(s.oauth2.scope ? { scope: s.oauth2.scope } : {}),
       ...(s.oauth2.audience ? { audience: s.oauth2.audience } : {}),
-      requestHeaders: s.oauth2.requestHeaders,
+      requestHeaders: p.secrets.requestHeaders ?? [],
     };
   }
   return {
