@@ -158,7 +158,12 @@ describe('email config: secrets', () => {
     expect(mismatch.body.errors[0]).toMatchObject({ field: 'email_config.smtp_config.client_key', rule: 'matchesClientCert' });
 
     const resolved = await t.app.get(EffectiveConfigService).resolveForPartner(tenant.partnerId);
-    expect(resolved.secrets).toEqual({ password: null, clientSecret: 'literal-client-secret-C3', clientKey: pems.private });
+    expect(resolved.secrets).toEqual({
+      password: null,
+      clientSecret: 'literal-client-secret-C3',
+      clientKey: pems.private,
+      requestHeaders: null,
+    });
   });
 
   it('prepares an unsaved verification candidate with the same rules (borrowing only for the same destination)', async () => {

@@ -128,6 +128,11 @@ export interface SmtpServerOptions {
   authMethods?: ('PLAIN' | 'LOGIN' | 'XOAUTH2')[];
   requireClientCert?: boolean;
   failures?: SmtpFailures;
+  /**
+   * Fails every AUTH with 535 and the text this returns for what was received: a server that echoes the
+   * credentials it was sent (smtp-server gives the decoded username, password or access token).
+   */
+  authFailureText?: (auth: SMTPServerAuthentication) => string;
   /** Fixed port (e.g. to restart a server where a queued job expects it). */
   port?: number;
   /** Keep the parsed messages (default true; the benchmark only counts). */
@@ -182,6 +187,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       callback();
     },
     onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
+      if (options.authFailureText) {
+        state.authAttempts.push({ method: auth.method, username: auth.username, ok: false });
+        return callback(smtpError(535, options.authFailureText(auth)));
+      }
       let ok = false;
       if (failures.auth) {
         ok = false;
@@ -340,6 +349,8 @@ export interface OAuth2ServerOptions {
   /** Headers every token request must carry (name lower-case → value). */
   requiredHeaders?: Record<string, string>;
   expiresIn?: number;
+  /** Answers every request with this instead (an endpoint that misbehaves); settable later on the server too. */
+  answer?: { status: number; body: unknown };
 }
 
 export interface TestOAuth2Server {
@@ -351,6 +362,8 @@ export interface TestOAuth2Server {
   isValid(token: string): boolean;
   /** Revokes every token issued so far. */
   revokeAll(): void;
+  /** Replaces every answer with this one (undefined: back to normal). */
+  answer: { status: number; body: unknown } | undefined;
   close(): Promise<void>;
 }
 
@@ -358,15 +371,17 @@ export interface TestOAuth2Server {
 export async function startOAuth2Server(options: OAuth2ServerOptions): Promise<TestOAuth2Server> {
   const valid = new Set<string>();
   const state = { requests: 0, issued: [] as string[] };
+  const api = { answer: options.answer } as TestOAuth2Server;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       state.requests += 1;
-      const answer = (status: number, body: Record<string, unknown>) => {
+      const answer = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(JSON.stringify(body));
       };
+      if (api.answer) return answer(api.answer.status, api.answer.body);
       if (req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
         return answer(400, { error: 'invalid_request' });
       }
@@ -391,7 +406,8 @@ export async function startOAuth2Server(options: OAuth2ServerOptions): Promise<T
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
-  return {
+  // Property descriptors, not Object.assign: the counters are live getters.
+  const live: Omit<TestOAuth2Server, 'answer'> = {
     url: `http://127.0.0.1:${port}/oauth2/token`,
     port,
     get requests() {
@@ -408,4 +424,6 @@ export async function startOAuth2Server(options: OAuth2ServerOptions): Promise<T
         server.close(() => resolve());
       }),
   };
+  Object.defineProperties(api, Object.getOwnPropertyDescriptors(live));
+  return api;
 }

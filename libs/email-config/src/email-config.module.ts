@@ -8,6 +8,7 @@ import { controllerProfileFrom } from './controller-profile';
 import { EffectiveConfigService } from './effective-config.service';
 import { EmailConfigService } from './email-config.service';
 import { CONTROLLER_PROFILE } from './ports';
+import { RequestHeaderSealer } from './reencrypt';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 
 const base = {
@@ -18,6 +19,7 @@ const base = {
     EffectiveConfigService,
     EmailConfigService,
     ConfigScopeResolver,
+    RequestHeaderSealer,
   ],
   exports: [EffectiveConfigService, EmailConfigService, ConfigScopeResolver, SecretsModule, CONTROLLER_PROFILE],
 } satisfies ModuleMetadata;

@@ -19,7 +19,7 @@ import { applyToEntity, decryptSecrets, settingsOfEntity, storedProfileOf } from
 import { ConfigScope, etagOf, StoredProfile } from './profile.model';
 import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { changedFields, resolveCandidateSecrets, StoredProfileSecrets } from './secret-rules';
-import { mergeSmtpPatch, validateSmtpConfig } from './smtp-config.validation';
+import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
@@ -200,8 +200,28 @@ export class EmailConfigService {
     return { settings: settingsOfEntity(entity), secrets: decryptSecrets(this.cipher, entity) };
   }
 
+  /**
+   * The egress guard at save: the SMTP host and, for OAuth2, the token endpoint (the client secret and
+   * request headers go there, so it must not be an internal address either). The token endpoint's
+   * refusal names its field; the answer stays the guard's uniform one otherwise.
+   */
   private async checkDestination(settings: SmtpSettings): Promise<void> {
-    if (this.destinationPolicy) await this.destinationPolicy.check(settings.host, settings.port);
+    if (!this.destinationPolicy) return;
+    await this.destinationPolicy.check(settings.host, settings.port);
+    if (settings.oauth2) {
+      try {
+        await this.destinationPolicy.checkTokenEndpoint(settings.oauth2.tokenEndpoint);
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.errors.length > 0) throw error;
+        throw new DomainError(error.code, error.kind, error.detail, [
+          {
+            field: `${SMTP_CONFIG_PATH}.oauth2.token_endpoint`,
+            rule: 'egressAllowed',
+            message: 'is not a destination this installation may connect to',
+          },
+        ]);
+      }
+    }
   }
 
   private findForScope(manager: EntityManager, scope: ConfigScope): Promise<SmtpProfileEntity | null> {

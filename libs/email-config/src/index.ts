@@ -12,7 +12,7 @@
  *    an unsaved `smtp_config` exactly like POST and applies the secret rules against the scope's stored
  *    profile (a new destination must carry its own secrets; otherwise stored ones are borrowed).
  *  - `ConfigScopeResolver.resolve(principal, {partnerId, orgId}, 'own' | 'effective')` → `ConfigScope`.
- *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port): Promise<void> }`: the egress
+ *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port), checkTokenEndpoint(url) }`: the egress
  *    check run at save time when bound (inject it into this module with `EmailConfigModule.forRoot({ imports })`).
  *  - `validateSmtpConfig`, `isHostname`, and the `SmtpSettings` / `SmtpSecrets` types.
  */
@@ -29,7 +29,7 @@ export { controllerProfileFrom, ControllerProfileError } from './controller-prof
 export type { ControllerProfile } from './controller-profile';
 export { validateSmtpConfig, mergeSmtpPatch, isHostname, SMTP_CONFIG_PATH } from './smtp-config.validation';
 export { resolveCandidateSecrets } from './secret-rules';
-export { reencryptAllSecrets } from './reencrypt';
+export { reencryptAllSecrets, sealPlaintextRequestHeaders } from './reencrypt';
 export type { ReencryptReport } from './reencrypt';
 export { EmailConfigCreated, EmailConfigUpdated, EmailConfigDeleted } from './email-config.events';
 export { SmtpProfileEntity } from './smtp-profile.entity';

@@ -50,7 +50,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
       clientSecret: p.secrets.clientSecret ?? '',
       ...(s.oauth2.scope ? { scope: s.oauth2.scope } : {}),
       ...(s.oauth2.audience ? { audience: s.oauth2.audience } : {}),
-      requestHeaders: s.oauth2.requestHeaders,
+      requestHeaders: p.secrets.requestHeaders ?? [],
     };
   }
   return {
@@ -104,7 +104,10 @@ export class EmailConfigSmtpResolver implements SmtpProfileResolver {
     {
       provide: SMTP_DESTINATION_POLICY,
       inject: [EgressPolicy],
-      useFactory: (egress: EgressPolicy): SmtpDestinationPolicy => ({ check: (host, port) => egress.checkAtSave(host, port) }),
+      useFactory: (egress: EgressPolicy): SmtpDestinationPolicy => ({
+        check: (host, port) => egress.checkAtSave(host, port),
+        checkTokenEndpoint: (url) => egress.checkUrlAtSave(new URL(url)),
+      }),
     },
   ],
   exports: [SMTP_DESTINATION_POLICY],

@@ -8,6 +8,8 @@ import type { AppConfig } from '@mailstrata/config';
  */
 export interface SmtpDestinationPolicy {
   check(host: string, port: number): Promise<void>;
+  /** The same network rule for an OAuth2 token endpoint (an http(s) URL; its port is not restricted). */
+  checkTokenEndpoint(url: string): Promise<void>;
 }
 export const SMTP_DESTINATION_POLICY = Symbol('SmtpDestinationPolicy');
 

@@ -92,7 +92,10 @@ describe('validateSmtpConfig', () => {
 
 describe('mergeSmtpPatch + secret rules', () => {
   const stored = validateSmtpConfig(base);
-  const storedSecrets = { settings: stored.settings, secrets: { password: 'p', clientSecret: null, clientKey: null } };
+  const storedSecrets = {
+    settings: stored.settings,
+    secrets: { password: 'p', clientSecret: null, clientKey: null, requestHeaders: null },
+  };
 
   it('keeps omitted fields and re-derives tls_mode from use_tls', () => {
     const merged = validateSmtpConfig(mergeSmtpPatch(stored.settings, { retries: 9 }));

@@ -12,6 +12,7 @@ import {
   AuthType,
   defaultPortFor,
   OAuth2Settings,
+  RequestHeader,
   SecretInputs,
   SmtpCandidate,
   SmtpSettings,
@@ -153,9 +154,16 @@ class Checker {
   }
 }
 
-function parseOAuth2(c: Checker, raw: unknown): { settings: OAuth2Settings | undefined; clientSecret: string | null | undefined } {
+interface ParsedOAuth2 {
+  settings: OAuth2Settings | undefined;
+  clientSecret: string | null | undefined;
+  /** A secret like client_secret: absent keeps the stored headers (if allowed), null or [] clears them. */
+  requestHeaders: RequestHeader[] | null | undefined;
+}
+
+function parseOAuth2(c: Checker, raw: unknown): ParsedOAuth2 {
   const o = c.object(raw, 'oauth2', OAUTH2_FIELDS);
-  if (!o) return { settings: undefined, clientSecret: undefined };
+  if (!o) return { settings: undefined, clientSecret: undefined, requestHeaders: undefined };
   const tokenEndpoint = c.line(o, 'token_endpoint', 'oauth2.token_endpoint', 2048, true);
   if (tokenEndpoint) {
     let url: URL | undefined;
@@ -174,12 +182,13 @@ function parseOAuth2(c: Checker, raw: unknown): { settings: OAuth2Settings | und
   const clientSecret = c.secret(o, 'client_secret', 'oauth2.client_secret', 4096);
   const scope = c.line(o, 'scope', 'oauth2.scope', 1024, false);
   const audience = c.line(o, 'audience', 'oauth2.audience', 1024, false);
-  const requestHeaders: OAuth2Settings['requestHeaders'] = [];
+  let requestHeaders: RequestHeader[] | null | undefined = o.request_headers === null ? null : undefined;
   const rh = o.request_headers;
   if (rh !== undefined && rh !== null) {
     if (!Array.isArray(rh)) c.fail('oauth2.request_headers', 'isArray', 'must be an array of {name, value}');
     else if (rh.length > 20) c.fail('oauth2.request_headers', 'maxItems', 'must have at most 20 entries');
-    else
+    else {
+      const list: RequestHeader[] = [];
       rh.forEach((item, i) => {
         const field = `oauth2.request_headers.${i}`;
         const h = c.object(item, field, HEADER_FIELDS);
@@ -189,13 +198,20 @@ function parseOAuth2(c: Checker, raw: unknown): { settings: OAuth2Settings | und
             ? h.name
             : c.fail(`${field}.name`, 'isHeaderName', 'must be an HTTP header name');
         const value = c.line(h, 'value', `${field}.value`, 2048, true);
-        if (name && value) requestHeaders.push({ name, value });
+        if (name && value) list.push({ name, value });
       });
+      requestHeaders = list.length > 0 ? list : null;
+    }
   }
   if (tokenEndpoint && clientId && !c.errors.some((e) => e.field.includes('.oauth2.'))) {
-    return { settings: { tokenEndpoint, clientId, scope: scope ?? null, audience: audience ?? null, requestHeaders }, clientSecret };
+    const requestHeaderNames = (requestHeaders ?? []).map((h) => h.name);
+    return {
+      settings: { tokenEndpoint, clientId, scope: scope ?? null, audience: audience ?? null, requestHeaderNames },
+      clientSecret,
+      requestHeaders,
+    };
   }
-  return { settings: undefined, clientSecret };
+  return { settings: undefined, clientSecret, requestHeaders };
 }
 
 /**
@@ -244,7 +260,9 @@ export function validateSmtpConfig(raw: unknown, path: string = SMTP_CONFIG_PATH
   if (typeof clientKey === 'string' && input.client_cert == null) c.fail('client_key', 'notAllowed', 'needs client_cert');
 
   const hasOAuth2 = input.oauth2 !== undefined && input.oauth2 !== null;
-  const oauth2 = hasOAuth2 ? parseOAuth2(c, input.oauth2) : { settings: undefined, clientSecret: undefined };
+  const oauth2: ParsedOAuth2 = hasOAuth2
+    ? parseOAuth2(c, input.oauth2)
+    : { settings: undefined, clientSecret: undefined, requestHeaders: undefined };
   const givenAuth = c.oneOf(input, 'auth_type', 'auth_type', AUTH_TYPES);
   const authType: AuthType = givenAuth ?? (hasOAuth2 ? 'oauth2' : username || typeof password === 'string' ? 'basic' : 'none');
 
@@ -288,6 +306,7 @@ export function validateSmtpConfig(raw: unknown, path: string = SMTP_CONFIG_PATH
     password: authType === 'basic' ? password : password === null ? null : undefined,
     clientSecret: oauth2.clientSecret,
     clientKey,
+    requestHeaders: oauth2.requestHeaders,
   };
   return { settings, secrets };
 }
@@ -311,7 +330,7 @@ export function settingsToInput(s: SmtpSettings): Raw {
     const o: Raw = { token_endpoint: s.oauth2.tokenEndpoint, client_id: s.oauth2.clientId };
     if (s.oauth2.scope !== null) o.scope = s.oauth2.scope;
     if (s.oauth2.audience !== null) o.audience = s.oauth2.audience;
-    if (s.oauth2.requestHeaders.length > 0) o.request_headers = s.oauth2.requestHeaders.map((h) => ({ ...h }));
+    // request_headers are secrets: a PATCH that omits them keeps the stored ones (if allowed), like client_secret.
     out.oauth2 = o;
   }
   return out;
@@ -341,7 +360,8 @@ export function mergeSmtpPatch(stored: SmtpSettings, patch: unknown, path: strin
   if ('oauth2' in p && p.oauth2 !== null && typeof p.oauth2 === 'object' && !Array.isArray(p.oauth2) && base.oauth2) {
     const merged: Raw = { ...(base.oauth2 as Raw) };
     for (const [k, v] of Object.entries(p.oauth2 as Raw)) {
-      if (v === null && k !== 'client_secret') delete merged[k];
+      // null on a secret means "clear it", so it stays in the merged input; elsewhere it removes the setting.
+      if (v === null && k !== 'client_secret' && k !== 'request_headers') delete merged[k];
       else merged[k] = v;
     }
     base.oauth2 = merged;

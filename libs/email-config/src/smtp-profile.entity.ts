@@ -1,13 +1,17 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { AuthType, TlsMode } from './smtp-settings';
 
-/** Stored oauth2 settings (the client secret lives encrypted in its own column). */
+/**
+ * Stored oauth2 settings. The client secret and the request headers' values live encrypted in their own
+ * columns; `request_headers` here holds the header names only. A `value` here is the plaintext of a row
+ * written before header values were secrets: sealed into `oauth2_request_headers_enc` at start.
+ */
 export interface StoredOAuth2 {
   token_endpoint: string;
   client_id: string;
   scope: string | null;
   audience: string | null;
-  request_headers: Array<{ name: string; value: string }>;
+  request_headers?: Array<{ name: string; value?: string }>;
 }
 
 /**
@@ -69,6 +73,10 @@ export class SmtpProfileEntity {
 
   @Column({ name: 'oauth2_client_secret_enc', type: 'text', nullable: true })
   oauth2ClientSecretEnc: string | null;
+
+  /** The token request's extra headers (names and values, as JSON), encrypted like the client secret. */
+  @Column({ name: 'oauth2_request_headers_enc', type: 'text', nullable: true })
+  oauth2RequestHeadersEnc: string | null;
 
   @Column({ type: 'integer' })
   version: number;

@@ -12,7 +12,17 @@ export interface OAuth2Settings {
   clientId: string;
   scope: string | null;
   audience: string | null;
-  requestHeaders: Array<{ name: string; value: string }>;
+  /**
+   * Names of the extra token-request headers. Their values are secrets (often API keys): they live in
+   * `SmtpSecrets.requestHeaders`, encrypted, write-only, bound to the token endpoint like client_secret.
+   */
+  requestHeaderNames: string[];
+}
+
+/** One extra header of the token request (its value is a secret). */
+export interface RequestHeader {
+  name: string;
+  value: string;
 }
 
 export interface SmtpSettings {
@@ -31,7 +41,7 @@ export interface SmtpSettings {
   oauth2: OAuth2Settings | null;
 }
 
-export const SECRET_FIELDS = ['password', 'client_secret', 'client_key'] as const;
+export const SECRET_FIELDS = ['password', 'client_secret', 'client_key', 'request_headers'] as const;
 export type SecretField = (typeof SECRET_FIELDS)[number];
 
 /** Decrypted secrets, for internal use only (delivery and verification). */
@@ -39,6 +49,8 @@ export interface SmtpSecrets {
   password: string | null;
   clientSecret: string | null;
   clientKey: string | null;
+  /** The OAuth2 token request's extra headers, names and values; null when there are none. */
+  requestHeaders: RequestHeader[] | null;
 }
 
 /** Secrets as a request gives them: omitted (undefined) keeps the stored one if allowed, null clears. */
@@ -46,6 +58,7 @@ export interface SecretInputs {
   password?: string | null;
   clientSecret?: string | null;
   clientKey?: string | null;
+  requestHeaders?: RequestHeader[] | null;
 }
 
 /** A validated but not yet saved `smtp_config`. */
@@ -54,7 +67,7 @@ export interface SmtpCandidate {
   secrets: SecretInputs;
 }
 
-export const NO_SECRETS: SmtpSecrets = Object.freeze({ password: null, clientSecret: null, clientKey: null });
+export const NO_SECRETS: SmtpSecrets = Object.freeze({ password: null, clientSecret: null, clientKey: null, requestHeaders: null });
 
 export function useTlsOf(settings: Pick<SmtpSettings, 'tlsMode'>): boolean {
   return settings.tlsMode !== 'none';
@@ -64,12 +77,34 @@ export function defaultPortFor(tlsMode: TlsMode): number {
   return tlsMode === 'implicit' ? 465 : tlsMode === 'starttls' ? 587 : 25;
 }
 
-/** The fields a stored secret is tied to: if any differs, the secret does not follow the profile. */
+/**
+ * The fields a stored secret is tied to: if any differs, the secret does not follow the profile. They are
+ * everything that decides who receives a secret (host, port, token endpoint, the account it is for) and
+ * how that peer is checked before it gets it (TLS mode, certificate checks, trusted CA, our client
+ * certificate): turning `use_insecure` on or trusting another CA would otherwise let a stored password
+ * be handed to an impostor without the admin ever knowing it.
+ */
+export const DESTINATION_FIELDS = [
+  'host',
+  'port',
+  'tls_mode',
+  'use_insecure',
+  'ca_cert',
+  'client_cert',
+  'auth_type',
+  'username',
+  'oauth2.token_endpoint',
+  'oauth2.client_id',
+] as const;
+
 export function destinationOf(s: SmtpSettings): string {
   return JSON.stringify([
     s.host.toLowerCase(),
     s.port,
     s.tlsMode,
+    s.useInsecure,
+    s.caCert,
+    s.clientCert,
     s.authType,
     s.username,
     s.oauth2?.tokenEndpoint ?? null,

@@ -141,6 +141,16 @@ export class EgressPolicy {
     return this.checkWith(url.hostname, port, true);
   }
 
+  /** The save-time check of a token endpoint: like `checkAtSave`, a name that does not resolve yet is accepted. */
+  async checkUrlAtSave(url: URL): Promise<void> {
+    try {
+      await this.checkUrl(url);
+    } catch (error) {
+      if (error instanceof SmtpDeliveryError && error.stage === 'DNS') return;
+      throw error;
+    }
+  }
+
   private refuse(host: string, port: number, reason: string): DomainError {
     this.logger.debug({ host, port, reason }, 'egress refused');
     return destinationRefused();

@@ -2,7 +2,9 @@
  * The mailer: sends through a target (a resolved profile), checks the egress guard before every
  * connection of a guarded target, keeps one pooled nodemailer transport per profile and version, and
  * classifies every failure by stage. It owns no state about profiles or tenants; it must never log or
- * return a credential, a token or a message body.
+ * return a credential, a token or a message body. Every failure and every server reply leaves through
+ * `failureFor` / `replyFor`, which take the target's secrets (and tokens issued for it) out of the
+ * server's text, so the verification answer, the delivery worker, health and logs all get redacted text.
  */
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import nodemailer, { Transporter } from 'nodemailer';
@@ -11,9 +13,11 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { CheckedDestination, EgressPolicy } from './egress-guard';
+import { DomainError } from '@mailstrata/common';
 import { assertSendable, messageIdentity, OutgoingEmail } from './message';
 import { composeMime } from './mime';
 import { OAuth2TokenClient } from './oauth2-token-client';
+import { redactSecrets, secretsOf } from './redaction';
 import { classifySmtpError, SmtpDeliveryError, SmtpStage } from './smtp-failure';
 import { authUsername, SmtpTarget } from './smtp-target';
 import { connectionOptions, DEFAULT_TIMEOUTS, SmtpTimeouts } from './transport-options';
@@ -110,24 +114,51 @@ export class Mailer implements OnApplicationShutdown {
 
   /** Sends one message through the target's pooled transport. Throws `SmtpDeliveryError` or the guard's refusal. */
   async send(target: SmtpTarget, email: OutgoingEmail): Promise<SendResult> {
-    assertSendable(email, target.sender.email, target.sender.name);
-    const dest = await this.checkDestination(target);
-    if (target.auth.type === 'oauth2') await this.tokens.getToken(target.auth, target.guarded ? this.egress : undefined);
-    const transporter = this.transportFor(target, dest);
     try {
-      const info = await transporter.sendMail(prepareMessage(target, email).options);
+      assertSendable(email, target.sender.email, target.sender.name);
+      const dest = await this.checkDestination(target);
+      if (target.auth.type === 'oauth2') await this.tokens.getToken(target.auth, target.guarded ? this.egress : undefined);
+      const transporter = this.transportFor(target, dest);
+      let info: SMTPPool.SentMessageInfo;
+      try {
+        info = await transporter.sendMail(prepareMessage(target, email).options);
+      } catch (error) {
+        const failure = classifySmtpError(error);
+        // A pool that could not reach the server starts over next time instead of reusing its state.
+        if (failure.stage === 'CONNECT' || failure.stage === 'TIMEOUT' || failure.stage === 'TLS') this.evict(target.cacheKey);
+        throw error;
+      }
       return {
         messageId: info.messageId,
-        response: typeof info.response === 'string' ? info.response : null,
+        response: this.replyFor(target, info.response),
         accepted: (info.accepted ?? []).map(String),
         rejected: (info.rejected ?? []).map(String),
       };
     } catch (error) {
-      const failure = classifySmtpError(error);
-      // A pool that could not reach the server starts over next time instead of reusing its state.
-      if (failure.stage === 'CONNECT' || failure.stage === 'TIMEOUT' || failure.stage === 'TLS') this.evict(target.cacheKey);
-      throw new SmtpDeliveryError(failure);
+      throw this.failureFor(target, error);
     }
+  }
+
+  /**
+   * The one place a failure leaves the mailer: classified by stage, with the server's (or token
+   * endpoint's) text stripped of every secret of the target before anything else can see it. Our own
+   * DomainErrors (a refused destination, an unsendable message) carry only our text and pass unchanged.
+   */
+  private failureFor(target: SmtpTarget, error: unknown, phase?: SmtpStage): Error {
+    if (error instanceof DomainError && !(error instanceof SmtpDeliveryError)) return error;
+    const secrets = this.secretsFor(target);
+    // Redact before classifying: classifying shortens long replies, which could cut an encoded secret in half.
+    const failure = classifySmtpError(withRedactedText(error, secrets), phase);
+    return new SmtpDeliveryError({ ...failure, smtpResponse: redactSecrets(failure.smtpResponse, secrets) });
+  }
+
+  /** A success reply, redacted the same way (a server may echo anything in it). */
+  private replyFor(target: SmtpTarget, response: unknown): string | null {
+    return typeof response === 'string' ? redactSecrets(response, this.secretsFor(target)) : null;
+  }
+
+  private secretsFor(target: SmtpTarget): string[] {
+    return secretsOf(target, target.auth.type === 'oauth2' ? this.tokens.recentTokens(target.auth) : []);
   }
 
   /**
@@ -135,6 +166,14 @@ export class Mailer implements OnApplicationShutdown {
    * mode, transfer the message; every step is timed and a failure names its stage.
    */
   async verify(target: SmtpTarget, email: OutgoingEmail | undefined): Promise<VerificationResult> {
+    try {
+      return await this.converse(target, email);
+    } catch (error) {
+      throw this.failureFor(target, error);
+    }
+  }
+
+  private async converse(target: SmtpTarget, email: OutgoingEmail | undefined): Promise<VerificationResult> {
     if (email) assertSendable(email, target.sender.email, target.sender.name);
     const started = performance.now();
     const lap = (() => {
@@ -154,7 +193,7 @@ export class Mailer implements OnApplicationShutdown {
     connection.on('error', (error: unknown) => failed?.(error));
     const step = <T>(phase: SmtpStage, run: (done: (error: Error | null, value?: T) => void) => void): Promise<T> =>
       new Promise<T>((resolve, reject) => {
-        const fail = (error: unknown) => reject(new SmtpDeliveryError(classifySmtpError(error, phase)));
+        const fail = (error: unknown) => reject(this.failureFor(target, error, phase));
         failed = fail;
         run((error, value) => (error ? fail(error) : resolve(value as T)));
       });
@@ -197,7 +236,7 @@ export class Mailer implements OnApplicationShutdown {
         mode: 'send',
         timings,
         messageId: message.messageId,
-        response: typeof info.response === 'string' ? info.response : null,
+        response: this.replyFor(target, info.response),
         accepted: (info.accepted ?? []).map(String),
         rejected: (info.rejected ?? []).map(String),
       };
@@ -268,4 +307,14 @@ export class Mailer implements OnApplicationShutdown {
     this.pooled.set(target.cacheKey, { fingerprint, transporter });
     return transporter;
   }
+}
+
+/** A copy of a transport error whose server text (reply and message) has the secrets taken out. */
+function withRedactedText(error: unknown, secrets: readonly string[]): unknown {
+  if (error === null || typeof error !== 'object' || error instanceof SmtpDeliveryError) return error;
+  const e = error as { response?: unknown; message?: unknown };
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(error) as object) as object, error) as Record<string, unknown>;
+  if (typeof e.response === 'string') copy.response = redactSecrets(e.response, secrets);
+  if (typeof e.message === 'string') copy.message = redactSecrets(e.message, secrets);
+  return copy;
 }

@@ -4,8 +4,10 @@
  * sends costs one token request. For guarded profiles the token endpoint goes through the egress guard
  * too (it is a URL an admin typed), and the request connects to the checked address.
  *
- * Never logged or returned: the client secret and the tokens. Errors carry the endpoint's HTTP status
- * and its OAuth2 `error` code only.
+ * Never logged or returned: the client secret, the request header values and the tokens. Errors carry
+ * the endpoint's HTTP status and its OAuth2 `error` code only, and only when that code is one of RFC 6749
+ * §5.2's: an endpoint (or a proxy in front of it) may put anything in `error`, including what it was
+ * sent. `error_description` is never repeated.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -20,6 +22,32 @@ const DEFAULT_LIFETIME_S = 3600;
 const EARLY_RENEW_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
+const TOO_LARGE = 'token response too large';
+
+/** RFC 6749 §5.2: the only `error` values passed on; anything else becomes `unrecognized_error`. */
+export const OAUTH2_ERROR_CODES: ReadonlySet<string> = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
+
+/** Hints by what went wrong: the fix for an endpoint nobody reaches is not the fix for refused credentials. */
+export const TOKEN_HINTS = {
+  config: 'token_endpoint is not a usable http(s) URL; check the OAuth2 settings.',
+  unreachable:
+    "The token endpoint could not be reached (name lookup, connection, timeout or TLS); check token_endpoint's host and port, and that this installation can reach it.",
+  refused:
+    'The token endpoint refused the client credentials request; check client_id, client_secret, scope, audience and request_headers.',
+  unavailable: 'The token endpoint had a temporary problem (HTTP 5xx or 429); a later attempt may succeed.',
+  badAnswer:
+    'The token endpoint answered without an access token; check that token_endpoint is the OAuth2 token URL of the identity provider.',
+} as const;
+
+/** Tokens remembered per credential set after they leave the cache, so a reply that echoes one can be redacted. */
+const TOKEN_HISTORY = 3;
 
 interface CachedToken {
   token: string;
@@ -29,6 +57,7 @@ interface CachedToken {
 export class OAuth2TokenClient {
   private readonly cache = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
+  private readonly recent = new Map<string, string[]>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -48,11 +77,22 @@ export class OAuth2TokenClient {
     }
     const fresh = await pending;
     this.cache.set(key, fresh);
+    const history = this.recent.get(key) ?? [];
+    if (!history.includes(fresh.token)) this.recent.set(key, [fresh.token, ...history].slice(0, TOKEN_HISTORY));
     return fresh.token;
+  }
+
+  /**
+   * The last tokens issued for these credentials (for redaction only: an SMTP server that echoes what it
+   * received on a failed XOAUTH2 hands the token back).
+   */
+  recentTokens(credentials: OAuth2ClientCredentials): readonly string[] {
+    return this.recent.get(cacheKey(credentials)) ?? [];
   }
 
   clear(): void {
     this.cache.clear();
+    this.recent.clear();
   }
 
   private async fetchToken(credentials: OAuth2ClientCredentials, egress: EgressPolicy | undefined): Promise<CachedToken> {
@@ -60,10 +100,23 @@ export class OAuth2TokenClient {
     try {
       url = new URL(credentials.tokenEndpoint);
     } catch {
-      throw tokenError(null, 'the token endpoint is not a URL');
+      throw tokenError(null, 'the token endpoint is not a URL', TOKEN_HINTS.config);
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw tokenError(null, 'the token endpoint must be an https URL');
-    const pinned = egress ? await egress.checkUrl(url) : undefined;
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw tokenError(null, 'the token endpoint must be an https URL', TOKEN_HINTS.config);
+    }
+    let pinned: Awaited<ReturnType<EgressPolicy['checkUrl']>> | undefined;
+    try {
+      pinned = egress ? await egress.checkUrl(url) : undefined;
+    } catch (error) {
+      // The guard's DNS failure speaks of "the SMTP host"; here it is the token endpoint's name.
+      if (error instanceof SmtpDeliveryError && error.stage === 'DNS') {
+        throw new SmtpDeliveryError(
+          failure('OAUTH_TOKEN', null, 'the token endpoint host name does not resolve', error.failure.transient, TOKEN_HINTS.unreachable),
+        );
+      }
+      throw error;
+    }
 
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -86,11 +139,16 @@ export class OAuth2TokenClient {
       // handled below: no token
     }
     if (status < 200 || status >= 300 || typeof json.access_token !== 'string' || json.access_token === '') {
-      const oauthError = typeof json.error === 'string' && /^[\w.-]{1,64}$/.test(json.error) ? json.error : null;
-      throw tokenError(
-        status,
-        oauthError ? `the token endpoint answered ${status} ${oauthError}` : `the token endpoint answered ${status}`,
-      );
+      const given = typeof json === 'object' && json !== null && typeof json.error === 'string' ? json.error : null;
+      const oauthError = given === null ? null : OAUTH2_ERROR_CODES.has(given) ? given : 'unrecognized_error';
+      const text = oauthError ? `the token endpoint answered ${status} ${oauthError}` : `the token endpoint answered ${status}`;
+      const hint =
+        status >= 500 || status === 429
+          ? TOKEN_HINTS.unavailable
+          : status >= 400 && oauthError
+            ? TOKEN_HINTS.refused
+            : TOKEN_HINTS.badAnswer;
+      throw tokenError(status, text, hint);
     }
     const lifetimeMs = (typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : DEFAULT_LIFETIME_S) * 1000;
     const early = Math.min(EARLY_RENEW_MS, lifetimeMs / 10);
@@ -105,10 +163,10 @@ function cacheKey(c: OAuth2ClientCredentials): string {
     .digest('base64url');
 }
 
-function tokenError(status: number | null, text: string): SmtpDeliveryError {
+function tokenError(status: number | null, text: string, hint: string): SmtpDeliveryError {
   // 5xx and 429 from the identity provider are worth retrying; 4xx (bad client, bad scope) is not.
   const transient = status === null ? false : status >= 500 || status === 429;
-  return new SmtpDeliveryError(failure('OAUTH_TOKEN', null, text, transient));
+  return new SmtpDeliveryError(failure('OAUTH_TOKEN', null, text, transient, hint));
 }
 
 function post(
@@ -135,18 +193,25 @@ function post(
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error('token response too large'));
+          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(TOO_LARGE));
           else chunks.push(chunk);
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', () => reject(tokenError(null, 'the token endpoint connection failed')));
+        res.on('error', () =>
+          reject(
+            new SmtpDeliveryError(failure('OAUTH_TOKEN', null, 'the token endpoint connection failed', true, TOKEN_HINTS.unreachable)),
+          ),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (error: Error) => {
-      const transient = true;
+      if (error.message === TOO_LARGE) {
+        reject(new SmtpDeliveryError(failure('OAUTH_TOKEN', null, 'the token endpoint answer is too large', false, TOKEN_HINTS.badAnswer)));
+        return;
+      }
       const text = /timeout/i.test(error.message) ? 'the token endpoint did not answer in time' : 'the token endpoint could not be reached';
-      reject(new SmtpDeliveryError(failure('OAUTH_TOKEN', null, text, transient)));
+      reject(new SmtpDeliveryError(failure('OAUTH_TOKEN', null, text, true, TOKEN_HINTS.unreachable)));
     });
     req.end(body);
   });

@@ -14,7 +14,7 @@ export class EmailConfigEnvelopeDto {
       'Seed fields: username, password, host, port, use_tls, use_insecure, retries. Ours: sender_email, sender_name, ' +
       'tls_mode (none|starttls|implicit), ca_cert, client_cert, client_key, auth_type (none|basic|oauth2), ' +
       'oauth2 {token_endpoint, client_id, client_secret, scope, audience, request_headers[{name,value}]}. ' +
-      'Secrets are write-only; null clears one.',
+      'Secrets (password, client_secret, client_key, request header values) are write-only; null clears one.',
     example: {
       username: 'mailer',
       password: 'app-password',

@@ -21,7 +21,8 @@ export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags) => ({
         client_id: s.oauth2.clientId,
         scope: s.oauth2.scope,
         audience: s.oauth2.audience,
-        request_headers: s.oauth2.requestHeaders.map((h) => ({ name: h.name, value: h.value })),
+        // Header values are secrets (often API keys): write-only, like client_secret.
+        request_headers: s.oauth2.requestHeaderNames.map((name) => ({ name, value_set: true })),
       }
     : null,
   password_set: flags.passwordSet,
