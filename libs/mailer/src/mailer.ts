@@ -14,8 +14,9 @@ import { CheckedDestination, EgressPolicy } from './egress-guard';
 import { assertSendable, messageIdentity, OutgoingEmail } from './message';
 import { composeMime } from './mime';
 import { OAuth2TokenClient } from './oauth2-token-client';
-import { classifySmtpError, SmtpDeliveryError, SmtpStage } from './smtp-failure';
+import { classifySmtpError, SmtpDeliveryError, SmtpFailure, SmtpStage, tlsFailure } from './smtp-failure';
 import { authUsername, SmtpTarget } from './smtp-target';
+import { speaksImplicitTls } from './tls-failure';
 import { connectionOptions, DEFAULT_TIMEOUTS, SmtpTimeouts } from './transport-options';
 
 export const MAILER_OPTIONS = Symbol('MailerOptions');
@@ -123,7 +124,7 @@ export class Mailer implements OnApplicationShutdown {
         rejected: (info.rejected ?? []).map(String),
       };
     } catch (error) {
-      const failure = classifySmtpError(error);
+      const failure = await this.explainSilence(target, dest, error, classifySmtpError(error));
       // A pool that could not reach the server starts over next time instead of reusing its state.
       if (failure.stage === 'CONNECT' || failure.stage === 'TIMEOUT' || failure.stage === 'TLS') this.evict(target.cacheKey);
       throw new SmtpDeliveryError(failure);
@@ -149,9 +150,21 @@ export class Mailer implements OnApplicationShutdown {
     const dest = await this.checkDestination(target);
     const timings: VerificationTimings = { dns_ms: lap(), connect_ms: 0, total_ms: 0 };
 
-    const connection = new SMTPConnection(connectionOptions(target, dest, this.timeouts));
+    const options = connectionOptions(target, dest, this.timeouts);
+    const connection = new SMTPConnection(options);
     let failed: ((error: unknown) => void) | undefined;
     connection.on('error', (error: unknown) => failed?.(error));
+    // No greeting soon on a plain or STARTTLS port: if the port answers a TLS handshake it waits for
+    // implicit TLS, and we say so now instead of after the whole greeting timeout.
+    let greeted = false;
+    const probe =
+      target.tlsMode === 'implicit'
+        ? undefined
+        : setTimeout(() => {
+            void speaksImplicitTls(options.host!, target.port, dest?.servername, this.timeouts.greetingMs).then((tlsFirst) => {
+              if (tlsFirst && !greeted) failed?.(new SmtpDeliveryError(tlsFailure('implicit_tls_port')));
+            });
+          }, this.timeouts.tlsProbeAfterMs);
     const step = <T>(phase: SmtpStage, run: (done: (error: Error | null, value?: T) => void) => void): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         const fail = (error: unknown) => reject(new SmtpDeliveryError(classifySmtpError(error, phase)));
@@ -160,6 +173,8 @@ export class Mailer implements OnApplicationShutdown {
       });
     try {
       await step<void>('CONNECT', (done) => connection.connect((error?: Error) => done(error ?? null)));
+      greeted = true;
+      clearTimeout(probe);
       timings.connect_ms = lap();
       const auth = target.auth;
       if (auth.type === 'basic') {
@@ -202,6 +217,7 @@ export class Mailer implements OnApplicationShutdown {
         rejected: (info.rejected ?? []).map(String),
       };
     } finally {
+      clearTimeout(probe);
       failed = undefined;
       connection.on('error', () => undefined);
       try {
@@ -227,6 +243,22 @@ export class Mailer implements OnApplicationShutdown {
 
   get pooledCount(): number {
     return this.pooled.size;
+  }
+
+  /**
+   * A pooled send that timed out waiting for the greeting on a plain or STARTTLS port: if the port
+   * answers a TLS handshake, the failure is the TLS mode, not a slow server.
+   */
+  private async explainSilence(
+    target: SmtpTarget,
+    dest: CheckedDestination | undefined,
+    error: unknown,
+    failure: SmtpFailure,
+  ): Promise<SmtpFailure> {
+    if (failure.stage !== 'TIMEOUT' || target.tlsMode === 'implicit') return failure;
+    if (!/greeting/i.test(String((error as { message?: unknown })?.message ?? ''))) return failure;
+    const tlsFirst = await speaksImplicitTls(dest ? dest.address : target.host, target.port, dest?.servername, 2_000);
+    return tlsFirst ? tlsFailure('implicit_tls_port') : failure;
   }
 
   private async checkDestination(target: SmtpTarget): Promise<CheckedDestination | undefined> {
