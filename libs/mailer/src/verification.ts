@@ -52,7 +52,7 @@ export const DEFAULT_TEST_BODY = 'This is a test email sent by mailstrata to che
 export interface VerificationRequest {
   mode: 'send' | 'connect';
   senderEmail: string | undefined;
-  /** Required in send mode; connect mode sends nothing and needs none. */
+  /** Send mode without one: the caller's own address. Connect mode sends nothing and needs none. */
   recipientEmail: string | undefined;
   subject: string | undefined;
   body: string | undefined;
@@ -95,7 +95,7 @@ export function parseVerificationBody(raw: unknown): ParsedVerificationBody {
   if (Array.isArray(recipient) || (typeof recipient === 'string' && /[,;]/.test(recipient))) {
     errors.push(fieldError('recipient_email', 'single_recipient', 'must be exactly one address'));
   }
-  const recipientEmail = Array.isArray(recipient) ? undefined : text('recipient_email', mode === 'send', 254);
+  const recipientEmail = Array.isArray(recipient) ? undefined : text('recipient_email', false, 254);
   const senderEmail = text('sender_email', false, 254);
   const subject = text('subject', false, MAX_SUBJECT);
   const body = text('body', false, MAX_BODY);
@@ -252,7 +252,7 @@ export class EmailVerificationService {
       tls_mode: target.tlsMode,
       insecure: target.insecure,
     };
-    const recipient = request.mode === 'send' ? request.recipientEmail! : null;
+    const recipient = request.mode === 'send' ? (request.recipientEmail ?? caller.email) : null;
     const details = { ...tested, auth_type: target.auth.type, recipient };
     const email =
       request.mode === 'send'
