@@ -220,9 +220,12 @@ describe('durable system-email delivery', () => {
   });
 
   it('keeps profile health, and no audit event or finished job row holds the body', async () => {
-    const health = await t.db.query<Record<string, any>>(`SELECT * FROM smtp_profile_health WHERE profile_key = $1`, [
-      `partner:${tenant.partnerId}`,
-    ]);
+    // One row per profile version: the versions saved above saw successes and failures between them.
+    const health = await t.db.query<Record<string, any>>(
+      `SELECT max(last_success_at) AS last_success_at, max(last_failure_stage) AS last_failure_stage
+         FROM smtp_profile_health WHERE profile_key = $1`,
+      [`partner:${tenant.partnerId}`],
+    );
     expect(health[0]!.last_success_at).not.toBeNull();
     expect(health[0]!.last_failure_stage).not.toBeNull();
     const leaks = await t.db.query(`SELECT id FROM audit_events WHERE details::text LIKE '%tok-7f3a9c1d2e%'`);

@@ -16,6 +16,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { generate } from 'selfsigned';
 import { SMTPServer, SMTPServerAuthentication, SMTPServerSession } from 'smtp-server';
 
 export interface TestCertificates {
@@ -95,6 +96,43 @@ export function testCertificates(): TestCertificates {
   }
 }
 
+export interface BrokenCertificates {
+  /** Self-signed for localhost and 127.0.0.1: untrusted unless trusted by itself. */
+  selfSigned: { cert: string; key: string };
+  /** Self-signed for other.mailstrata.test only: trusted as its own CA, it still does not match 127.0.0.1. */
+  wrongHost: { cert: string; key: string };
+  /** Self-signed for 127.0.0.1, valid until yesterday. */
+  expired: { cert: string; key: string };
+}
+
+let broken: Promise<BrokenCertificates> | undefined;
+
+/** Server certificates that fail a client's checks each for one reason (made with `selfsigned`). */
+export function brokenCertificates(): Promise<BrokenCertificates> {
+  const leaf = async (dns: string[], ips: string[], dates: { notBeforeDate?: Date; notAfterDate?: Date } = {}) => {
+    const made = await generate([{ name: 'commonName', value: dns[0] ?? ips[0]! }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      ...dates,
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        {
+          name: 'subjectAltName',
+          altNames: [...dns.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))],
+        },
+      ],
+    });
+    return { cert: made.cert, key: made.private };
+  };
+  const day = 24 * 3600 * 1000;
+  broken ??= Promise.all([
+    leaf(['localhost'], ['127.0.0.1']),
+    leaf(['other.mailstrata.test'], []),
+    leaf(['localhost'], ['127.0.0.1'], { notBeforeDate: new Date(Date.now() - 30 * day), notAfterDate: new Date(Date.now() - day) }),
+  ]).then(([selfSigned, wrongHost, expired]) => ({ selfSigned, wrongHost, expired }));
+  return broken;
+}
+
 export interface ReceivedMessage {
   envelopeFrom: string;
   envelopeTo: string[];
@@ -127,6 +165,10 @@ export interface SmtpServerOptions {
   /** Restricts the advertised AUTH methods (e.g. only LOGIN). */
   authMethods?: ('PLAIN' | 'LOGIN' | 'XOAUTH2')[];
   requireClientCert?: boolean;
+  /** Serve this certificate and key instead of the test CA's server certificate (see brokenCertificates). */
+  certificate?: { cert: string; key: string };
+  /** TLS versions the server accepts (e.g. only TLSv1.1, which clients must refuse). */
+  tlsVersions?: { min: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2'; max: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' };
   failures?: SmtpFailures;
   /**
    * Fails every AUTH with 535 and the text this returns for what was received: a server that echoes the
@@ -171,7 +213,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
 
   const server = new SMTPServer({
     secure: tlsMode === 'implicit',
-    ...(c ? { key: c.serverKey, cert: c.serverCert } : {}),
+    ...(c ? (options.certificate ?? { key: c.serverKey, cert: c.serverCert }) : {}),
+    ...(options.tlsVersions
+      ? { minVersion: options.tlsVersions.min, maxVersion: options.tlsVersions.max, ciphers: 'DEFAULT@SECLEVEL=0' }
+      : {}),
     ...(options.requireClientCert && c ? { requestCert: true, rejectUnauthorized: true, ca: [c.caCert] } : {}),
     disabledCommands: [...(tlsMode === 'none' ? ['STARTTLS'] : []), ...(needsAuth ? [] : ['AUTH'])],
     authMethods: authMethods.length > 0 ? authMethods : undefined,

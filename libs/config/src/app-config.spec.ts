@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
 import { ConfigValidationError, loadConfig } from './app-config';
 
 function problems(env: Record<string, string>): string[] {
@@ -76,5 +80,40 @@ describe('loadConfig', () => {
     ]);
     expect(problems({ SMTP_ALLOWED_NETWORKS: '10.0.0.0/8, 300.1.1.1/8' })[0]).toMatch(/^SMTP_ALLOWED_NETWORKS: /);
     expect(loadConfig({ SMTP_ALLOWED_NETWORKS: '10.0.0.0/8, fd00::/8' }).egress.allowedNetworks).toEqual(['10.0.0.0/8', 'fd00::/8']);
+  });
+
+  describe('FW_EVENT_SMTP_SERVER_CA_CERT', () => {
+    let pem: string;
+    let dir: string;
+    beforeAll(async () => {
+      pem = (await generate([{ name: 'commonName', value: 'Private CA' }], { keySize: 2048, algorithm: 'sha256' })).cert;
+      dir = mkdtempSync(join(tmpdir(), 'mailstrata-ca-spec-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const smtp = { FW_EVENT_SMTP_SERVER_ADDR: 'smtp.example.com' };
+
+    it('takes PEM text, or reads a PEM file at start', () => {
+      expect(loadConfig({ ...smtp, FW_EVENT_SMTP_SERVER_CA_CERT: pem }).controllerSmtp?.caCert).toContain('-----BEGIN CERTIFICATE-----');
+      const path = join(dir, 'ca.pem');
+      writeFileSync(path, pem);
+      expect(loadConfig({ ...smtp, FW_EVENT_SMTP_SERVER_CA_CERT: path }).controllerSmtp?.caCert?.trim()).toBe(pem.trim());
+    });
+
+    it('refuses a missing file, a file or text that holds no certificate, and a CA without a host, naming the variable', () => {
+      expect(problems({ ...smtp, FW_EVENT_SMTP_SERVER_CA_CERT: join(dir, 'missing.pem') })).toEqual([
+        expect.stringMatching(/^FW_EVENT_SMTP_SERVER_CA_CERT: .*cannot read .*missing\.pem.*ENOENT/),
+      ]);
+      const junk = join(dir, 'junk.pem');
+      writeFileSync(junk, 'not a certificate');
+      expect(problems({ ...smtp, FW_EVENT_SMTP_SERVER_CA_CERT: junk })).toEqual([
+        expect.stringMatching(/^FW_EVENT_SMTP_SERVER_CA_CERT: .*no PEM certificate/),
+      ]);
+      expect(problems({ ...smtp, FW_EVENT_SMTP_SERVER_CA_CERT: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' })).toEqual([
+        expect.stringMatching(/^FW_EVENT_SMTP_SERVER_CA_CERT: .*does not parse/),
+      ]);
+      expect(problems({ FW_EVENT_SMTP_SERVER_CA_CERT: pem })).toContain(
+        'FW_EVENT_SMTP_SERVER_ADDR: required when FW_EVENT_SMTP_SERVER_CA_CERT is set',
+      );
+    });
   });
 });

@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { envSchema, ParsedEnv, SECRET_VARIABLES } from './env.schema';
 
@@ -37,6 +39,8 @@ export interface ControllerSmtpConfig {
   password: string | undefined;
   useTls: boolean;
   useInsecure: boolean;
+  /** PEM text of the CA(s) to trust for the controller SMTP server (FW_EVENT_SMTP_SERVER_CA_CERT, read if a path). */
+  caCert: string | undefined;
   senderEmail: string | undefined;
   senderName: string | undefined;
   retries: number;
@@ -102,6 +106,43 @@ export class ConfigValidationError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** PEM text with only certificates that parse, or a reason why not. */
+function parsePemCertificates(text: string): { pem: string } | { problem: string } {
+  const blocks = text.match(CERT_BLOCK) ?? [];
+  if (blocks.length === 0 || text.replace(CERT_BLOCK, '').trim() !== '')
+    return { problem: 'holds no PEM certificate (or other text besides)' };
+  try {
+    for (const block of blocks) new X509Certificate(block);
+  } catch {
+    return { problem: 'holds a PEM certificate that does not parse' };
+  }
+  return { pem: `${blocks.join('\n')}\n` };
+}
+
+/**
+ * A CA variable's value: PEM text as is, anything else the path of a PEM file. Read once at start, so a
+ * missing file or bad certificate stops the process instead of failing the first TLS handshake.
+ */
+export function readCaCertificates(variable: string, value: string): { pem: string } | { problem: string } {
+  if (value.startsWith('-----BEGIN')) {
+    const parsed = parsePemCertificates(value);
+    return 'pem' in parsed
+      ? parsed
+      : { problem: `${variable}: must be PEM certificates or the path of a PEM file; the text ${parsed.problem}` };
+  }
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unreadable';
+    return { problem: `${variable}: must be PEM certificates or the path of a PEM file; cannot read "${value}" (${code})` };
+  }
+  const parsed = parsePemCertificates(text);
+  return 'pem' in parsed ? parsed : { problem: `${variable}: the file "${value}" ${parsed.problem}` };
+}
+
 export function loadConfig(env: Env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -125,12 +166,19 @@ export function loadConfig(env: Env): AppConfig {
     'FW_EVENT_SMTP_SERVER_USERNAME',
     'FW_EVENT_SMTP_SERVER_PASSWORD',
     'FW_EVENT_SMTP_SENDER_EMAIL',
+    'FW_EVENT_SMTP_SERVER_CA_CERT',
   ] as const;
   if (e.FW_EVENT_SMTP_SERVER_ADDR === undefined) {
     const stray = smtpVars.filter((v) => e[v] !== undefined);
     if (stray.length > 0) problems.push(`FW_EVENT_SMTP_SERVER_ADDR: required when ${stray.join(', ')} is set`);
   } else if (e.FW_EVENT_SMTP_SERVER_PASSWORD !== undefined && e.FW_EVENT_SMTP_SERVER_USERNAME === undefined) {
     problems.push('FW_EVENT_SMTP_SERVER_USERNAME: required when FW_EVENT_SMTP_SERVER_PASSWORD is set');
+  }
+  let controllerCa: string | undefined;
+  if (e.FW_EVENT_SMTP_SERVER_CA_CERT !== undefined) {
+    const ca = readCaCertificates('FW_EVENT_SMTP_SERVER_CA_CERT', e.FW_EVENT_SMTP_SERVER_CA_CERT);
+    if ('pem' in ca) controllerCa = ca.pem;
+    else problems.push(ca.problem);
   }
   if (e.ELASTIC_SEARCH_FQDN === undefined && (e.ES_USER_NAME !== undefined || e.ES_PASSWORD !== undefined)) {
     problems.push('ELASTIC_SEARCH_FQDN: required when ES_USER_NAME or ES_PASSWORD is set');
@@ -188,6 +236,7 @@ export function loadConfig(env: Env): AppConfig {
             password: e.FW_EVENT_SMTP_SERVER_PASSWORD,
             useTls: e.FW_EVENT_SMTP_SERVER_USE_TLS,
             useInsecure: e.FW_EVENT_SMTP_SERVER_USE_INSECURE,
+            caCert: controllerCa,
             senderEmail: e.FW_EVENT_SMTP_SENDER_EMAIL,
             senderName: e.FW_EVENT_SMTP_SENDER_NAME,
             retries: e.FW_EVENT_SMTP_RETRIES ?? 3,

@@ -129,6 +129,8 @@ export const envSchema = z.object({
   FW_EVENT_SMTP_SERVER_PASSWORD: secretText,
   FW_EVENT_SMTP_SERVER_USE_TLS: bool(true),
   FW_EVENT_SMTP_SERVER_USE_INSECURE: bool(false),
+  /** The CA (PEM text, or the path of a PEM file) that signed the controller SMTP server's certificate. */
+  FW_EVENT_SMTP_SERVER_CA_CERT: optionalText,
   FW_EVENT_SMTP_SENDER_EMAIL: email,
   FW_EVENT_SMTP_SENDER_NAME: optionalText,
   FW_EVENT_SMTP_RETRIES: int(3, 0, 10),

@@ -21,6 +21,7 @@ const VARIABLES: Record<string, string> = {
   password: 'FW_EVENT_SMTP_SERVER_PASSWORD',
   use_tls: 'FW_EVENT_SMTP_SERVER_USE_TLS',
   use_insecure: 'FW_EVENT_SMTP_SERVER_USE_INSECURE',
+  ca_cert: 'FW_EVENT_SMTP_SERVER_CA_CERT',
   sender_email: 'FW_EVENT_SMTP_SENDER_EMAIL',
   sender_name: 'FW_EVENT_SMTP_SENDER_NAME',
   retries: 'FW_EVENT_SMTP_RETRIES',
@@ -45,6 +46,7 @@ export function controllerProfileFrom(config: Pick<AppConfig, 'controllerSmtp'>)
   if (env.port !== undefined) raw.port = env.port;
   if (env.username !== undefined) raw.username = env.username;
   if (env.password !== undefined) raw.password = env.password;
+  if (env.caCert !== undefined) raw.ca_cert = env.caCert;
   if (env.senderEmail !== undefined) raw.sender_email = env.senderEmail;
   if (env.senderName !== undefined) raw.sender_name = env.senderName;
   try {

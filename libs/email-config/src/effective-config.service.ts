@@ -10,9 +10,10 @@
  * bounds the damage of anything missed. A generation counter keeps a load that raced an invalidation
  * from caching what it read before the change.
  */
-import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError } from '@mailstrata/common';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { ChangeBus } from '@mailstrata/database';
 import { ORGANIZATION_TOPIC, OrganizationEntity, PartnerEntity } from '@mailstrata/identity';
 import { SecretCipher } from '@mailstrata/secrets';
@@ -20,8 +21,10 @@ import { LRUCache } from 'lru-cache';
 import { DataSource, IsNull } from 'typeorm';
 import { ControllerProfile } from './controller-profile';
 import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
-import { ConfigScope, EffectiveProfile, flagsOf, ResolvedSmtpProfile } from './profile.model';
+import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
+import { EffectiveSender, resolveSender, SenderDefaults } from './sender';
+import { SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 
 export const EMAIL_CONFIG_TOPIC = 'email_config';
@@ -46,6 +49,8 @@ export function scopeKey(scope: Pick<ConfigScope, 'level' | 'partnerId' | 'orgId
 
 @Injectable()
 export class EffectiveConfigService implements OnModuleInit {
+  private readonly logger = new Logger(EffectiveConfigService.name);
+  private readonly senderDefaults: SenderDefaults;
   private readonly resolutions = new LRUCache<string, Resolution>({ max: 50_000, ttl: SAFETY_TTL_MS });
   private readonly orgs = new LRUCache<string, OrgInfo>({ max: 100_000, ttl: SAFETY_TTL_MS });
   private readonly partners = new LRUCache<string, true>({ max: 20_000, ttl: SAFETY_TTL_MS });
@@ -56,9 +61,30 @@ export class EffectiveConfigService implements OnModuleInit {
     private readonly bus: ChangeBus,
     private readonly cipher: SecretCipher,
     @Optional() @Inject(CONTROLLER_PROFILE) private readonly controller: ControllerProfile | null,
-  ) {}
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'controllerSmtp' | 'http'>,
+  ) {
+    this.senderDefaults = {
+      controllerEmail: config.controllerSmtp?.senderEmail,
+      controllerName: config.controllerSmtp?.senderName,
+      publicUrl: config.http.publicUrl,
+    };
+  }
+
+  /** The sender of a profile at `level` by the sender chain (profile, username, controller, PUBLIC_URL). */
+  senderFor(settings: SmtpSettings, level: ProfileSource): EffectiveSender | null {
+    return resolveSender(settings, level, this.senderDefaults);
+  }
 
   onModuleInit(): void {
+    if (this.controller) {
+      // Once per process: which address the controller's route sends from, and why that one.
+      const sender = this.senderFor(this.controller.settings, 'controller');
+      if (sender) this.logger.log({ sender: sender.email, sender_source: sender.source }, 'controller SMTP route sender');
+      else
+        this.logger.warn(
+          'controller SMTP route has no sender: set FW_EVENT_SMTP_SENDER_EMAIL (or a PUBLIC_URL whose host can name no-reply@<host>)',
+        );
+    }
     this.bus.subscribe(EMAIL_CONFIG_TOPIC, (event) => {
       if ('reset' in event || !event.key) this.clear();
       else this.invalidateKey(event.key);
@@ -131,6 +157,7 @@ export class EffectiveConfigService implements OnModuleInit {
         version: profile.version,
         settings: settingsOfEntity(profile),
         secretsSet: secretFlagsOfEntity(profile),
+        sender: this.senderFor(settingsOfEntity(profile), profile.orgId ? 'org' : 'partner'),
       };
     }
     if (this.controller) {
@@ -143,6 +170,7 @@ export class EffectiveConfigService implements OnModuleInit {
         version: null,
         settings: this.controller.settings,
         secretsSet: flagsOf(this.controller.secrets),
+        sender: this.senderFor(this.controller.settings, 'controller'),
       };
     }
     throw new DomainError(

@@ -38,3 +38,5 @@ export type { SmtpSettings, SmtpSecrets, OAuth2Settings, TlsMode, AuthType } fro
 export type { ConfigScope, StoredProfile, EffectiveProfile, ResolvedSmtpProfile, SecretFlags, ProfileSource } from './profile.model';
 export { toSmtpTarget, profileKeyOf, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from './mailer-binding';
 export type { ProfileForTarget } from './mailer-binding';
+export { resolveSender, publicUrlSender } from './sender';
+export type { EffectiveSender, SenderSource, SenderDefaults } from './sender';

@@ -11,9 +11,8 @@ import { ControllerProfile } from './controller-profile';
 import { EffectiveConfigService } from './effective-config.service';
 import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { ProfileSource, ResolvedSmtpProfile } from './profile.model';
+import { EffectiveSender } from './sender';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
-
-const EMAIL_LIKE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface ProfileForTarget {
   source: ProfileSource;
@@ -22,6 +21,8 @@ export interface ProfileForTarget {
   version: number | null;
   settings: SmtpSettings;
   secrets: SmtpSecrets;
+  /** By the sender chain (EffectiveConfigService.senderFor); null: no link of it yields an address. */
+  sender: EffectiveSender | null;
 }
 
 /** The mailer's cache key for a profile: one pooled transport and one health record per key. */
@@ -34,9 +35,11 @@ export function profileKeyOf(p: Pick<ProfileForTarget, 'source' | 'profilePartne
 /** Maps a resolved profile to the mailer's target. The controller's env profile is trusted (unguarded). */
 export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedSmtpTarget {
   const s = p.settings;
-  const senderEmail = s.senderEmail ?? (s.username && EMAIL_LIKE.test(s.username) ? s.username : null);
-  if (!senderEmail) {
-    throw DomainError.invalid('SMTP_SENDER_MISSING', 'The SMTP profile names no sender_email (and its username is not an address).');
+  if (!p.sender) {
+    throw DomainError.invalid(
+      'SMTP_SENDER_MISSING',
+      'No sender applies: the SMTP profile names no sender_email, its username is not an address, FW_EVENT_SMTP_SENDER_EMAIL is unset and the host of PUBLIC_URL cannot name no-reply@<host>.',
+    );
   }
   let auth: ResolvedSmtpTarget['auth'] = { type: 'none' };
   if (s.authType === 'basic') {
@@ -63,7 +66,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
     ...(s.caCert ? { caCert: s.caCert } : {}),
     ...(s.clientCert && p.secrets.clientKey ? { clientCert: s.clientCert, clientKey: p.secrets.clientKey } : {}),
     auth,
-    sender: { email: senderEmail, ...(s.senderName ? { name: s.senderName } : {}) },
+    sender: { email: p.sender.email, ...(p.sender.name ? { name: p.sender.name } : {}) },
     retries: s.retries,
     guarded: p.source !== 'controller',
     source: p.source,
@@ -85,7 +88,14 @@ export class EmailConfigSmtpResolver implements SmtpProfileResolver {
     if (scope.orgId) resolved = await this.effective.resolveForOrg(scope.orgId);
     else if (scope.partnerId) resolved = await this.effective.resolveForPartner(scope.partnerId);
     else if (this.controller) {
-      resolved = { source: 'controller', profilePartnerId: null, profileOrgId: null, version: null, ...this.controller };
+      resolved = {
+        source: 'controller',
+        profilePartnerId: null,
+        profileOrgId: null,
+        version: null,
+        ...this.controller,
+        sender: this.effective.senderFor(this.controller.settings, 'controller'),
+      };
     } else {
       throw new DomainError(
         'NO_SMTP_CONFIG',

@@ -1,4 +1,5 @@
 /** Domain shapes handed to the HTTP layer and to the mailer. Views are built from these, never from entities. */
+import type { EffectiveSender } from './sender';
 import type { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 export type ScopeLevel = 'partner' | 'org';
@@ -43,6 +44,8 @@ export interface EffectiveProfile {
   version: number | null;
   settings: SmtpSettings;
   secretsSet: SecretFlags;
+  /** Who system emails through this profile come from, and which link of the sender chain said so; null: none. */
+  sender: EffectiveSender | null;
 }
 
 /** The effective profile WITH decrypted secrets. Internal only: never map this to a response or a log. */

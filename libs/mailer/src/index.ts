@@ -43,7 +43,23 @@ export type { EmailDeliveryOptions } from './email-delivery.worker';
 export { EmailQueued, EmailSent, EmailRetrying, EmailFailed } from './email-delivery.events';
 export { ProfileHealthRecorder } from './profile-health';
 export type { ProfileHealth } from './profile-health';
-export { EmailVerificationService, parseVerificationBody, EmailVerificationSucceeded, EmailVerificationFailed } from './verification';
-export type { VerificationRequest, ParsedVerificationBody, VerificationScope, VerificationAnswer } from './verification';
+export {
+  EmailVerificationService,
+  parseVerificationBody,
+  ownsRoute,
+  restrictToForeignRoute,
+  ROUTE_NOT_OWNED,
+  EmailVerificationSucceeded,
+  EmailVerificationFailed,
+} from './verification';
+export type {
+  VerificationRequest,
+  ParsedVerificationBody,
+  VerificationScope,
+  VerificationAnswer,
+  VerificationCaller,
+} from './verification';
+export { TLS_REASONS, speaksImplicitTls } from './tls-failure';
+export type { TlsReason } from './tls-failure';
 export { reencryptQueuedBodies } from './reencrypt-bodies';
 export type { BodyReencryptReport } from './reencrypt-bodies';

@@ -18,8 +18,9 @@ import { assertSendable, messageIdentity, OutgoingEmail } from './message';
 import { composeMime } from './mime';
 import { OAuth2TokenClient } from './oauth2-token-client';
 import { redactSecrets, secretsOf } from './redaction';
-import { classifySmtpError, SmtpDeliveryError, SmtpStage } from './smtp-failure';
+import { classifySmtpError, SmtpDeliveryError, SmtpFailure, SmtpStage, tlsFailure } from './smtp-failure';
 import { authUsername, SmtpTarget } from './smtp-target';
+import { speaksImplicitTls } from './tls-failure';
 import { connectionOptions, DEFAULT_TIMEOUTS, SmtpTimeouts } from './transport-options';
 
 export const MAILER_OPTIONS = Symbol('MailerOptions');
@@ -123,10 +124,12 @@ export class Mailer implements OnApplicationShutdown {
       try {
         info = await transporter.sendMail(prepareMessage(target, email).options);
       } catch (error) {
-        const failure = classifySmtpError(error);
+        const classified = classifySmtpError(error);
+        const failure = await this.explainSilence(target, dest, error, classified);
         // A pool that could not reach the server starts over next time instead of reusing its state.
         if (failure.stage === 'CONNECT' || failure.stage === 'TIMEOUT' || failure.stage === 'TLS') this.evict(target.cacheKey);
-        throw error;
+        // The raw error goes on to failureFor, which redacts the server's text before classifying it.
+        throw failure === classified ? error : new SmtpDeliveryError(failure);
       }
       return {
         messageId: info.messageId,
@@ -188,9 +191,21 @@ export class Mailer implements OnApplicationShutdown {
     const dest = await this.checkDestination(target);
     const timings: VerificationTimings = { dns_ms: lap(), connect_ms: 0, total_ms: 0 };
 
-    const connection = new SMTPConnection(connectionOptions(target, dest, this.timeouts));
+    const options = connectionOptions(target, dest, this.timeouts);
+    const connection = new SMTPConnection(options);
     let failed: ((error: unknown) => void) | undefined;
     connection.on('error', (error: unknown) => failed?.(error));
+    // No greeting soon on a plain or STARTTLS port: if the port answers a TLS handshake it waits for
+    // implicit TLS, and we say so now instead of after the whole greeting timeout.
+    let greeted = false;
+    const probe =
+      target.tlsMode === 'implicit'
+        ? undefined
+        : setTimeout(() => {
+            void speaksImplicitTls(options.host!, target.port, dest?.servername, this.timeouts.greetingMs).then((tlsFirst) => {
+              if (tlsFirst && !greeted) failed?.(new SmtpDeliveryError(tlsFailure('implicit_tls_port')));
+            });
+          }, this.timeouts.tlsProbeAfterMs);
     const step = <T>(phase: SmtpStage, run: (done: (error: Error | null, value?: T) => void) => void): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         const fail = (error: unknown) => reject(this.failureFor(target, error, phase));
@@ -199,6 +214,8 @@ export class Mailer implements OnApplicationShutdown {
       });
     try {
       await step<void>('CONNECT', (done) => connection.connect((error?: Error) => done(error ?? null)));
+      greeted = true;
+      clearTimeout(probe);
       timings.connect_ms = lap();
       const auth = target.auth;
       if (auth.type === 'basic') {
@@ -241,6 +258,7 @@ export class Mailer implements OnApplicationShutdown {
         rejected: (info.rejected ?? []).map(String),
       };
     } finally {
+      clearTimeout(probe);
       failed = undefined;
       connection.on('error', () => undefined);
       try {
@@ -266,6 +284,22 @@ export class Mailer implements OnApplicationShutdown {
 
   get pooledCount(): number {
     return this.pooled.size;
+  }
+
+  /**
+   * A pooled send that timed out waiting for the greeting on a plain or STARTTLS port: if the port
+   * answers a TLS handshake, the failure is the TLS mode, not a slow server.
+   */
+  private async explainSilence(
+    target: SmtpTarget,
+    dest: CheckedDestination | undefined,
+    error: unknown,
+    failure: SmtpFailure,
+  ): Promise<SmtpFailure> {
+    if (failure.stage !== 'TIMEOUT' || target.tlsMode === 'implicit') return failure;
+    if (!/greeting/i.test(String((error as { message?: unknown })?.message ?? ''))) return failure;
+    const tlsFirst = await speaksImplicitTls(dest ? dest.address : target.host, target.port, dest?.servername, 2_000);
+    return tlsFirst ? tlsFailure('implicit_tls_port') : failure;
   }
 
   private async checkDestination(target: SmtpTarget): Promise<CheckedDestination | undefined> {

@@ -4,6 +4,7 @@
  * a human can act on. Messages are built here from known parts only, never from credentials or bodies.
  */
 import { DomainError } from '@mailstrata/common';
+import { TLS_HINTS, TLS_REASON_WORDS, TlsReason, tlsReasonOf } from './tls-failure';
 
 export type SmtpStage = 'DNS' | 'CONNECT' | 'TLS' | 'AUTH' | 'OAUTH_TOKEN' | 'MAIL_FROM' | 'RCPT_TO' | 'DATA' | 'TIMEOUT';
 
@@ -26,6 +27,8 @@ export interface SmtpFailure {
   /** 4xx replies, timeouts and connection problems: a later attempt may succeed. */
   transient: boolean;
   hint: string;
+  /** Set when stage is TLS: why the negotiation failed (a closed set). */
+  tlsReason?: TlsReason;
 }
 
 export class SmtpDeliveryError extends DomainError {
@@ -33,7 +36,9 @@ export class SmtpDeliveryError extends DomainError {
     super(
       'SMTP_DELIVERY_FAILED',
       'bad_gateway',
-      `The SMTP ${STAGE_WORDS[failure.stage]} failed${failure.smtpCode ? ` (${failure.smtpCode})` : ''}.`,
+      `The SMTP ${STAGE_WORDS[failure.stage]} failed${failure.smtpCode ? ` (${failure.smtpCode})` : ''}${
+        failure.tlsReason ? `: ${TLS_REASON_WORDS[failure.tlsReason]}` : ''
+      }.`,
       [],
       {
         stage: failure.stage,
@@ -41,6 +46,7 @@ export class SmtpDeliveryError extends DomainError {
         smtp_response: failure.smtpResponse,
         transient: failure.transient,
         hint: failure.hint,
+        ...(failure.tlsReason ? { tls_reason: failure.tlsReason } : {}),
       },
     );
     this.name = 'SmtpDeliveryError';
@@ -101,6 +107,16 @@ export function failure(
   return { stage, smtpCode, smtpResponse, transient, hint: hint ?? HINTS[stage] };
 }
 
+/** A TLS failure with its reason; the hint is the reason's. */
+export function tlsFailure(
+  reason: TlsReason,
+  smtpCode: number | null = null,
+  smtpResponse: string | null = null,
+  transient = false,
+): SmtpFailure {
+  return { ...failure('TLS', smtpCode, smtpResponse, transient, TLS_HINTS[reason]), tlsReason: reason };
+}
+
 interface NodemailerishError {
   code?: string;
   command?: string;
@@ -129,7 +145,7 @@ export function classifySmtpError(error: unknown, phase?: SmtpStage): SmtpFailur
     case 'ETIMEDOUT':
       return failure('TIMEOUT', null, null, true);
     case 'ETLS':
-      return failure('TLS', code, response, transientReply);
+      return tlsFailure(tlsReasonOf(e) ?? 'other', code, response, transientReply);
     case 'EAUTH':
       // A 4xx during AUTH (e.g. 454 temporary authentication failure) may pass later; 535 will not.
       return failure('AUTH', code, response, transientReply);
@@ -144,8 +160,9 @@ export function classifySmtpError(error: unknown, phase?: SmtpStage): SmtpFailur
   }
   // Socket-level failures: TLS alerts show up as socket errors with TLS-ish messages.
   const sysCode = (e as { code?: string }).code ?? '';
-  if (TLS_MESSAGE.test(message) || /^ERR_TLS|^ERR_SSL|CERT|DEPTH_ZERO|SELF_SIGNED/.test(sysCode)) {
-    return failure('TLS', code, response, false);
+  const tlsReason = tlsReasonOf(e);
+  if (tlsReason || TLS_MESSAGE.test(message) || /^ERR_TLS|^ERR_SSL|CERT|DEPTH_ZERO|SELF_SIGNED/.test(sysCode)) {
+    return tlsFailure(tlsReason ?? 'other', code, response, false);
   }
   if (/ETIMEDOUT|ESOCKETTIMEDOUT|Timeout/i.test(sysCode) || /timeout|timed out/i.test(message)) return failure('TIMEOUT', null, null, true);
   if (phase === 'MAIL_FROM' || phase === 'RCPT_TO' || phase === 'DATA') {

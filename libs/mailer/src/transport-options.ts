@@ -8,9 +8,21 @@ export interface SmtpTimeouts {
   greetingMs: number;
   socketMs: number;
   dnsMs: number;
+  /**
+   * A plain or STARTTLS conversation still without a greeting after this long probes the port with a
+   * TLS handshake: a port that answers one waits for implicit TLS and would otherwise cost the whole
+   * greeting timeout. A merely slow server fails the probe and keeps its full greeting time.
+   */
+  tlsProbeAfterMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: SmtpTimeouts = { connectionMs: 10_000, greetingMs: 10_000, socketMs: 30_000, dnsMs: 5_000 };
+export const DEFAULT_TIMEOUTS: SmtpTimeouts = {
+  connectionMs: 10_000,
+  greetingMs: 10_000,
+  socketMs: 30_000,
+  dnsMs: 5_000,
+  tlsProbeAfterMs: 1_000,
+};
 
 /**
  * nodemailer connection options for a target. With a checked destination the socket goes to the

@@ -2,10 +2,16 @@
  * Test emails ("verification"): the seed's body `{sender_email, recipient_email, subject, body}` plus
  * `mode` ("send" | "connect") and an optional unsaved `smtp_config` (validated by email-config, not
  * here). One recipient, no CR/LF in header-bound values, a per-tenant rate limit, and an audit event for
- * every test (`email.verification.succeeded|failed`) with host, port, source and stage — never the body,
- * the subject or a secret. The caller (HTTP layer) resolves the target; this service only tests it.
+ * every test (`email.verification.succeeded|failed`) with host, port, source, stage and TLS reason —
+ * never the body, the subject or a secret. The caller (HTTP layer) resolves the target; this service
+ * only tests it.
+ *
+ * A route the caller does not own (an org admin on the partner's or the controller's route, a partner
+ * admin on the controller's) is somebody else's mail account: through it a caller may check the
+ * connection (`mode: "connect"`) or send the fixed test email from the route's own sender to their own
+ * address, and nothing else, so the endpoint cannot be used to mail anyone anything from that account.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditActor, AuditWriter, defineAuditEvent } from '@mailstrata/audit';
 import { DomainError, fieldError, FieldError } from '@mailstrata/common';
@@ -17,12 +23,13 @@ import { Mailer, VerificationResult } from './mailer';
 import { headerFieldErrors } from './message';
 import { ProfileHealthRecorder } from './profile-health';
 import { SmtpDeliveryError } from './smtp-failure';
-import { ResolvedSmtpTarget } from './smtp-target';
+import { ResolvedSmtpTarget, SmtpSource } from './smtp-target';
 
 const DETAILS = [
   'mode',
   'source',
   'candidate',
+  'route_owned',
   'host',
   'port',
   'tls_mode',
@@ -30,6 +37,7 @@ const DETAILS = [
   'auth_type',
   'recipient',
   'stage',
+  'tls_reason',
   'smtp_code',
   'error_code',
   'duration_ms',
@@ -37,12 +45,17 @@ const DETAILS = [
 export const EmailVerificationSucceeded = defineAuditEvent('email.verification.succeeded', DETAILS);
 export const EmailVerificationFailed = defineAuditEvent('email.verification.failed', DETAILS);
 
+export const DEFAULT_TEST_SUBJECT = 'mailstrata test email';
+export const DEFAULT_TEST_BODY = 'This is a test email sent by mailstrata to check the SMTP configuration.';
+
+/** What the caller asked for; fields they left out stay undefined (the route policy needs to know). */
 export interface VerificationRequest {
   mode: 'send' | 'connect';
   senderEmail: string | undefined;
-  recipientEmail: string;
-  subject: string;
-  body: string;
+  /** Send mode without one: the caller's own address. Connect mode sends nothing and needs none. */
+  recipientEmail: string | undefined;
+  subject: string | undefined;
+  body: string | undefined;
 }
 
 export interface ParsedVerificationBody {
@@ -63,6 +76,8 @@ export function parseVerificationBody(raw: unknown): ParsedVerificationBody {
   const b = raw as Record<string, unknown>;
   const errors: FieldError[] = [];
   for (const key of Object.keys(b)) if (!KNOWN.has(key)) errors.push(fieldError(key, 'unknown_field', 'is not a known field'));
+  const mode = b.mode === undefined ? 'send' : b.mode;
+  if (mode !== 'send' && mode !== 'connect') errors.push(fieldError('mode', 'isIn', 'must be "send" or "connect"'));
   const text = (name: string, required: boolean, max: number): string | undefined => {
     const v = b[name];
     if (v === undefined || v === null) {
@@ -80,12 +95,10 @@ export function parseVerificationBody(raw: unknown): ParsedVerificationBody {
   if (Array.isArray(recipient) || (typeof recipient === 'string' && /[,;]/.test(recipient))) {
     errors.push(fieldError('recipient_email', 'single_recipient', 'must be exactly one address'));
   }
-  const recipientEmail = Array.isArray(recipient) ? undefined : text('recipient_email', true, 254);
+  const recipientEmail = Array.isArray(recipient) ? undefined : text('recipient_email', false, 254);
   const senderEmail = text('sender_email', false, 254);
-  const subject = text('subject', false, MAX_SUBJECT) ?? 'mailstrata test email';
-  const body = text('body', false, MAX_BODY) ?? 'This is a test email sent by mailstrata to check the SMTP configuration.';
-  const mode = b.mode === undefined ? 'send' : b.mode;
-  if (mode !== 'send' && mode !== 'connect') errors.push(fieldError('mode', 'isIn', 'must be "send" or "connect"'));
+  const subject = text('subject', false, MAX_SUBJECT);
+  const body = text('body', false, MAX_BODY);
   if (b.smtp_config !== undefined && (typeof b.smtp_config !== 'object' || b.smtp_config === null || Array.isArray(b.smtp_config))) {
     errors.push(fieldError('smtp_config', 'isObject', 'must be an object'));
   }
@@ -101,9 +114,62 @@ export function parseVerificationBody(raw: unknown): ParsedVerificationBody {
   );
   if (errors.length > 0) throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', errors);
   return {
-    request: { mode: mode as 'send' | 'connect', senderEmail, recipientEmail: recipientEmail!, subject, body },
+    request: { mode: mode as 'send' | 'connect', senderEmail, recipientEmail, subject, body },
     smtpConfig: b.smtp_config,
   };
+}
+
+/** Who is testing: the level of their account and their own address. */
+export interface VerificationCaller {
+  level: 'controller' | 'partner' | 'org';
+  email: string;
+}
+
+/**
+ * Whether the caller owns the route a test goes through. A controller admin owns every route; a
+ * partner admin owns its partner's profile and its organizations' (not the controller's); an org admin
+ * only its org's own profile. An unsaved candidate is always the caller's own.
+ */
+export function ownsRoute(caller: Pick<VerificationCaller, 'level'>, source: SmtpSource, candidate: boolean): boolean {
+  if (candidate || caller.level === 'controller') return true;
+  if (caller.level === 'partner') return source !== 'controller';
+  return source === 'org';
+}
+
+export const ROUTE_NOT_OWNED = 'TEST_EMAIL_ROUTE_NOT_OWNED';
+
+/**
+ * The request as it may go through a route the caller does not own: connect mode as asked, or the fixed
+ * test email from the route's sender to the caller's own address. Anything else is refused (403
+ * TEST_EMAIL_ROUTE_NOT_OWNED) with one error per offending field.
+ */
+export function restrictToForeignRoute(request: VerificationRequest, caller: VerificationCaller, source: SmtpSource): VerificationRequest {
+  if (request.mode === 'connect') return request;
+  const errors: FieldError[] = [];
+  const own = caller.email.toLowerCase();
+  if (request.recipientEmail !== undefined && request.recipientEmail.toLowerCase() !== own) {
+    errors.push(
+      fieldError('recipient_email', 'own_address_only', `must be your own account's address (${caller.email}) on a route you do not own`),
+    );
+  }
+  const fixed: [string, string | undefined, string][] = [
+    ['sender_email', request.senderEmail, "must be omitted on a route you do not own: the route's own sender is used"],
+    ['subject', request.subject, 'must be omitted on a route you do not own: a fixed test subject is used'],
+    ['body', request.body, 'must be omitted on a route you do not own: a fixed test body is used'],
+  ];
+  for (const [field, value, message] of fixed)
+    if (value !== undefined) errors.push(fieldError(field, 'not_allowed_on_foreign_route', message));
+  if (errors.length > 0) {
+    throw new DomainError(
+      ROUTE_NOT_OWNED,
+      'forbidden',
+      `This test goes through the ${source === 'controller' ? "controller's" : `${source}'s`} SMTP route, which you do not own: ` +
+        'send the fixed test email to your own address (omit sender_email, subject and body) or use "mode": "connect".',
+      errors,
+      { route_source: source },
+    );
+  }
+  return { mode: 'send', senderEmail: undefined, recipientEmail: caller.email, subject: undefined, body: undefined };
 }
 
 export interface VerificationScope {
@@ -116,6 +182,11 @@ export interface VerificationAnswer {
   mode: 'send' | 'connect';
   source: ResolvedSmtpTarget['source'];
   candidate: boolean;
+  /** False when the route belongs to a level above the caller (the fixed test email or connect only). */
+  route_owned: boolean;
+  /** The envelope sender used (send mode). */
+  sender_email: string | null;
+  recipient_email: string | null;
   host: string;
   port: number;
   tls_mode: string;
@@ -129,6 +200,7 @@ export interface VerificationAnswer {
 
 @Injectable()
 export class EmailVerificationService {
+  private readonly logger = new Logger(EmailVerificationService.name);
   private readonly limiter: SharedRateLimiter;
 
   constructor(
@@ -163,26 +235,31 @@ export class EmailVerificationService {
     scope: VerificationScope,
     target: ResolvedSmtpTarget,
     candidate: boolean,
-    request: VerificationRequest,
+    asked: VerificationRequest,
+    caller: VerificationCaller,
   ): Promise<VerificationAnswer> {
     const started = performance.now();
+    const routeOwned = ownsRoute(caller, target.source, candidate);
+    const request = routeOwned ? asked : restrictToForeignRoute(asked, caller, target.source);
     // What was tested and where: shared by the audit event and the answer.
     const tested = {
       mode: request.mode,
       source: target.source,
       candidate,
+      route_owned: routeOwned,
       host: target.host,
       port: target.port,
       tls_mode: target.tlsMode,
       insecure: target.insecure,
     };
-    const details = { ...tested, auth_type: target.auth.type, recipient: request.recipientEmail };
+    const recipient = request.mode === 'send' ? (request.recipientEmail ?? caller.email) : null;
+    const details = { ...tested, auth_type: target.auth.type, recipient };
     const email =
       request.mode === 'send'
         ? {
-            to: request.recipientEmail,
-            subject: request.subject,
-            text: request.body,
+            to: recipient!,
+            subject: request.subject ?? DEFAULT_TEST_SUBJECT,
+            text: request.body ?? DEFAULT_TEST_BODY,
             ...(request.senderEmail ? { fromEmail: request.senderEmail } : {}),
           }
         : undefined;
@@ -192,6 +269,21 @@ export class EmailVerificationService {
     } catch (error) {
       const failure = error instanceof SmtpDeliveryError ? error.failure : null;
       const code = error instanceof DomainError ? error.code : 'INTERNAL';
+      const stage = failure?.stage ?? (code === DESTINATION_REFUSED ? 'EGRESS' : null);
+      this.logger.warn(
+        {
+          source: target.source,
+          candidate,
+          host: target.host,
+          port: target.port,
+          tls_mode: target.tlsMode,
+          stage,
+          tls_reason: failure?.tlsReason ?? null,
+          smtp_code: failure?.smtpCode ?? null,
+          code,
+        },
+        'test email failed',
+      );
       await this.dataSource.transaction(async (manager) => {
         await this.audit.record(manager, EmailVerificationFailed, {
           outcome: 'failure',
@@ -201,7 +293,8 @@ export class EmailVerificationService {
           resource: { type: 'smtp_profile', id: target.cacheKey },
           details: {
             ...details,
-            stage: failure?.stage ?? (code === DESTINATION_REFUSED ? 'EGRESS' : null),
+            stage,
+            tls_reason: failure?.tlsReason ?? null,
             smtp_code: failure?.smtpCode ?? null,
             error_code: code,
             duration_ms: Math.round(performance.now() - started),
@@ -226,6 +319,8 @@ export class EmailVerificationService {
     return {
       status: request.mode === 'send' ? 'sent' : 'connected',
       ...tested,
+      sender_email: email ? (email.fromEmail ?? target.sender.email) : null,
+      recipient_email: recipient,
       smtp_response: result.response ?? null,
       message_id: result.messageId ?? null,
       accepted: result.accepted ?? [],

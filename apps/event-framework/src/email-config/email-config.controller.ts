@@ -33,6 +33,7 @@ export class EmailConfigController {
     const profile = await this.profiles.get(scope);
     const health = await this.health.read(
       profileKeyOf({ source: scope.level === 'org' ? 'org' : 'partner', profilePartnerId: scope.partnerId, profileOrgId: scope.orgId }),
+      String(profile.version),
     );
     void reply.header('etag', profile.etag);
     return profileView(profile, health);

@@ -65,6 +65,7 @@ const buildEffectiveView = (e: EffectiveProfile) => ({
   source: e.source,
   scope: { level: e.scope.level, partner_id: e.scope.partnerId, org_id: e.scope.orgId },
   profile: e.profileId === null ? null : { id: e.profileId, partner_id: e.profilePartnerId, org_id: e.profileOrgId, version: e.version },
+  sender: e.sender ? { email: e.sender.email, name: e.sender.name, source: e.sender.source } : null,
   email_config: { smtp_config: smtpConfigView(e.settings, e.secretsSet) },
 });
 

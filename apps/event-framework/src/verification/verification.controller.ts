@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiCookieAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DomainError, fieldError } from '@mailstrata/common';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, toSmtpTarget } from '@mailstrata/email-config';
-import { Actor, Principal } from '@mailstrata/identity';
+import { Actor, Principal, scopeLevelOf } from '@mailstrata/identity';
 import { EmailVerificationService, parseVerificationBody, ResolvedSmtpTarget } from '@mailstrata/mailer';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
@@ -39,10 +39,9 @@ export class VerificationController {
   @ApiBody({
     schema: {
       type: 'object',
-      required: ['recipient_email'],
       properties: {
         sender_email: { type: 'string' },
-        recipient_email: { type: 'string' },
+        recipient_email: { type: 'string', description: 'Required in send mode; on a route you do not own, your own address' },
         subject: { type: 'string' },
         body: { type: 'string' },
         mode: { type: 'string', enum: ['send', 'connect'] },
@@ -71,7 +70,14 @@ export class VerificationController {
     if (candidate) {
       const prepared = await this.profiles.prepareCandidate(scope, smtpConfig, 'smtp_config');
       target = toSmtpTarget(
-        { source: scope.level, profilePartnerId: scope.partnerId, profileOrgId: scope.orgId, version: null, ...prepared },
+        {
+          source: scope.level,
+          profilePartnerId: scope.partnerId,
+          profileOrgId: scope.orgId,
+          version: null,
+          ...prepared,
+          sender: this.effective.senderFor(prepared.settings, scope.level),
+        },
         // Never share a pooled transport or health record with the saved profile.
         ':candidate',
       );
@@ -80,7 +86,8 @@ export class VerificationController {
         scope.orgId ? await this.effective.resolveForOrg(scope.orgId) : await this.effective.resolveForPartner(scope.partnerId),
       );
     }
-    return this.verification.verify(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, target, candidate, request);
+    const caller = { level: scopeLevelOf(actor.principal), email: actor.principal.email };
+    return this.verification.verify(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, target, candidate, request, caller);
   }
 }
 

@@ -9,6 +9,7 @@ import { PasswordSetup1764200000000 } from './1764200000000-password-setup';
 import { AuditSeqNotUnique1764300000000 } from './1764300000000-audit-seq-not-unique';
 import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 import { RequestHeaderSecrets1764500000000 } from './1764500000000-request-header-secrets';
+import { ProfileHealthPerVersion1764550000000 } from './1764550000000-profile-health-per-version';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   AuditSeqNotUnique1764300000000,
   RateLimits1764400000000,
   RequestHeaderSecrets1764500000000,
+  ProfileHealthPerVersion1764550000000,
 ];
