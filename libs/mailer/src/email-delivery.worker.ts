@@ -17,10 +17,11 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AUDIT_CATEGORY, AuditWriter, sanitizeDetails } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
+import { DomainError, PeriodicTask } from '@mailstrata/common';
 import { ChangeBus, PreparedStatement } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
+import { recordDelivery, recordQueue } from './delivery-metrics';
 import { EmailFailed, EmailRetrying, EmailSent } from './email-delivery.events';
 import { bodyContext, EMAIL_JOBS_TOPIC } from './email-outbox';
 import { Mailer } from './mailer';
@@ -42,6 +43,8 @@ export interface EmailDeliveryOptions {
   leaseMs?: number;
   /** Retries when no profile can be resolved (there is no profile to take `retries` from). */
   defaultRetries?: number;
+  /** How often the queue gauges (depth, oldest due job) are refreshed from the table. */
+  queueStatsIntervalMs?: number;
 }
 
 /** Most jobs booked by one statement. */
@@ -89,7 +92,17 @@ const DEFAULTS: Required<EmailDeliveryOptions> = {
   retryMaxMs: 15 * 60_000,
   leaseMs: 5 * 60_000,
   defaultRetries: 3,
+  queueStatsIntervalMs: 5_000,
 };
+
+/** The queue gauges' numbers: unfinished jobs by status, and the wait of the oldest due, unclaimed one. */
+const QUEUE_STATS = new PreparedStatement(
+  'email_jobs_queue_stats',
+  `SELECT (SELECT count(*) FROM email_jobs WHERE status = 'queued')::int AS queued,
+          (SELECT count(*) FROM email_jobs WHERE status = 'sending')::int AS sending,
+          COALESCE(EXTRACT(EPOCH FROM now() - (SELECT min(next_attempt_at) FROM email_jobs WHERE status = 'queued' AND next_attempt_at <= now())), 0)::float8
+            AS oldest_due_seconds`,
+);
 
 interface ClaimedJob {
   id: string;
@@ -136,6 +149,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private dirty = false;
   private stopping = false;
   private unsubscribe: (() => void) | undefined;
+  private readonly queueStats: PeriodicTask;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -148,19 +162,33 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     @Optional() @Inject(EMAIL_DELIVERY_OPTIONS) options: EmailDeliveryOptions | null = null,
   ) {
     this.options = { ...DEFAULTS, ...(options ?? {}) };
+    this.queueStats = new PeriodicTask(
+      'email-queue-stats',
+      this.options.queueStatsIntervalMs,
+      () => this.refreshQueueStats(),
+      (name, err) => this.logger.warn({ err, task: name }, 'refreshing the email queue gauges failed'),
+    );
   }
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.changes.subscribe(EMAIL_JOBS_TOPIC, () => this.wake());
     this.schedule();
     this.wake();
+    this.queueStats.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    await this.queueStats.stop();
     await this.running;
+  }
+
+  /** Sets the queue gauges from the table (every replica reports the same numbers: use max() across them). */
+  async refreshQueueStats(): Promise<void> {
+    const [row] = returnedRows<{ queued: number; sending: number; oldest_due_seconds: number }>(await QUEUE_STATS.run(this.dataSource, []));
+    if (row) recordQueue({ queued: row.queued, sending: row.sending, oldestDueSeconds: Number(row.oldest_due_seconds) });
   }
 
   /** Delivers everything due now, then resolves (tests and the benchmark use it to drain). */
@@ -356,7 +384,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
   /** Sends one job; a success is returned for booking with its batch, a failure is booked here. */
   private async deliver(job: ClaimedJob): Promise<SentRecord | undefined> {
+    const startedAt = performance.now();
     const outcome = await this.attempt(job);
+    const seconds = (performance.now() - startedAt) / 1000;
     const t = outcome.target;
     const base = {
       job_id: job.id,
@@ -367,14 +397,18 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     };
     const scope = { partnerId: job.partner_id, orgId: job.org_id, resource: { type: 'email_job', id: job.id } };
 
-    if (outcome.ok) return { job, target: outcome.target, messageId: outcome.messageId, smtpCode: outcome.smtpCode, details: base };
+    if (outcome.ok) {
+      recordDelivery('sent', seconds);
+      return { job, target: outcome.target, messageId: outcome.messageId, smtpCode: outcome.smtpCode, details: base };
+    }
 
-    await this.dataSource.transaction(async (manager) => {
+    const booked = await this.dataSource.transaction(async (manager): Promise<'retrying' | 'failed' | undefined> => {
       const retries = t ? t.retries : this.options.defaultRetries;
       const maxAttempts = retries + 1;
       const stage = outcome.failure?.stage ?? null;
       const smtpCode = outcome.failure?.smtpCode ?? null;
       const failureDetails = { ...base, max_attempts: maxAttempts, stage, smtp_code: smtpCode, error_code: outcome.errorCode };
+      let result: 'retrying' | 'failed';
       if (!outcome.permanent && job.attempts < maxAttempts) {
         const nextAt = new Date(Date.now() + backoffMs(job.attempts, this.options.retryBaseMs, this.options.retryMaxMs));
         const updated = returnedRows(
@@ -385,13 +419,14 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
             [job.id, this.workerId, nextAt, stage, smtpCode, outcome.errorCode, t?.source ?? null],
           ),
         );
-        if (updated.length === 0) return;
+        if (updated.length === 0) return undefined;
         await this.audit.record(manager, EmailRetrying, {
           outcome: 'failure',
           actor: null,
           ...scope,
           details: { ...failureDetails, next_attempt_at: nextAt.toISOString() },
         });
+        result = 'retrying';
       } else {
         const updated = returnedRows(
           await manager.query(
@@ -401,16 +436,19 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
             [job.id, this.workerId, stage, smtpCode, outcome.errorCode, t?.source ?? null],
           ),
         );
-        if (updated.length === 0) return;
+        if (updated.length === 0) return undefined;
         await this.audit.record(manager, EmailFailed, {
           outcome: 'failure',
           actor: null,
           ...scope,
           details: { ...failureDetails, permanent: outcome.permanent },
         });
+        result = 'failed';
       }
       if (t) await this.health.failure(t.cacheKey, t.version, outcome.failure, outcome.errorCode, manager);
+      return result;
     });
+    if (booked) recordDelivery(booked, seconds);
     return undefined;
   }
 }
