@@ -77,4 +77,10 @@ describe('loadConfig', () => {
     expect(problems({ SMTP_ALLOWED_NETWORKS: '10.0.0.0/8, 300.1.1.1/8' })[0]).toMatch(/^SMTP_ALLOWED_NETWORKS: /);
     expect(loadConfig({ SMTP_ALLOWED_NETWORKS: '10.0.0.0/8, fd00::/8' }).egress.allowedNetworks).toEqual(['10.0.0.0/8', 'fd00::/8']);
   });
+
+  it('reads the email job lease: a minute by default, at least a second', () => {
+    expect(loadConfig({}).emailDelivery.leaseMs).toBe(60_000);
+    expect(loadConfig({ EMAIL_JOB_LEASE_MS: '15000' }).emailDelivery.leaseMs).toBe(15_000);
+    expect(problems({ EMAIL_JOB_LEASE_MS: '500' })).toEqual(['EMAIL_JOB_LEASE_MS: must be an integer from 1000 to 3600000 (got "500")']);
+  });
 });

@@ -1,7 +1,11 @@
 /**
  * Delivers queued system emails. Jobs are claimed in batches with `FOR UPDATE SKIP LOCKED` (replicas
- * get disjoint batches) and a lease; a worker that dies mid-send leaves its jobs to be reclaimed when
- * the lease runs out. Claiming, sending and booking overlap: the next batch is claimed while the
+ * get disjoint batches) and a lease (`leaseMs`, short: a minute by default). While it lives, a worker
+ * renews the lease of every job it still holds every third of a lease (claimed, sending, or sent and
+ * waiting to be booked), so a slow send is never reclaimed from a live worker; a worker that dies
+ * (kill -9, OOM) stops renewing and its jobs are reclaimed about one lease later. Renewal and booking
+ * both require the job to be still `sending` and claimed by this worker: a renewal never brings back a
+ * booked job, and a worker that lost its claim books nothing. Claiming, sending and booking overlap: the next batch is claimed while the
  * current one is sending, and successes are booked in groups, each in one statement. The profile is resolved at send time through the
  * SMTP_PROFILE_RESOLVER port, so the current effective profile and its `retries` apply.
  *
@@ -39,7 +43,7 @@ export interface EmailDeliveryOptions {
   /** First retry delay; doubles per attempt, with full jitter, capped at `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** A claimed job not finished within this time is reclaimed by any worker. */
+  /** A claimed job whose lease was not renewed within this time is reclaimed by any worker (renewed every third of it). */
   leaseMs?: number;
   /** Retries when no profile can be resolved (there is no profile to take `retries` from). */
   defaultRetries?: number;
@@ -63,6 +67,14 @@ const CLAIM = new PreparedStatement(
      WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now())
      ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
    RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts`,
+);
+
+/** Extends the lease of the jobs this worker ($1) still holds ($2), by $3 ms from now; returns those it still has. */
+const RENEW = new PreparedStatement(
+  'email_jobs_renew',
+  `UPDATE email_jobs SET locked_until = now() + ($3 || ' milliseconds')::interval
+   WHERE id = ANY($2::uuid[]) AND locked_by = $1 AND status = 'sending'
+   RETURNING id`,
 );
 
 /**
@@ -90,7 +102,7 @@ const DEFAULTS: Required<EmailDeliveryOptions> = {
   concurrency: 16,
   retryBaseMs: 5_000,
   retryMaxMs: 15 * 60_000,
-  leaseMs: 5 * 60_000,
+  leaseMs: 60_000,
   defaultRetries: 3,
   queueStatsIntervalMs: 5_000,
 };
@@ -150,6 +162,10 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private stopping = false;
   private unsubscribe: (() => void) | undefined;
   private readonly queueStats: PeriodicTask;
+  /** Jobs claimed by this worker and not yet booked, failed, released or given up: their leases are renewed. */
+  private readonly held = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -175,6 +191,8 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     this.schedule();
     this.wake();
     this.queueStats.start();
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    this.heartbeat.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -182,7 +200,32 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     await this.queueStats.stop();
+    // Sends in flight finish during shutdown: their leases keep being renewed until then.
     await this.running;
+    clearInterval(this.heartbeat);
+    await this.renewing;
+  }
+
+  /** The heartbeat: renews the leases of held jobs; a job no longer claimed by this worker is dropped from them. */
+  async renewLeases(): Promise<void> {
+    if (this.renewing || this.held.size === 0) return;
+    const ids = [...this.held];
+    this.renewing = (async () => {
+      try {
+        const kept = new Set(
+          returnedRows<{ id: string }>(await RENEW.run(this.dataSource, [this.workerId, ids, String(this.options.leaseMs)])).map(
+            (r) => r.id,
+          ),
+        );
+        // Not renewed: booked or finished meanwhile (no longer held anyway), or lost to another worker.
+        for (const id of ids) if (!kept.has(id)) this.held.delete(id);
+      } catch (error) {
+        this.logger.warn({ err: error, jobs: ids.length }, 'renewing email job leases failed');
+      } finally {
+        this.renewing = undefined;
+      }
+    })();
+    await this.renewing;
   }
 
   /** Sets the queue gauges from the table (every replica reports the same numbers: use max() across them). */
@@ -296,6 +339,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
           if (record) {
             pending.push(record);
             scheduleBooking();
+          } else {
+            // Finished, or its bookkeeping failed: then the lease runs out and the job is tried again.
+            this.held.delete(job.id);
           }
         } else if (claiming) await claiming;
         else if (more || this.dirty) await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextClaimAt - Date.now())));
@@ -316,9 +362,10 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private async bookGroup(group: SentRecord[]): Promise<void> {
     if (group.length === 0) return;
     await this.finishSent(group).catch((error: unknown) =>
-      // Left claimed: the lease runs out and the jobs are sent again (at least once, never lost).
+      // Left claimed and no longer renewed: the lease runs out and the jobs are sent again (at least once, never lost).
       this.logger.error({ err: error, jobs: group.length }, 'booking sent emails failed'),
     );
+    for (const r of group) this.held.delete(r.job.id);
   }
 
   /** Books delivered jobs (BOOK_SENT: one round trip, its own transaction), then the profiles' health. */
@@ -341,7 +388,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
   private async claim(): Promise<ClaimedJob[]> {
     const result: unknown = await CLAIM.run(this.dataSource, [this.workerId, this.options.batchSize, String(this.options.leaseMs)]);
-    return returnedRows<ClaimedJob>(result);
+    const jobs = returnedRows<ClaimedJob>(result);
+    for (const job of jobs) this.held.add(job.id);
+    return jobs;
   }
 
   /** Claimed but not started (shutdown): back to the queue, the attempt not counted. */
@@ -351,6 +400,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
        WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'sending'`,
       [ids, this.workerId],
     );
+    for (const id of ids) this.held.delete(id);
   }
 
   private async attempt(job: ClaimedJob): Promise<Outcome> {
