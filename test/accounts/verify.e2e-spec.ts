@@ -3,6 +3,8 @@
  * the right level's server, its link sets the password once, and nothing is left half-done when no SMTP
  * level exists or the server is down at creation.
  */
+import { PasswordSetupService } from '@mailstrata/accounts';
+import { Client } from 'pg';
 import { ROOT_EMAIL, ROOT_PASSWORD, startTestApp, TestApp } from '../support/app';
 import { CapturedLogs, captureStdout } from '../support/logs';
 import { ReceivedMessage, startSmtpServer, TestSmtpServer, waitFor } from '../support/smtp';
@@ -188,6 +190,41 @@ describe('ACCOUNT_CREATION_STRATEGY=VERIFY', () => {
     expect(active.status).toBe(202);
     expect(unknown.body).toEqual(active.body);
     expect(partnerSmtp.received + controllerSmtp.received).toBe(before);
+  });
+
+  it('answers a resend before looking the address up, so pending and unknown addresses take the same path', async () => {
+    const before = partnerSmtp.messages.length;
+    expect((await t.client.post('/auth/v1/users', { email: 'pending@verify.partner.test', role: 'auditor' }, partnerAdmin)).status).toBe(
+      201,
+    );
+    await newMessage(partnerSmtp, before);
+
+    // While another session holds the users table, any lookup before the answer would wait for it.
+    const locker = new Client({ connectionString: t.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+      const answered = (email: string) =>
+        Promise.race([
+          t.client.post('/auth/v1/password-setup/resend', { email }),
+          new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 5_000)),
+        ]);
+      const [pending, unknown] = [await answered('pending@verify.partner.test'), await answered('nobody-here@verify.test')];
+      expect(pending).not.toBe('blocked');
+      expect(unknown).not.toBe('blocked');
+      if (pending === 'blocked' || unknown === 'blocked') return;
+      expect(pending.status).toBe(202);
+      expect(unknown.status).toBe(202);
+      expect(pending.body).toEqual(unknown.body);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    // Worked off after the answer: the pending account gets its new link, the unknown address nothing.
+    await newMessage(partnerSmtp, before + 1);
+    await t.app.get(PasswordSetupService).resendsSettled();
+    expect(partnerSmtp.messages.slice(before).map((m) => m.to)).toEqual(['pending@verify.partner.test', 'pending@verify.partner.test']);
   });
 
   it('keeps a weak password from spending the token', async () => {

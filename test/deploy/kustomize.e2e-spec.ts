@@ -8,7 +8,7 @@
  *   config loader with production rules, and names only variables the service knows;
  * - probes, security context, resources, PDB, HPA, NetworkPolicy egress and the shutdown timings fit.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, SECRET_VARIABLES } from '@mailstrata/config';
@@ -42,15 +42,26 @@ const SEED_SMTP = [
 const SEED_ES = ['ES_USER_NAME', 'ES_PASSWORD', 'ELASTIC_SEARCH_FQDN'];
 const KNOWN_VARIABLES = new Set(Object.keys(envSchema.shape));
 
-function render(overlay: string): K8sObject[] {
-  // stderr carries kustomize's deprecation notes (bases/patchesStrategicMerge, kept for kubectl 1.20).
-  const out = execFileSync('kubectl', ['kustomize', join(overlaysDir, overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return parseAllDocuments(out)
+interface Rendered {
+  objects: K8sObject[];
+  /** What kustomize printed besides the manifests (deprecation notes, warnings). */
+  stderr: string;
+}
+
+function render(overlay: string): Rendered {
+  const run = spawnSync('kubectl', ['kustomize', join(overlaysDir, overlay)], { encoding: 'utf8' });
+  if (run.error) throw run.error;
+  if (run.status !== 0) {
+    // kubectl 1.20 (kustomize v2) cannot load a base directory from `resources` nor read `patches`.
+    throw new Error(`kubectl kustomize failed (the overlays need kubectl 1.21+ / kustomize v4+):\n${run.stderr}`);
+  }
+  const objects = parseAllDocuments(run.stdout)
     .map((d) => {
       if (d.errors.length > 0) throw d.errors[0];
       return d.toJS() as K8sObject | null;
     })
     .filter((o): o is K8sObject => o !== null);
+  return { objects, stderr: run.stderr };
 }
 
 function validate(object: K8sObject): void {
@@ -78,8 +89,15 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
       .map((o) => ({ owner: `${o.kind}/${o.metadata.name}`, template: o.spec.template }));
   const configMap = () => find('ConfigMap', 'mailstrata-config').data ?? {};
 
+  let stderr = '';
+
   beforeAll(() => {
-    objects = render(overlay);
+    ({ objects, stderr } = render(overlay));
+  });
+
+  it('renders without warnings (no deprecated kustomization fields)', () => {
+    expect(stderr).not.toMatch(/deprecated|warning/i);
+    expect(stderr.trim()).toBe('');
   });
 
   it('renders the expected objects, all in one namespace', () => {

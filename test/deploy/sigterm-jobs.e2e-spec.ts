@@ -12,60 +12,18 @@
  * A second worker then delivers the rest: every job reaches the server exactly once, none missing.
  */
 import { randomBytes } from 'node:crypto';
-import { AddressInfo } from 'node:net';
 import { EmailOutbox } from '@mailstrata/mailer';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp, testEnv } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { WorkerProcesses, workerDeploymentEnv } from './support/workers';
+import { SlowSmtpServer, startSlowSmtpServer } from '../support/slow-smtp';
 import { waitFor } from '../support/smtp';
 
 const JOBS = 150;
 const ACK_DELAY_MS = 60;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
-
-interface SlowSmtpServer {
-  port: number;
-  /** Subject → how many times a message with it was accepted. */
-  accepted: Map<string, number>;
-  /** Messages whose DATA has been received but not yet acknowledged. */
-  inFlight(): number;
-  close(): Promise<void>;
-}
-
-/** A real SMTP server (smtp-server) that holds every message for `delayMs` before accepting it. */
-async function startSlowSmtpServer(delayMs: number): Promise<SlowSmtpServer> {
-  const accepted = new Map<string, number>();
-  let inFlight = 0;
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    closeTimeout: 100,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        inFlight += 1;
-        setTimeout(() => {
-          inFlight -= 1;
-          const raw = Buffer.concat(chunks).toString('utf8');
-          const subject = /^Subject: (.*)$/im.exec(raw)?.[1]?.trim() ?? '';
-          accepted.set(subject, (accepted.get(subject) ?? 0) + 1);
-          callback();
-        }, delayMs);
-      });
-    },
-  });
-  server.on('error', () => undefined);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.server.address() as AddressInfo).port));
-  });
-  return { port, accepted, inFlight: () => inFlight, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 interface JobRow {
   subject: string;

@@ -4,6 +4,7 @@
  * operator would allow an internal relay; the guard probes further down use a policy that allows nothing.
  */
 import net from 'node:net';
+import { simpleParser } from 'mailparser';
 import { EgressPolicy, HostLookup, Mailer, OAuth2TokenClient, SmtpDeliveryError, SmtpTarget } from '@mailstrata/mailer';
 import { startOAuth2Server, startSmtpServer, startTcpServer, testCertificates, TestOAuth2Server, TestSmtpServer } from '../support/smtp';
 
@@ -73,6 +74,34 @@ describe('mailer against real SMTP servers', () => {
     expect(msg!.text).toBe('Line one.\nLine two: ünïcode.'.replace(/\n/g, '\r\n'));
     expect(msg!.headers.get('message-id')).toEqual([result.messageId]);
     expect([...msg!.headers.keys()].sort()).toEqual(['content-type', 'date', 'from', 'message-id', 'mime-version', 'subject', 'to']);
+    m.onApplicationShutdown();
+  });
+
+  it('puts no line over 998 octets on the wire, through our composer and through nodemailer (non-ASCII address)', async () => {
+    const server = await started(startSmtpServer());
+    const m = mailerFor(server.port);
+    const long = {
+      subject: 'S'.repeat(998),
+      text: 'T'.repeat(3000) + '\n' + 'ü'.repeat(2000) + '\n.leading dot',
+      html: `<p>${'H'.repeat(3000)}</p><p>${'件'.repeat(1500)}</p>`,
+    };
+    const cases = [
+      { to: 'user@customer.example', ...long },
+      { to: 'jörg@customer.example', ...long },
+      { to: 'user@customer.example', subject: '件名'.repeat(499), text: 'x'.repeat(998 * 2) },
+      { to: 'jörg@customer.example', subject: 'x'.repeat(500) + ' ' + 'y'.repeat(497), text: 'plain' },
+    ];
+    for (const c of cases) await m.send(target(server), c);
+    const received = await server.waitForMessages(cases.length);
+    for (const [i, msg] of received.entries()) {
+      const lines = msg.raw.split('\r\n');
+      const longest = Math.max(...lines.map((line) => Buffer.byteLength(line, 'utf8')));
+      expect({ case: i, longest: longest <= 998 ? 'within 998' : longest }).toEqual({ case: i, longest: 'within 998' });
+      const parsed = await simpleParser(msg.raw);
+      expect(parsed.subject).toBe(cases[i]!.subject);
+      expect(parsed.text?.replace(/\r?\n$/, '').replace(/\r\n/g, '\n')).toBe(cases[i]!.text);
+      if ('html' in cases[i]!) expect(parsed.html).toBe(cases[i]!.html);
+    }
     m.onApplicationShutdown();
   });
 

@@ -75,6 +75,10 @@ export function mailerWorker(config: AppConfig, emailConfig: DynamicModule | typ
   return MailerWorkerModule.forRoot({
     imports: [emailConfig],
     resolver: { provide: SMTP_PROFILE_RESOLVER, useClass: EmailConfigSmtpResolver },
-    delivery: { retryBaseMs: config.emailDelivery.retryBaseMs, pollIntervalMs: config.emailDelivery.pollIntervalMs },
+    delivery: {
+      retryBaseMs: config.emailDelivery.retryBaseMs,
+      pollIntervalMs: config.emailDelivery.pollIntervalMs,
+      leaseMs: config.emailDelivery.leaseMs,
+    },
   });
 }

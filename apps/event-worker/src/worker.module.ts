@@ -20,7 +20,11 @@ export class WorkerModule {
         MailerWorkerModule.forRoot({
           imports: [EmailConfigModule],
           resolver: { provide: SMTP_PROFILE_RESOLVER, useClass: EmailConfigSmtpResolver },
-          delivery: { retryBaseMs: config.emailDelivery.retryBaseMs, pollIntervalMs: config.emailDelivery.pollIntervalMs },
+          delivery: {
+            retryBaseMs: config.emailDelivery.retryBaseMs,
+            pollIntervalMs: config.emailDelivery.pollIntervalMs,
+            leaseMs: config.emailDelivery.leaseMs,
+          },
         }),
       ],
     };

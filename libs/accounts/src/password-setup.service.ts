@@ -4,7 +4,7 @@
  * expiring, and superseded by a resend. Every refusal is the same generic answer.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
@@ -38,7 +38,11 @@ export const invalidSetupToken = () =>
   );
 
 @Injectable()
-export class PasswordSetupService {
+export class PasswordSetupService implements OnApplicationShutdown {
+  private readonly logger = new Logger(PasswordSetupService.name);
+  /** Resend requests taken but not yet worked off (see `resend`). */
+  private readonly resends = new Set<Promise<void>>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditWriter,
@@ -135,12 +139,37 @@ export class PasswordSetupService {
   }
 
   /** Sends a new link to a pending user. Answers nothing either way, so it reveals no account. */
-  async resend(email: string, meta: { ip: string | null; userAgent: string | null }): Promise<void> {
+  /**
+   * Takes a resend request and returns at once, having done the same (no) work for every address: the
+   * lookup and, for a pending account, the new token and email happen after the caller has answered.
+   * Doing them before the answer made it measurably slower for pending accounts than for unknown ones,
+   * which told anyone which addresses have a pending account.
+   */
+  resend(email: string, meta: { ip: string | null; userAgent: string | null }): void {
     if (!this.delivery) return;
-    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: normalizeEmail(email), status: 'pending' });
+    const address = normalizeEmail(email);
+    // setImmediate: not even the first query is sent before the answer is written.
+    const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.resendNow(address, meta))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'password-setup resend failed'))
+      .finally(() => this.resends.delete(task));
+    this.resends.add(task);
+  }
+
+  /** Resolves once every resend taken so far has been worked off (shutdown, tests). */
+  async resendsSettled(): Promise<void> {
+    while (this.resends.size > 0) await Promise.all([...this.resends]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.resendsSettled();
+  }
+
+  private async resendNow(address: string, meta: { ip: string | null; userAgent: string | null }): Promise<void> {
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: address, status: 'pending' });
     if (!user) return;
     try {
-      await this.delivery.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
+      await this.delivery!.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
     } catch {
       return;
     }

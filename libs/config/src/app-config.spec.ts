@@ -116,4 +116,10 @@ describe('loadConfig', () => {
       );
     });
   });
+
+  it('reads the email job lease: a minute by default, at least a second', () => {
+    expect(loadConfig({}).emailDelivery.leaseMs).toBe(60_000);
+    expect(loadConfig({ EMAIL_JOB_LEASE_MS: '15000' }).emailDelivery.leaseMs).toBe(15_000);
+    expect(problems({ EMAIL_JOB_LEASE_MS: '500' })).toEqual(['EMAIL_JOB_LEASE_MS: must be an integer from 1000 to 3600000 (got "500")']);
+  });
 });

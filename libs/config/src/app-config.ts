@@ -76,6 +76,8 @@ export interface EgressConfig {
 export interface EmailDeliveryConfig {
   retryBaseMs: number;
   pollIntervalMs: number;
+  /** A dead worker's claimed jobs return to the queue about this long after its last renewal. */
+  leaseMs: number;
 }
 
 export interface AppConfig {
@@ -269,7 +271,11 @@ export function loadConfig(env: Env): AppConfig {
       allowedPorts: e.SMTP_ALLOWED_PORTS.map(Number),
       verificationRateLimitPerMinute: e.VERIFICATION_RATE_LIMIT_PER_MINUTE ?? 10,
     },
-    emailDelivery: { retryBaseMs: e.EMAIL_RETRY_BASE_MS ?? 5000, pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS ?? 1000 },
+    emailDelivery: {
+      retryBaseMs: e.EMAIL_RETRY_BASE_MS ?? 5000,
+      pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS ?? 1000,
+      leaseMs: e.EMAIL_JOB_LEASE_MS ?? 60000,
+    },
     worker: { inProcess: e.WORKER_IN_PROCESS, httpPort: e.WORKER_HTTP_PORT ?? 9464 },
     shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS ?? 0, timeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 25000 },
   };

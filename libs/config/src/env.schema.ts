@@ -166,6 +166,8 @@ export const envSchema = z.object({
   /** Durable system-email delivery: first retry delay (doubles per attempt, with jitter) and the polling interval. */
   EMAIL_RETRY_BASE_MS: int(5000, 10, 3600000),
   EMAIL_POLL_INTERVAL_MS: int(1000, 10, 60000),
+  /** How long a claimed email job stays with its worker without a renewal (renewed every third of it while the worker lives). */
+  EMAIL_JOB_LEASE_MS: int(60000, 1000, 3600000),
 
   WORKER_IN_PROCESS: bool(true),
   /** The worker's ops listener (/healthz, /readyz, /metrics); the API serves those on PORT. */

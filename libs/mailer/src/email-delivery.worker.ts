@@ -1,7 +1,11 @@
 /**
  * Delivers queued system emails. Jobs are claimed in batches with `FOR UPDATE SKIP LOCKED` (replicas
- * get disjoint batches) and a lease; a worker that dies mid-send leaves its jobs to be reclaimed when
- * the lease runs out. Claiming, sending and booking overlap: the next batch is claimed while the
+ * get disjoint batches) and a lease (`leaseMs`, short: a minute by default). While it lives, a worker
+ * renews the lease of every job it still holds every third of a lease (claimed, sending, or sent and
+ * waiting to be booked), so a slow send is never reclaimed from a live worker; a worker that dies
+ * (kill -9, OOM) stops renewing and its jobs are reclaimed about one lease later. Renewal and booking
+ * both require the job to be still `sending` and claimed by this worker: a renewal never brings back a
+ * booked job, and a worker that lost its claim books nothing. Claiming, sending and booking overlap: the next batch is claimed while the
  * current one is sending, and successes are booked in groups, each in one statement. The profile is resolved at send time through the
  * SMTP_PROFILE_RESOLVER port, so the current effective profile and its `retries` apply.
  *
@@ -17,10 +21,11 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AUDIT_CATEGORY, AuditWriter, sanitizeDetails } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
+import { DomainError, PeriodicTask } from '@mailstrata/common';
 import { ChangeBus, PreparedStatement } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
+import { recordDelivery, recordQueue } from './delivery-metrics';
 import { EmailFailed, EmailRetrying, EmailSent } from './email-delivery.events';
 import { bodyContext, EMAIL_JOBS_TOPIC } from './email-outbox';
 import { Mailer } from './mailer';
@@ -38,10 +43,12 @@ export interface EmailDeliveryOptions {
   /** First retry delay; doubles per attempt, with full jitter, capped at `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** A claimed job not finished within this time is reclaimed by any worker. */
+  /** A claimed job whose lease was not renewed within this time is reclaimed by any worker (renewed every third of it). */
   leaseMs?: number;
   /** Retries when no profile can be resolved (there is no profile to take `retries` from). */
   defaultRetries?: number;
+  /** How often the queue gauges (depth, oldest due job) are refreshed from the table. */
+  queueStatsIntervalMs?: number;
 }
 
 /** Most jobs booked by one statement. */
@@ -60,6 +67,14 @@ const CLAIM = new PreparedStatement(
      WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now())
      ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
    RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts`,
+);
+
+/** Extends the lease of the jobs this worker ($1) still holds ($2), by $3 ms from now; returns those it still has. */
+const RENEW = new PreparedStatement(
+  'email_jobs_renew',
+  `UPDATE email_jobs SET locked_until = now() + ($3 || ' milliseconds')::interval
+   WHERE id = ANY($2::uuid[]) AND locked_by = $1 AND status = 'sending'
+   RETURNING id`,
 );
 
 /**
@@ -87,9 +102,19 @@ const DEFAULTS: Required<EmailDeliveryOptions> = {
   concurrency: 16,
   retryBaseMs: 5_000,
   retryMaxMs: 15 * 60_000,
-  leaseMs: 5 * 60_000,
+  leaseMs: 60_000,
   defaultRetries: 3,
+  queueStatsIntervalMs: 5_000,
 };
+
+/** The queue gauges' numbers: unfinished jobs by status, and the wait of the oldest due, unclaimed one. */
+const QUEUE_STATS = new PreparedStatement(
+  'email_jobs_queue_stats',
+  `SELECT (SELECT count(*) FROM email_jobs WHERE status = 'queued')::int AS queued,
+          (SELECT count(*) FROM email_jobs WHERE status = 'sending')::int AS sending,
+          COALESCE(EXTRACT(EPOCH FROM now() - (SELECT min(next_attempt_at) FROM email_jobs WHERE status = 'queued' AND next_attempt_at <= now())), 0)::float8
+            AS oldest_due_seconds`,
+);
 
 interface ClaimedJob {
   id: string;
@@ -136,6 +161,11 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private dirty = false;
   private stopping = false;
   private unsubscribe: (() => void) | undefined;
+  private readonly queueStats: PeriodicTask;
+  /** Jobs claimed by this worker and not yet booked, failed, released or given up: their leases are renewed. */
+  private readonly held = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -148,19 +178,60 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     @Optional() @Inject(EMAIL_DELIVERY_OPTIONS) options: EmailDeliveryOptions | null = null,
   ) {
     this.options = { ...DEFAULTS, ...(options ?? {}) };
+    this.queueStats = new PeriodicTask(
+      'email-queue-stats',
+      this.options.queueStatsIntervalMs,
+      () => this.refreshQueueStats(),
+      (name, err) => this.logger.warn({ err, task: name }, 'refreshing the email queue gauges failed'),
+    );
   }
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.changes.subscribe(EMAIL_JOBS_TOPIC, () => this.wake());
     this.schedule();
     this.wake();
+    this.queueStats.start();
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    this.heartbeat.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    await this.queueStats.stop();
+    // Sends in flight finish during shutdown: their leases keep being renewed until then.
     await this.running;
+    clearInterval(this.heartbeat);
+    await this.renewing;
+  }
+
+  /** The heartbeat: renews the leases of held jobs; a job no longer claimed by this worker is dropped from them. */
+  async renewLeases(): Promise<void> {
+    if (this.renewing || this.held.size === 0) return;
+    const ids = [...this.held];
+    this.renewing = (async () => {
+      try {
+        const kept = new Set(
+          returnedRows<{ id: string }>(await RENEW.run(this.dataSource, [this.workerId, ids, String(this.options.leaseMs)])).map(
+            (r) => r.id,
+          ),
+        );
+        // Not renewed: booked or finished meanwhile (no longer held anyway), or lost to another worker.
+        for (const id of ids) if (!kept.has(id)) this.held.delete(id);
+      } catch (error) {
+        this.logger.warn({ err: error, jobs: ids.length }, 'renewing email job leases failed');
+      } finally {
+        this.renewing = undefined;
+      }
+    })();
+    await this.renewing;
+  }
+
+  /** Sets the queue gauges from the table (every replica reports the same numbers: use max() across them). */
+  async refreshQueueStats(): Promise<void> {
+    const [row] = returnedRows<{ queued: number; sending: number; oldest_due_seconds: number }>(await QUEUE_STATS.run(this.dataSource, []));
+    if (row) recordQueue({ queued: row.queued, sending: row.sending, oldestDueSeconds: Number(row.oldest_due_seconds) });
   }
 
   /** Delivers everything due now, then resolves (tests and the benchmark use it to drain). */
@@ -268,6 +339,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
           if (record) {
             pending.push(record);
             scheduleBooking();
+          } else {
+            // Finished, or its bookkeeping failed: then the lease runs out and the job is tried again.
+            this.held.delete(job.id);
           }
         } else if (claiming) await claiming;
         else if (more || this.dirty) await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextClaimAt - Date.now())));
@@ -288,9 +362,10 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private async bookGroup(group: SentRecord[]): Promise<void> {
     if (group.length === 0) return;
     await this.finishSent(group).catch((error: unknown) =>
-      // Left claimed: the lease runs out and the jobs are sent again (at least once, never lost).
+      // Left claimed and no longer renewed: the lease runs out and the jobs are sent again (at least once, never lost).
       this.logger.error({ err: error, jobs: group.length }, 'booking sent emails failed'),
     );
+    for (const r of group) this.held.delete(r.job.id);
   }
 
   /** Books delivered jobs (BOOK_SENT: one round trip, its own transaction), then the profiles' health. */
@@ -313,7 +388,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
   private async claim(): Promise<ClaimedJob[]> {
     const result: unknown = await CLAIM.run(this.dataSource, [this.workerId, this.options.batchSize, String(this.options.leaseMs)]);
-    return returnedRows<ClaimedJob>(result);
+    const jobs = returnedRows<ClaimedJob>(result);
+    for (const job of jobs) this.held.add(job.id);
+    return jobs;
   }
 
   /** Claimed but not started (shutdown): back to the queue, the attempt not counted. */
@@ -323,6 +400,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
        WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'sending'`,
       [ids, this.workerId],
     );
+    for (const id of ids) this.held.delete(id);
   }
 
   private async attempt(job: ClaimedJob): Promise<Outcome> {
@@ -356,7 +434,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
   /** Sends one job; a success is returned for booking with its batch, a failure is booked here. */
   private async deliver(job: ClaimedJob): Promise<SentRecord | undefined> {
+    const startedAt = performance.now();
     const outcome = await this.attempt(job);
+    const seconds = (performance.now() - startedAt) / 1000;
     const t = outcome.target;
     const base = {
       job_id: job.id,
@@ -367,14 +447,18 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     };
     const scope = { partnerId: job.partner_id, orgId: job.org_id, resource: { type: 'email_job', id: job.id } };
 
-    if (outcome.ok) return { job, target: outcome.target, messageId: outcome.messageId, smtpCode: outcome.smtpCode, details: base };
+    if (outcome.ok) {
+      recordDelivery('sent', seconds);
+      return { job, target: outcome.target, messageId: outcome.messageId, smtpCode: outcome.smtpCode, details: base };
+    }
 
-    await this.dataSource.transaction(async (manager) => {
+    const booked = await this.dataSource.transaction(async (manager): Promise<'retrying' | 'failed' | undefined> => {
       const retries = t ? t.retries : this.options.defaultRetries;
       const maxAttempts = retries + 1;
       const stage = outcome.failure?.stage ?? null;
       const smtpCode = outcome.failure?.smtpCode ?? null;
       const failureDetails = { ...base, max_attempts: maxAttempts, stage, smtp_code: smtpCode, error_code: outcome.errorCode };
+      let result: 'retrying' | 'failed';
       if (!outcome.permanent && job.attempts < maxAttempts) {
         const nextAt = new Date(Date.now() + backoffMs(job.attempts, this.options.retryBaseMs, this.options.retryMaxMs));
         const updated = returnedRows(
@@ -385,13 +469,14 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
             [job.id, this.workerId, nextAt, stage, smtpCode, outcome.errorCode, t?.source ?? null],
           ),
         );
-        if (updated.length === 0) return;
+        if (updated.length === 0) return undefined;
         await this.audit.record(manager, EmailRetrying, {
           outcome: 'failure',
           actor: null,
           ...scope,
           details: { ...failureDetails, next_attempt_at: nextAt.toISOString() },
         });
+        result = 'retrying';
       } else {
         const updated = returnedRows(
           await manager.query(
@@ -401,16 +486,19 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
             [job.id, this.workerId, stage, smtpCode, outcome.errorCode, t?.source ?? null],
           ),
         );
-        if (updated.length === 0) return;
+        if (updated.length === 0) return undefined;
         await this.audit.record(manager, EmailFailed, {
           outcome: 'failure',
           actor: null,
           ...scope,
           details: { ...failureDetails, permanent: outcome.permanent },
         });
+        result = 'failed';
       }
       if (t) await this.health.failure(t.cacheKey, t.version, outcome.failure, outcome.errorCode, manager);
+      return result;
     });
+    if (booked) recordDelivery(booked, seconds);
     return undefined;
   }
 }

@@ -15,7 +15,7 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { CheckedDestination, EgressPolicy } from './egress-guard';
 import { DomainError } from '@mailstrata/common';
 import { assertSendable, messageIdentity, OutgoingEmail } from './message';
-import { composeMime } from './mime';
+import { composeMime, foldableText } from './mime';
 import { OAuth2TokenClient } from './oauth2-token-client';
 import { redactSecrets, secretsOf } from './redaction';
 import { classifySmtpError, SmtpDeliveryError, SmtpFailure, SmtpStage, tlsFailure } from './smtp-failure';
@@ -88,7 +88,8 @@ function prepareMessage(
         ...identity,
         from: { name: fromName, address: fromAddress },
         to: email.to,
-        subject: email.subject,
+        // nodemailer folds only at spaces: a long unbroken subject would make a line over 998 octets.
+        subject: foldableText('Subject', email.subject),
         text: email.text,
         ...(email.html !== undefined ? { html: email.html } : {}),
         disableFileAccess: true,

@@ -119,6 +119,24 @@ describe('composeMime', () => {
     await assertRoundTrip(base({ fromName: '', subject: 'no sender name' }));
   });
 
+  it('keeps every line within 998 octets: a 998-character ASCII subject, long unbroken body lines, text and HTML', async () => {
+    const raw = composeMime(base({ subject: 'S'.repeat(998) }))!;
+    for (const line of raw.toString('latin1').split('\r\n')) expect(line.length).toBeLessThanOrEqual(998);
+    await assertRoundTrip(base({ subject: 'S'.repeat(998) }));
+    await assertRoundTrip(base({ subject: 'a'.repeat(989) + ' ' + 'b'.repeat(8) }));
+    await assertRoundTrip(base({ subject: 'ü'.repeat(998), text: 'ü'.repeat(5000) }));
+    await assertRoundTrip(base({ subject: '件'.repeat(998), text: '件名'.repeat(3000) }));
+    await assertRoundTrip(
+      base({
+        fromName: 'N'.repeat(200),
+        subject: 'x'.repeat(500) + ' ' + 'y'.repeat(497),
+        text: 'z'.repeat(5000) + '\n' + 'short',
+        html: `<p>${'h'.repeat(5000)}</p>`,
+      }),
+    );
+    await assertRoundTrip(base({ fromName: 'Ö'.repeat(200), subject: '=?x?' + 'q'.repeat(990) }));
+  });
+
   it('round-trips 300 random messages through a real MIME parser', async () => {
     const rand = prng(20261122);
     for (let i = 0; i < 300; i += 1) {

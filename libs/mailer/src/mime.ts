@@ -7,6 +7,10 @@
  * and the choices follow its composer: 7bit for short-lined ASCII text, otherwise quoted-printable when
  * Latin letters dominate, else base64.
  *
+ * No line of the result exceeds 998 octets (RFC 5322 2.1.1): bodies with longer lines (or lines over 76)
+ * are quoted-printable or base64, and a header whose words are too long to fold (a 998-character subject
+ * without a space) is written as encoded words, which fold between them.
+ *
  * Values must have passed `assertSendable` (no CR/LF, plain addresses). Anything outside this narrow
  * shape (an address with non-ASCII characters) gets `undefined`, and the caller lets nodemailer's
  * composer handle it.
@@ -35,6 +39,8 @@ const WORD_CHARS = /^[\w ]*$/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const LINE_LENGTH = 76;
 const WORD_LENGTH = 52;
+/** RFC 5322 2.1.1: at most 998 octets per line, CRLF excluded. */
+export const MAX_LINE_OCTETS = 998;
 
 /** nodemailer's encodeWords with `encodeAll` (its typings omit the fourth parameter). */
 const encodeWords = mimeFuncs.encodeWords as (value: string, encoding: Encoding, maxLength: number, encodeAll: boolean) => string;
@@ -66,10 +72,35 @@ function displayName(name: string): string {
   return mimeFuncs.encodeWord(name, textEncoding(name), WORD_LENGTH);
 }
 
+/** The whole value as encoded words (each short enough to fold between). */
+function encodedText(value: string): string {
+  return mimeFuncs.encodeWord(value, textEncoding(value), WORD_LENGTH);
+}
+
 function unstructured(value: string): string {
   return hasControl(value)
     ? mimeFuncs.encodeWord(value, textEncoding(value), WORD_LENGTH)
     : encodeWords(value, textEncoding(value), WORD_LENGTH, true);
+}
+
+/** Whether every line of folded (ASCII) header text is within MAX_LINE_OCTETS. */
+function linesFit(folded: string): boolean {
+  return folded.split('\r\n').every((line) => line.length <= MAX_LINE_OCTETS);
+}
+
+/** `Name: value` folded; when a word is too long to fold within the limit, the value as encoded words. */
+function header(name: string, value: string, encoded: () => string): string {
+  const folded = mimeFuncs.foldLines(`${name}: ${value}`, LINE_LENGTH);
+  return linesFit(folded) ? folded : mimeFuncs.foldLines(`${name}: ${encoded()}`, LINE_LENGTH);
+}
+
+/**
+ * An unstructured header value (a subject) that folds within MAX_LINE_OCTETS wherever it is composed:
+ * the value itself when it does, else encoded words. nodemailer's composer keeps valid encoded words
+ * as they are and folds between them, so its fallback path is given this too.
+ */
+export function foldableText(name: string, value: string): string {
+  return linesFit(mimeFuncs.foldLines(`${name}: ${value}`, LINE_LENGTH)) ? value : encodedText(value);
 }
 
 /** RFC 5322 date-time, e.g. `Sun, 22 Nov 2026 10:00:00 +0000`. */
@@ -97,17 +128,20 @@ function textPart(type: 'plain' | 'html', content: string): string {
 
 export function composeMime(input: MimeInput): Buffer | undefined {
   if (!ASCII_ADDRESS.test(input.fromAddress) || !ASCII_ADDRESS.test(input.to)) return undefined;
-  const from = input.fromName ? `${displayName(input.fromName)} <${input.fromAddress}>` : input.fromAddress;
+  const { fromName, fromAddress } = input;
+  const from = fromName
+    ? header('From', `${displayName(fromName)} <${fromAddress}>`, () => `${encodedText(fromName)} <${fromAddress}>`)
+    : mimeFuncs.foldLines(`From: ${fromAddress}`, LINE_LENGTH);
+  const subject = header('Subject', unstructured(input.subject), () => encodedText(input.subject));
+  const fold = (line: string) => mimeFuncs.foldLines(line, LINE_LENGTH);
   const headers = [
-    `From: ${from}`,
-    `To: ${input.to}`,
-    `Subject: ${unstructured(input.subject)}`,
-    `Date: ${rfc5322Date(input.date)}`,
-    `Message-ID: ${input.messageId}`,
+    from,
+    fold(`To: ${input.to}`),
+    subject,
+    fold(`Date: ${rfc5322Date(input.date)}`),
+    fold(`Message-ID: ${input.messageId}`),
     'MIME-Version: 1.0',
-  ]
-    .map((line) => mimeFuncs.foldLines(line, LINE_LENGTH))
-    .join('\r\n');
+  ].join('\r\n');
   if (input.html === undefined) return Buffer.from(`${headers}\r\n${textPart('plain', input.text)}\r\n`, 'utf8');
   const boundary = `--_mailstrata-${input.baseBoundary}-alt`;
   return Buffer.from(

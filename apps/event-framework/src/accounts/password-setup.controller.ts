@@ -38,7 +38,7 @@ export class PasswordSetupController {
   @UseGuards(EmailThrottlerGuard)
   @ApiOperation({ summary: 'Send a new setup link to a pending account; answers the same whether or not it exists' })
   async resend(@Body() body: ResendPasswordSetupDto, @Req() request: FastifyRequest) {
-    await this.setup.resend(body.email, requestMeta(request));
+    this.setup.resend(body.email, requestMeta(request));
     return { status: 'accepted', detail: 'If a pending account exists for this address, a new setup link is on its way.' };
   }
 }
