@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { Logger } from 'nestjs-pino';
 import { registerJsonEverywhere } from './http/body-parser';
+import { registerConditionalGet } from './http/conditional-get';
 import { registerOriginCheck } from './http/origin-check';
 import { bareProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
@@ -81,6 +82,7 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
   registerHttpMetrics(fastify);
   registerDrainHooks(fastify, app.get(DrainState));
   registerJsonEverywhere(fastify, config.http.bodyLimitBytes);
+  registerConditionalGet(fastify);
   registerOriginCheck(fastify, new Set([new URL(config.http.publicUrl).origin, ...config.http.allowedOrigins]));
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
