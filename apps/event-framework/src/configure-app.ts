@@ -12,6 +12,7 @@ import fastifyCookie from '@fastify/cookie';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { DatabaseOutage } from '@mailstrata/database';
 import { Logger } from 'nestjs-pino';
 import { registerJsonEverywhere } from './http/body-parser';
 import { registerConditionalGet } from './http/conditional-get';
@@ -90,6 +91,8 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
   });
 
   app.useGlobalPipes(new StrictValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
+  const outage = app.get(DatabaseOutage);
+  outage.logTo(app.get(Logger));
+  app.useGlobalFilters(new ProblemFilter(outage));
   setupOpenApi(app, { ui: options.swaggerUi });
 }

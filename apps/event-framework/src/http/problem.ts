@@ -5,6 +5,7 @@
 import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { DomainError, DomainErrorKind, FieldError } from '@mailstrata/common';
+import { isDatabaseUnavailable, POSTGRES_DEPENDENCY } from '@mailstrata/database';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -152,6 +153,23 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
     const code = known?.code ?? HTTP_CODES[status] ?? 'BAD_REQUEST';
     const detail = known?.detail ?? fe.message ?? 'Bad request.';
     return { headers, problem: { type: typeFor(code), title: titleFor(status), status, code, detail, ...base } };
+  }
+
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: DatabaseOutage logs it once; each request just says which dependency is down.
+    headers['retry-after'] = '1';
+    return {
+      headers,
+      problem: {
+        type: typeFor('DEPENDENCY_UNAVAILABLE'),
+        title: titleFor(503),
+        status: 503,
+        code: 'DEPENDENCY_UNAVAILABLE',
+        detail: 'The database is unavailable; try again shortly.',
+        ...base,
+        dependency: POSTGRES_DEPENDENCY,
+      },
+    };
   }
 
   logger.error({ err: error, correlationId }, 'unhandled error');
