@@ -82,6 +82,14 @@ describe('bad input and cross-site requests', () => {
       errors: [{ field: 'admin.password', rule: 'minLength' }],
     },
     {
+      name: 'a common password that passes the length rule',
+      path: '/auth/v1/users',
+      body: { email: 'u6@y.test', role: 'auditor', password: 'password123456' },
+      status: 400,
+      code: 'PASSWORD_POLICY',
+      errors: [{ field: 'password', rule: 'strength' }],
+    },
+    {
       name: 'missing password in AUTO mode',
       path: '/auth/v1/partners',
       body: { name: 'U5', admin: { email: 'u5@y.test' } },
@@ -127,6 +135,8 @@ describe('bad input and cross-site requests', () => {
       expect(typeof res.body.detail).toBe('string');
       expect(typeof res.body.correlation_id).toBe('string');
       for (const e of c.errors ?? []) expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining(e)]));
+      // A refused password is explained, never repeated.
+      expect(res.text).not.toContain('password123456');
       expect(await counts()).toEqual(before);
     });
   }

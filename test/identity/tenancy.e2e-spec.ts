@@ -48,6 +48,44 @@ describe('tenant isolation', () => {
     expect(me.body.scope).toEqual({ level: 'org', partner_id: w.partnerA.id, org_id: w.orgA1.id });
   });
 
+  it('refuses an org admin’s new user naming a partner or organization outside its scope, instead of ignoring the field', async () => {
+    const cases = [
+      { email: 'fp1@a1.test', role: 'auditor', partner_id: w.partnerB.id },
+      { email: 'fp2@a1.test', role: 'auditor', partner_id: '00000000-0000-4000-8000-000000000000' },
+      { email: 'fp3@a1.test', role: 'auditor', org_id: w.orgA1.id, partner_id: w.partnerB.id },
+      { email: 'fp4@a1.test', role: 'org_admin', org_id: w.orgB1.id },
+    ];
+    for (const body of cases) {
+      const res = await t.client.post('/auth/v1/users', { ...body, password: PASSWORD }, w.orgA1.admin.token);
+      expect({ body, status: res.status, code: res.body.code }).toEqual({ body, status: 404, code: 'NOT_FOUND' });
+    }
+    // The same partner the caller belongs to is no trespass.
+    const own = await t.client.post(
+      '/auth/v1/users',
+      { email: 'fp5@a1.test', role: 'auditor', partner_id: w.partnerA.id, password: PASSWORD },
+      w.orgA1.admin.token,
+    );
+    expect(own.status).toBe(201);
+    expect(own.body).toMatchObject({ partner_id: w.partnerA.id, org_id: w.orgA1.id });
+    const [{ count }] = await t.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM users WHERE email LIKE 'fp_@a1.test'`);
+    expect(count).toBe(1);
+  });
+
+  it('refuses a partner admin’s new partner-level user or organization naming another partner', async () => {
+    const user = await t.client.post(
+      '/auth/v1/users',
+      { email: 'pp1@a.test', role: 'auditor', partner_id: w.partnerB.id, password: PASSWORD },
+      w.partnerA.admin.token,
+    );
+    expect(user.status).toBe(404);
+    const org = await t.client.post(
+      '/auth/v1/organizations',
+      { name: 'Elsewhere', partner_id: w.partnerB.id, admin: { email: 'pp2@a.test', password: PASSWORD } },
+      w.partnerA.admin.token,
+    );
+    expect(org.status).toBe(404);
+  });
+
   it('answers 404 for another partner’s organization and partner, exactly like for a missing one', async () => {
     const foreign = await t.client.patch(`/auth/v1/organizations/${w.orgB1.id}`, { smtp_override_enabled: true }, w.partnerA.admin.token);
     const missing = await t.client.patch(
@@ -113,7 +151,7 @@ describe('tenant isolation', () => {
     const byType = Object.fromEntries(rows.map((r) => [r.type, r.count]));
     expect(byType['partner.created']).toBe(2);
     expect(byType['organization.created']).toBe(3);
-    // root (bootstrap) + 2 partner admins + 2 partner auditors + 3 org admins + 1 org auditor
-    expect(byType['account.user.created']).toBe(9);
+    // root (bootstrap) + 2 partner admins + 2 partner auditors + 3 org admins + 1 org auditor + 1 from the org-scope test
+    expect(byType['account.user.created']).toBe(10);
   });
 });

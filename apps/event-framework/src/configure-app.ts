@@ -6,12 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { DatabaseOutage } from '@mailstrata/database';
 import { Logger } from 'nestjs-pino';
 import { registerJsonEverywhere } from './http/body-parser';
+import { registerConditionalGet } from './http/conditional-get';
 import { registerOriginCheck } from './http/origin-check';
+import { bareProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { StrictValidationPipe } from './http/validation.pipe';
 import { registerDrainHooks } from './lifecycle/drain-hooks';
@@ -25,6 +31,28 @@ export interface ConfigureOptions {
 
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/**
+ * Errors Node's HTTP parser raises before there is a request (a request line or headers over the size
+ * limit, garbage on the wire): answered as problem+json too, then the connection is closed.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'The request line or headers are larger than this service accepts.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'The request was not received in time.']
+        : [400, 'BAD_REQUEST', 'The request is not valid HTTP.'];
+  const body = JSON.stringify(bareProblem(status, code, detail, randomUUID()));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 /** Fastify options that must be set when the adapter is created. */
 export function fastifyOptions(config: AppConfig) {
   return {
@@ -33,6 +61,9 @@ export function fastifyOptions(config: AppConfig) {
     requestIdHeader: false as const,
     // The seed's partner audit URL is `/opsauditlogs/` (trailing slash); Nest registers paths without one.
     routerOptions: { ignoreTrailingSlash: true },
+    // Routing errors (a path that is not valid percent-encoded UTF-8, an over-long parameter) speak problem+json like the rest.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, request, error),
+    clientErrorHandler,
     genReqId: (req: IncomingMessage | Http2ServerRequest) => {
       const given = req.headers['x-request-id'];
       const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
@@ -52,6 +83,7 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
   registerHttpMetrics(fastify);
   registerDrainHooks(fastify, app.get(DrainState));
   registerJsonEverywhere(fastify, config.http.bodyLimitBytes);
+  registerConditionalGet(fastify);
   registerOriginCheck(fastify, new Set([new URL(config.http.publicUrl).origin, ...config.http.allowedOrigins]));
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
@@ -59,6 +91,8 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
   });
 
   app.useGlobalPipes(new StrictValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
+  const outage = app.get(DatabaseOutage);
+  outage.logTo(app.get(Logger));
+  app.useGlobalFilters(new ProblemFilter(outage));
   setupOpenApi(app, { ui: options.swaggerUi });
 }

@@ -25,7 +25,10 @@ export function loggerParams(config: AppConfig): Params {
       level: config.logLevel,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       genReqId: (req) => (req as { id?: string }).id ?? 'unknown',
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // A 503 is a dependency that is down (logged once where the outage is detected) or a draining replica:
+      // an access line at info, not an error per request.
+      customLogLevel: (_req, res, err) =>
+        res.statusCode === 503 ? 'info' : err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       quietReqLogger: true,
     },

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ChangeBus, DATABASE_URL } from './change-bus';
+import { DatabaseOutage } from './database-outage';
 import { dataSourceOptions } from './data-source-options';
 import { ensureSchema } from './schema';
 
@@ -43,8 +44,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: DATABASE_URL, useValue: options.url }, ChangeBus],
-      exports: [ChangeBus],
+      providers: [{ provide: DATABASE_URL, useValue: options.url }, ChangeBus, DatabaseOutage],
+      exports: [ChangeBus, DatabaseOutage],
     };
   }
 }

@@ -11,3 +11,4 @@ export type { ResolvedDatabase } from './resolve-database';
 export { PreparedStatement } from './prepared-statement';
 export { SharedRateLimiter } from './shared-rate-limiter';
 export type { SharedRateLimitOptions } from './shared-rate-limiter';
+export { DatabaseOutage, isDatabaseUnavailable, POSTGRES_DEPENDENCY } from './database-outage';

@@ -30,13 +30,28 @@ describe('checkPasswordPolicy', () => {
   it.each([
     ['short', 'minLength'],
     ['aaaaaaaaaaaaaaaa', 'weak'],
-    ['password1234', 'common'],
+    ['password1234', 'strength'],
+    ['password123456', 'strength'],
+    ['qwertyuiop1234', 'strength'],
     ['alice-is-the-best-2026', 'containsEmail'],
   ])('refuses %s (%s)', (password, rule) => {
     expect(checkPasswordPolicy(password, 'alice@example.com')).toEqual([expect.objectContaining({ field: 'password', rule })]);
   });
 
-  it('accepts a long passphrase', () => {
-    expect(checkPasswordPolicy('correct horse battery staple', 'alice@example.com')).toEqual([]);
+  it('explains a weak password with the estimator’s feedback, without repeating it', () => {
+    const [error] = checkPasswordPolicy('password123456', 'alice@example.com', 'admin.password');
+    expect(error).toMatchObject({ field: 'admin.password', rule: 'strength' });
+    expect(error!.message).toMatch(/^is too easy to guess: .*common/i);
+    expect(error!.message).not.toContain('password123456');
+  });
+
+  it.each([
+    'correct horse battery staple',
+    'tenant-passphrase-2026',
+    'controller-secret-9000',
+    'a long passphrase',
+    'mailstrata-admin-dev',
+  ])('accepts %s (the passphrases the tests and README use)', (password) => {
+    expect(checkPasswordPolicy(password, 'alice@example.com')).toEqual([]);
   });
 });

@@ -229,7 +229,8 @@ export class TenantService {
       return { partnerId: null, orgId: null };
     }
     if (principal.orgId) {
-      // An org admin adds users to its own organization.
+      // An org admin adds users to its own organization; naming any other partner is refused like a missing one, never ignored.
+      if (input.partnerId !== undefined && input.partnerId !== principal.partnerId) throw DomainError.notFound('Partner');
       return { partnerId: principal.partnerId, orgId: principal.orgId };
     }
     if (input.role === 'org_admin') {

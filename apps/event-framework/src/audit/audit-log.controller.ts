@@ -4,6 +4,7 @@ import { AuditQueryService, AuditScope } from '@mailstrata/audit';
 import { DomainError, fieldError } from '@mailstrata/common';
 import { Actor, Principal, TenantService } from '@mailstrata/identity';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { foldAuditQuery } from './audit-query-params';
 import { auditPageView } from './audit-log.views';
 
 type SignedIn = Actor & { principal: Principal };
@@ -40,7 +41,7 @@ function FilterQueries(prefix: string): MethodDecorator {
 }
 
 /**
- * The auditors' read endpoints (seed paths). Scope comes from the session: an org admin sees its org,
+ * The auditors' read endpoints (seed paths). Every parameter may be spelled bare or with `filter.`. Scope comes from the session: an org admin sees its org,
  * a partner admin its partner and all its orgs, a controller admin whatever partner or org it names.
  * A foreign partner or org id answers 404, like one that does not exist.
  */
@@ -58,7 +59,8 @@ export class AuditLogController {
   @ApiOperation({ summary: "Organization audit log (SYSTEMAUDIT): the caller's org, or org_id for partner and controller admins" })
   @ApiQuery({ name: 'org_id', required: false, description: 'Required for partner and controller admins' })
   @FilterQueries('filter.')
-  async orgLog(@CurrentActor() actor: SignedIn, @Query() raw: RawQuery) {
+  async orgLog(@CurrentActor() actor: SignedIn, @Query() given: RawQuery) {
+    const raw = foldAuditQuery(given, 'filter.', ['org_id']);
     const filters = this.audit.parseFilters(raw, 'filter.', ['org_id']);
     const orgId = idParam(raw, 'org_id');
     const { principal } = actor;
@@ -83,7 +85,8 @@ export class AuditLogController {
   @ApiQuery({ name: 'partner_id', required: false, description: 'Controller admins: the partner to read (omit for all)' })
   @ApiQuery({ name: 'org_id', required: false, description: 'Narrow to one organization of the partner' })
   @FilterQueries('')
-  async partnerLog(@CurrentActor() actor: SignedIn, @Query() raw: RawQuery) {
+  async partnerLog(@CurrentActor() actor: SignedIn, @Query() given: RawQuery) {
+    const raw = foldAuditQuery(given, '', ['org_id', 'partner_id']);
     const filters = this.audit.parseFilters(raw, '', ['org_id', 'partner_id']);
     const partnerId = idParam(raw, 'partner_id');
     const orgId = idParam(raw, 'org_id');

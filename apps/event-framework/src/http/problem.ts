@@ -5,6 +5,7 @@
 import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { DomainError, DomainErrorKind, FieldError } from '@mailstrata/common';
+import { isDatabaseUnavailable, POSTGRES_DEPENDENCY } from '@mailstrata/database';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -52,6 +53,19 @@ const HTTP_CODES: Record<number, string> = {
   429: 'RATE_LIMITED',
   431: 'HEADERS_TOO_LARGE',
 };
+
+/** Fastify's own errors, renamed and explained without echoing the request back. */
+const FASTIFY_CODES: Record<string, { code: string; detail: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', detail: 'The request body is larger than this service accepts.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'This media type is not accepted.' },
+  FST_ERR_BAD_URL: { code: 'BAD_URL', detail: 'The request path is not validly percent-encoded UTF-8.' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'URI_TOO_LONG', detail: 'A path parameter is longer than this service accepts.' },
+};
+
+/** A problem document for a connection-level error, where there is no request object (see clientErrorHandler). */
+export function bareProblem(status: number, code: string, detail: string, correlationId: string): Problem {
+  return { type: typeFor(code), title: titleFor(status), status, code, detail, correlation_id: correlationId };
+}
 
 function typeFor(code: string): string {
   return `urn:mailstrata:problem:${code.toLowerCase().replace(/_/g, '-')}`;
@@ -135,14 +149,27 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
   const fe = error as FastifyishError | undefined;
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const status = fe.statusCode;
-    const code =
-      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? 'PAYLOAD_TOO_LARGE'
-        : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'UNSUPPORTED_MEDIA_TYPE'
-          : (HTTP_CODES[status] ?? 'BAD_REQUEST');
-    const detail = status === 413 ? 'The request body is larger than this service accepts.' : (fe.message ?? 'Bad request.');
+    const known = FASTIFY_CODES[fe.code ?? ''];
+    const code = known?.code ?? HTTP_CODES[status] ?? 'BAD_REQUEST';
+    const detail = known?.detail ?? fe.message ?? 'Bad request.';
     return { headers, problem: { type: typeFor(code), title: titleFor(status), status, code, detail, ...base } };
+  }
+
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: DatabaseOutage logs it once; each request just says which dependency is down.
+    headers['retry-after'] = '1';
+    return {
+      headers,
+      problem: {
+        type: typeFor('DEPENDENCY_UNAVAILABLE'),
+        title: titleFor(503),
+        status: 503,
+        code: 'DEPENDENCY_UNAVAILABLE',
+        detail: 'The database is unavailable; try again shortly.',
+        ...base,
+        dependency: POSTGRES_DEPENDENCY,
+      },
+    };
   }
 
   logger.error({ err: error, correlationId }, 'unhandled error');

@@ -1,19 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ROLES, Role } from '@mailstrata/identity';
 import { Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsDefined,
-  IsEmail,
-  IsIn,
-  IsNotEmpty,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { IsBoolean, IsDefined, IsEmail, IsIn, IsNotEmpty, IsObject, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { IsNotBlank, IsOmittable } from '../http/validators';
 
 const EMAIL_MAX = 254;
 const NAME_MAX = 200;
@@ -39,7 +28,7 @@ export class NewAdminDto {
   email: string;
 
   @ApiPropertyOptional({ format: 'password', description: 'Required with ACCOUNT_CREATION_STRATEGY=AUTO.' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1024)
   password?: string;
@@ -48,7 +37,7 @@ export class NewAdminDto {
 export class CreatePartnerDto {
   @ApiProperty({ example: 'Acme Cloud' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(NAME_MAX)
   name: string;
 
@@ -63,12 +52,12 @@ export class CreatePartnerDto {
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Payments' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(NAME_MAX)
   name: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Required for a controller admin; a partner admin may omit it.' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   partner_id?: string;
 
@@ -82,7 +71,7 @@ export class CreateOrganizationDto {
 
 export class ListOrganizationsQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   partner_id?: string;
 }
@@ -105,17 +94,17 @@ export class CreateUserDto {
   role: Role;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   org_id?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'For a controller admin creating a partner-level user.' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   partner_id?: string;
 
   @ApiPropertyOptional({ format: 'password' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1024)
   password?: string;
