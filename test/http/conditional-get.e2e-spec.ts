@@ -6,14 +6,17 @@ import { buildWorld, World } from '../support/world';
 describe('conditional GET', () => {
   let t: TestApp;
   let w: World;
+  /** The tag GET sends: the profile's tag from POST plus a digest of the health shown beside it. */
   let etag: string;
+  let profileEtag: string;
 
   beforeAll(async () => {
     t = await startTestApp();
     w = await buildWorld(t.client, 'cond');
     const created = await t.client.post('/event/v1/email/config', smtp(), w.partnerA.admin.token);
     expect(created.status).toBe(201);
-    etag = created.headers.etag as string;
+    profileEtag = created.headers.etag as string;
+    etag = (await get()).headers.etag as string;
   });
   afterAll(async () => {
     await t.close();
@@ -22,10 +25,11 @@ describe('conditional GET', () => {
   const get = (ifNoneMatch?: string) =>
     t.client.get('/event/v1/email/config', w.partnerA.admin.token, ifNoneMatch === undefined ? {} : { 'if-none-match': ifNoneMatch });
 
-  it('answers 200 with the ETag without If-None-Match', async () => {
+  it('answers 200 with the ETag without If-None-Match; the tag names the profile version it shows', async () => {
     const res = await get();
     expect(res.status).toBe(200);
     expect(res.headers.etag).toBe(etag);
+    expect(etag.startsWith(profileEtag.slice(0, -1) + '.')).toBe(true);
   });
 
   it.each([
@@ -53,6 +57,25 @@ describe('conditional GET', () => {
     const stale = await get(etag);
     expect(stale.status).toBe(200);
     expect(stale.headers.etag).not.toBe(etag);
+  });
+
+  it('answers 200 with the new health once a test through the profile failed, and the tag still works for If-Match', async () => {
+    const before = await get();
+    expect(before.body.email_config.health.last_failure).toBeNull();
+    const test = await t.client.post('/event/v1/email/config/verification', { mode: 'connect' }, w.partnerA.admin.token);
+    expect(test.status).toBeGreaterThanOrEqual(400);
+    const after = await get(before.headers.etag as string);
+    expect(after.status).toBe(200);
+    expect(after.body.email_config.health.last_failure).not.toBeNull();
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+    // A precondition stands for the profile version alone: health changing does not make a save stale.
+    const patched = await t.client.patch(
+      '/event/v1/email/config',
+      { email_config: { smtp_config: { retries: 4 } } },
+      w.partnerA.admin.token,
+      { 'if-match': before.headers.etag as string },
+    );
+    expect(patched.status).toBe(200);
   });
 
   it('leaves errors and state-changing requests alone', async () => {

@@ -16,7 +16,7 @@ import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { EMAIL_CONFIG_TOPIC, EffectiveConfigService, scopeKey } from './effective-config.service';
 import { EmailConfigCreated, EmailConfigDeleted, EmailConfigUpdated } from './email-config.events';
 import { applyToEntity, decryptSecrets, settingsOfEntity, storedProfileOf } from './profile-codec';
-import { ConfigScope, etagOf, StoredProfile } from './profile.model';
+import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.model';
 import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { changedFields, resolveCandidateSecrets, StoredProfileSecrets } from './secret-rules';
 import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
@@ -43,7 +43,7 @@ export interface PreparedCandidate {
 function tags(header: string): string[] {
   return header
     .split(',')
-    .map((t) => t.trim().replace(/^W\//, ''))
+    .map((t) => profileTagOf(t.trim().replace(/^W\//, '')))
     .filter((t) => t !== '');
 }
 

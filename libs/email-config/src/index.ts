@@ -34,6 +34,7 @@ export type { ReencryptReport } from './reencrypt';
 export { EmailConfigCreated, EmailConfigUpdated, EmailConfigDeleted } from './email-config.events';
 export { SmtpProfileEntity } from './smtp-profile.entity';
 export { useTlsOf, TLS_MODES, AUTH_TYPES } from './smtp-settings';
+export { representationEtagOf } from './profile.model';
 export type { SmtpSettings, SmtpSecrets, OAuth2Settings, TlsMode, AuthType } from './smtp-settings';
 export type { ConfigScope, StoredProfile, EffectiveProfile, ResolvedSmtpProfile, SecretFlags, ProfileSource } from './profile.model';
 export { toSmtpTarget, profileKeyOf, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from './mailer-binding';

@@ -1,4 +1,5 @@
 /** Domain shapes handed to the HTTP layer and to the mailer. Views are built from these, never from entities. */
+import { createHash } from 'node:crypto';
 import type { EffectiveSender } from './sender';
 import type { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
@@ -63,4 +64,22 @@ export function flagsOf(secrets: SmtpSecrets): SecretFlags {
 
 export function etagOf(id: string, version: number): string {
   return `"${id}.${version}"`;
+}
+
+/**
+ * The ETag of a representation that shows more than the profile (its health): the profile's tag with a
+ * digest of the rest, so a conditional GET never answers 304 over changed health. As a precondition
+ * (If-Match) it still stands for the profile version alone: see `profileTagOf`.
+ */
+export function representationEtagOf(profileEtag: string, extra: unknown): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify(extra ?? null))
+    .digest('base64url')
+    .slice(0, 12);
+  return `${profileEtag.slice(0, -1)}.${digest}"`;
+}
+
+/** The profile tag inside a representation tag (`"<id>.<version>.<digest>"` → `"<id>.<version>"`); other tags unchanged. */
+export function profileTagOf(tag: string): string {
+  return tag.replace(/^"([^".]+\.\d+)\.[A-Za-z0-9_-]+"$/, '"$1"');
 }

@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Patch, Post, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, profileKeyOf, ScopeQuery } from '@mailstrata/email-config';
+import {
+  ConfigScopeResolver,
+  EffectiveConfigService,
+  EmailConfigService,
+  profileKeyOf,
+  representationEtagOf,
+  ScopeQuery,
+} from '@mailstrata/email-config';
 import { ProfileHealthRecorder } from '@mailstrata/mailer';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
@@ -35,7 +42,8 @@ export class EmailConfigController {
       profileKeyOf({ source: scope.level === 'org' ? 'org' : 'partner', profilePartnerId: scope.partnerId, profileOrgId: scope.orgId }),
       String(profile.version),
     );
-    void reply.header('etag', profile.etag);
+    // The answer shows health too, so its tag covers it: a conditional GET never hides a new failure.
+    void reply.header('etag', representationEtagOf(profile.etag, health));
     return profileView(profile, health);
   }
 
