@@ -44,6 +44,20 @@ describe('npm start on embedded defaults', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('owns SIGTERM on the embedded Postgres too: it drains, then stops Postgres, then exits 0', async () => {
+    const service = spawnService(ENTRY, { ...env, SHUTDOWN_DRAIN_DELAY_MS: '1500' });
+    const [, base] = await service.waitFor(/listening on (http:\/\/\S+)/);
+    service.child.kill('SIGTERM');
+    await service.waitFor(/SIGTERM received/);
+    // Still serving during the drain delay, with the database up: not ready, but answering.
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { code: string }).code).toBe('SHUTTING_DOWN');
+    expect(await service.exited).toBe(0);
+    expect(service.output()).toContain('mailstrata: stopped');
+    expect(existsSync(join(dataDir, 'postgres', 'data', 'postmaster.pid'))).toBe(false);
+  });
+
   it('refuses to start on a bad variable, naming it', async () => {
     const bad = spawnService(ENTRY, { ...env, FW_EVENT_SMTP_SERVER_PORT: 'seventy', ACCOUNT_CREATION_STRATEGY: 'SOMETIMES' });
     expect(await bad.exited).toBe(78);

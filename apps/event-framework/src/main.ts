@@ -14,7 +14,7 @@ import { shutdownGracefully } from './lifecycle/graceful-shutdown';
 async function main(): Promise<void> {
   const config = loadProcessConfigOrExit('mailstrata');
 
-  const database = await resolveDatabaseUrl(config, () => undefined);
+  const database = await resolveDatabaseUrl(config, () => undefined, { callerOwnsSignals: true });
   if (database.embedded) process.stdout.write(`mailstrata: embedded Postgres under ${config.dataDir}/postgres\n`);
   const app = await createApp(config, database.url, { swaggerUi: true }).catch(async (error: unknown) => {
     await database.stop();

