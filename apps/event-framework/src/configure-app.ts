@@ -10,6 +10,7 @@ import fastifyCookie from '@fastify/cookie';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { Logger } from 'nestjs-pino';
+import { consolePlugin, defaultConsoleDir } from './console/console-static';
 import { registerJsonEverywhere } from './http/body-parser';
 import { registerOriginCheck } from './http/origin-check';
 import { ProblemFilter } from './http/problem.filter';
@@ -21,6 +22,8 @@ import { setupOpenApi } from './openapi';
 
 export interface ConfigureOptions {
   swaggerUi: boolean;
+  /** The built ops console (default: dist/console). */
+  consoleDir?: string;
 }
 
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -57,6 +60,9 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+
+  // The ops console under /console, in its own encapsulation context (its own security headers).
+  await app.register(consolePlugin, { dir: options.consoleDir ?? defaultConsoleDir() });
 
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new ProblemFilter());

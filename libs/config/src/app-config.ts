@@ -42,6 +42,14 @@ export interface ControllerSmtpConfig {
   retries: number;
 }
 
+/** The built-in development SMTP server (loopback only); undefined when it does not run. */
+export interface MailCatcherConfig {
+  /** 0: a free port chosen at start. */
+  port: number;
+  /** Messages kept; older ones are deleted. */
+  keep: number;
+}
+
 export interface ElasticConfig {
   url: string;
   username: string | undefined;
@@ -82,6 +90,7 @@ export interface AppConfig {
   database: DatabaseConfig;
   identity: IdentityConfig;
   controllerSmtp: ControllerSmtpConfig | undefined;
+  mailCatcher: MailCatcherConfig | undefined;
   elastic: ElasticConfig | undefined;
   audit: AuditConfig;
   /** Raw keyring text (`id:base64,...`); undefined means a local development key under DATA_DIR. */
@@ -131,6 +140,10 @@ export function loadConfig(env: Env): AppConfig {
     if (stray.length > 0) problems.push(`FW_EVENT_SMTP_SERVER_ADDR: required when ${stray.join(', ')} is set`);
   } else if (e.FW_EVENT_SMTP_SERVER_PASSWORD !== undefined && e.FW_EVENT_SMTP_SERVER_USERNAME === undefined) {
     problems.push('FW_EVENT_SMTP_SERVER_USERNAME: required when FW_EVENT_SMTP_SERVER_PASSWORD is set');
+  }
+  if (e.MAIL_CATCHER === 'on' && production) problems.push('MAIL_CATCHER: "on" is not allowed when NODE_ENV=production');
+  if (e.MAIL_CATCHER === 'on' && e.FW_EVENT_SMTP_SERVER_ADDR !== undefined) {
+    problems.push('MAIL_CATCHER: "on" replaces the controller SMTP; unset FW_EVENT_SMTP_SERVER_ADDR or use MAIL_CATCHER=auto');
   }
   if (e.ELASTIC_SEARCH_FQDN === undefined && (e.ES_USER_NAME !== undefined || e.ES_PASSWORD !== undefined)) {
     problems.push('ELASTIC_SEARCH_FQDN: required when ES_USER_NAME or ES_PASSWORD is set');
@@ -192,6 +205,11 @@ export function loadConfig(env: Env): AppConfig {
             senderName: e.FW_EVENT_SMTP_SENDER_NAME,
             retries: e.FW_EVENT_SMTP_RETRIES ?? 3,
           },
+    // Never in production; in development only while no controller SMTP is configured.
+    mailCatcher:
+      e.MAIL_CATCHER === 'on' || (e.MAIL_CATCHER === 'auto' && e.NODE_ENV === 'development' && e.FW_EVENT_SMTP_SERVER_ADDR === undefined)
+        ? { port: e.MAIL_CATCHER_PORT ?? 0, keep: e.MAIL_CATCHER_KEEP ?? 500 }
+        : undefined,
     elastic:
       e.ELASTIC_SEARCH_FQDN === undefined
         ? undefined

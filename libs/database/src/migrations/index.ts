@@ -8,6 +8,7 @@ import { EmailDelivery1764000000000 } from './1764000000000-email-delivery';
 import { PasswordSetup1764200000000 } from './1764200000000-password-setup';
 import { AuditSeqNotUnique1764300000000 } from './1764300000000-audit-seq-not-unique';
 import { RateLimits1764400000000 } from './1764400000000-rate-limits';
+import { MailCatcher1764700000000 } from './1764700000000-mail-catcher';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   PasswordSetup1764200000000,
   AuditSeqNotUnique1764300000000,
   RateLimits1764400000000,
+  MailCatcher1764700000000,
 ];
