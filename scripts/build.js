@@ -11,7 +11,7 @@ const out = outFlag > 0 ? path.resolve(process.argv[outFlag + 1]) : path.join(ro
 fs.rmSync(out, { recursive: true, force: true });
 
 // The ops console is a browser app with its own build (Vite, below); swc emits only the server side.
-const CONSOLE_APP = path.join(root, 'apps', 'ops-console');
+const { buildConsole, CONSOLE_APP } = require('./build-console');
 
 function* sources(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -46,19 +46,3 @@ buildConsole(path.join(out, 'console')).catch((error) => {
   console.error(error);
   process.exit(1);
 });
-
-async function buildConsole(outDir) {
-  const { build } = await import('vite');
-  await build({ configFile: path.join(CONSOLE_APP, 'vite.config.mjs'), build: { outDir } });
-  const zlib = require('node:zlib');
-  let js = 0;
-  let gzipped = 0;
-  for (const file of fs.readdirSync(path.join(outDir, 'assets'))) {
-    if (!file.endsWith('.js')) continue;
-    const bytes = fs.readFileSync(path.join(outDir, 'assets', file));
-    js += bytes.length;
-    gzipped += zlib.gzipSync(bytes, { level: 9 }).length;
-  }
-  const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
-  console.log(`built the ops console into ${path.relative(root, outDir)}/: JavaScript ${kb(js)}, gzipped ${kb(gzipped)} (goal ≤ 150 kB)`);
-}

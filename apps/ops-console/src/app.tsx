@@ -15,7 +15,7 @@ import { SmtpPage } from './pages/smtp';
 import { TenantsPage } from './pages/tenants';
 import { href, interceptLinkClick, Location, navigate, useLocation } from './router';
 import { can, loadSession, Me, ROLE_LABELS, Session } from './session';
-import { listPartners, Partner } from './tenants';
+import { forgetPartner, listPartners, Partner, scopeOf } from './tenants';
 
 export interface PageProps {
   session: Session;
@@ -104,7 +104,7 @@ export function App() {
 
 function Shell(props: { session: Session; location: Location; pages: NavEntry[]; current?: string; children: ComponentChildren }) {
   const { me } = props.session;
-  const partnerId = props.location.query.get('partner_id');
+  const partnerId = scopeOf(me, props.location.query).partnerId;
   const signOut = async () => {
     try {
       await api('POST', '/auth/v1/logout');
@@ -159,6 +159,7 @@ function PartnerPicker(props: { partnerId: string | null; location: Location }) 
   const choose = (id: string) => {
     const query = new URLSearchParams();
     if (id) query.set('partner_id', id);
+    else forgetPartner();
     const path = props.location.path.startsWith('/mailbox')
       ? '/mailbox'
       : props.location.path.startsWith('/smtp')

@@ -34,9 +34,29 @@ export interface Scope {
   orgId: string | null;
 }
 
+const PARTNER_KEY = 'mailstrata.console.partner';
+
+/** A controller admin's partner choice survives pages whose links do not carry it (this tab only). */
+function rememberedPartner(fromQuery: string | null): string | null {
+  try {
+    if (fromQuery) sessionStorage.setItem(PARTNER_KEY, fromQuery);
+    return fromQuery ?? sessionStorage.getItem(PARTNER_KEY);
+  } catch {
+    return fromQuery;
+  }
+}
+
+export function forgetPartner(): void {
+  try {
+    sessionStorage.removeItem(PARTNER_KEY);
+  } catch {
+    // storage unavailable: nothing remembered
+  }
+}
+
 export function scopeOf(me: Me, query: URLSearchParams): Scope {
   if (me.scope.org_id) return { partnerId: me.scope.partner_id, orgId: me.scope.org_id };
-  const partnerId = me.scope.partner_id ?? query.get('partner_id');
+  const partnerId = me.scope.partner_id ?? rememberedPartner(query.get('partner_id'));
   return { partnerId, orgId: query.get('org_id') };
 }
 

@@ -1,16 +1,20 @@
 /**
  * Serves the ops console (apps/ops-console, built by `npm run build` into dist/console) under /console:
  * hashed assets with a long cache, and index.html for every other /console/* path so deep links work.
+ * The build is a handful of immutable files, read once at start and kept in memory with their gzip form
+ * and ETag. (@fastify/static 10 pulls content-disposition 3, ES-module-only and Node ≥ 22, which jest on
+ * Node 20 cannot load.)
  * Everything here carries a strict Content-Security-Policy (no inline script or style; only this
  * origin) and the usual secure headers, set by helmet inside this plugin's own encapsulation context so
  * the API and /docs keep their own headers.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyStatic from '@fastify/static';
 import { DomainError } from '@mailstrata/common';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from '../http/problem';
 
 export const CONSOLE_PREFIX = '/console';
@@ -47,7 +51,7 @@ export async function consolePlugin(instance: FastifyInstance, options: { dir: s
 
   const built = existsSync(join(options.dir, 'index.html'));
   if (!built) {
-    const notBuilt = (request: Parameters<typeof sendProblem>[1], reply: Parameters<typeof sendProblem>[0]) =>
+    const notBuilt = (request: FastifyRequest, reply: FastifyReply) =>
       sendProblem(
         reply,
         request,
@@ -58,24 +62,66 @@ export async function consolePlugin(instance: FastifyInstance, options: { dir: s
     return;
   }
 
-  await instance.register(fastifyStatic, {
-    root: options.dir,
-    prefix: `${CONSOLE_PREFIX}/`,
-    // One route per built file (the build is immutable while the process runs); the SPA fallback below
-    // owns every other path.
-    wildcard: false,
-    index: false,
-    cacheControl: false,
-    setHeaders: (reply, path) => {
-      void reply.header('cache-control', path.startsWith(join(options.dir, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache');
-    },
-  });
+  const files = loadBuild(options.dir);
+  const index = files.get('index.html')!;
+  const serve = (file: StaticFile, request: FastifyRequest, reply: FastifyReply, cacheControl: string) => {
+    void reply.header('etag', file.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
+    if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
+    void reply.type(file.contentType);
+    const acceptsGzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+    if (file.gzipped && acceptsGzip) return reply.header('content-encoding', 'gzip').send(file.gzipped);
+    return reply.send(file.body);
+  };
+  // `/console` and `/console/` are one route (the router ignores trailing slashes).
+  const page = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = decodeURIComponent(request.url.split('?')[0]!.slice(CONSOLE_PREFIX.length + 1));
+    const asset = files.get(path);
+    if (asset && path !== 'index.html') return serve(asset, request, reply, 'public, max-age=31536000, immutable');
+    if (path.startsWith('assets/')) return sendProblem(reply, request, DomainError.notFound('The console asset'));
+    return serve(index, request, reply, 'no-cache');
+  };
+  instance.get(CONSOLE_PREFIX, page);
+  instance.get(`${CONSOLE_PREFIX}/*`, page);
+}
 
-  instance.get(CONSOLE_PREFIX, (_request, reply) => reply.redirect(`${CONSOLE_PREFIX}/`, 302));
-  instance.get(`${CONSOLE_PREFIX}/*`, (request, reply) => {
-    if (request.url.startsWith(`${CONSOLE_PREFIX}/assets/`)) {
-      return sendProblem(reply, request, DomainError.notFound('The console asset'));
+interface StaticFile {
+  body: Buffer;
+  gzipped: Buffer | null;
+  etag: string;
+  contentType: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function loadBuild(dir: string): Map<string, StaticFile> {
+  const files = new Map<string, StaticFile>();
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const full = join(at, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else {
+        const body = readFileSync(full);
+        const contentType = CONTENT_TYPES[extname(entry.name)] ?? 'application/octet-stream';
+        const compressible = /text|javascript|json|svg/.test(contentType) && body.length > 1024;
+        files.set(relative(dir, full).split(sep).join('/'), {
+          body,
+          gzipped: compressible ? gzipSync(body, { level: 9 }) : null,
+          etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+          contentType,
+        });
+      }
     }
-    return reply.header('cache-control', 'no-cache').sendFile('index.html');
-  });
+  };
+  walk(dir);
+  return files;
 }

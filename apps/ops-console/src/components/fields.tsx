@@ -189,9 +189,6 @@ export function PemField(props: {
             onInput={(e) => props.onValue((e.target as HTMLTextAreaElement).value)}
           />
           <div class="file-row">
-            <label class="button button--small" for={`${id}-file`}>
-              Load from file…
-            </label>
             <input
               class="visually-hidden-file"
               type="file"
@@ -200,6 +197,9 @@ export function PemField(props: {
               aria-label={`${props.label}: load from a file`}
               onChange={(e) => void readFile(e)}
             />
+            <label class="button button--small" for={`${id}-file`}>
+              Load from file…
+            </label>
             {props.value ? (
               <button type="button" class="button button--small button--quiet" onClick={() => props.onValue('')}>
                 Clear

@@ -49,9 +49,9 @@ interface TestOutcome {
 }
 
 const TLS_OPTIONS: readonly { value: TlsMode; label: string }[] = [
-  { value: 'starttls', label: 'STARTTLS (usually port 587)' },
-  { value: 'implicit', label: 'Implicit TLS (usually port 465)' },
-  { value: 'none', label: 'None (plain text; no credentials allowed)' },
+  { value: 'starttls', label: 'STARTTLS' },
+  { value: 'implicit', label: 'Implicit TLS' },
+  { value: 'none', label: 'None (plain text)' },
 ];
 const AUTH_OPTIONS: readonly { value: AuthType; label: string }[] = [
   { value: 'basic', label: 'Username and password' },
@@ -450,6 +450,7 @@ export function SmtpPage({ session, location }: PageProps) {
                     value={form.tlsMode}
                     options={TLS_OPTIONS}
                     error={errors.tlsMode}
+                    hint="STARTTLS usually on 587, implicit TLS on 465."
                     onValue={(v) => {
                       setForm((f) => ({ ...f, tlsMode: v, port: Object.values(DEFAULT_PORT).includes(f.port) ? DEFAULT_PORT[v] : f.port }));
                     }}
@@ -717,7 +718,7 @@ export function SmtpPage({ session, location }: PageProps) {
           </fieldset>
 
           {!readOnly ? (
-            <div class="actions actions--sticky">
+            <div class="actions actions--footer">
               <button type="submit" class="button button--primary" disabled={busy !== null}>
                 {busy === 'save' ? 'Saving…' : 'Save profile'}
               </button>
