@@ -60,6 +60,8 @@ export class MailCatcher implements OnApplicationShutdown {
       disabledCommands: ['AUTH', 'STARTTLS'],
       size: MAX_MESSAGE_BYTES,
       logger: false,
+      // Pooled clients keep idle connections open; shutting down must not wait smtp-server's default 30 s for them.
+      closeTimeout: 100,
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
