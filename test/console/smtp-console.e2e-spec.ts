@@ -243,7 +243,7 @@ describe('ops console: SMTP configuration (Chromium)', () => {
         await narrow.page.waitForLoadState('networkidle');
         expect({ path, fits: await fitsWidth(narrow.page) }).toEqual({ path, fits: true });
       }
-      await screenshot(narrow.page, 'smtp-narrow');
+      await screenshot(narrow.page, 'audit-narrow');
       await narrow.page.getByRole('link', { name: 'Overview' }).click();
       await narrow.page.getByRole('heading', { name: 'Overview' }).waitFor();
     } finally {
