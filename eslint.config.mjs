@@ -7,7 +7,7 @@ export default tseslint.config(
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -32,6 +32,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The ops console is a browser app: no server configuration to read, but its build config runs in Node.
+    files: ['apps/ops-console/vite.config.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
   },
   {
     files: ['libs/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.js', 'jest.config.js'],

@@ -10,9 +10,13 @@ const outFlag = process.argv.indexOf('--out');
 const out = outFlag > 0 ? path.resolve(process.argv[outFlag + 1]) : path.join(root, 'dist');
 fs.rmSync(out, { recursive: true, force: true });
 
+// The ops console is a browser app with its own build (Vite, below); swc emits only the server side.
+const { buildConsole, CONSOLE_APP } = require('./build-console');
+
 function* sources(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
+    if (full === CONSOLE_APP) continue;
     if (entry.isDirectory()) yield* sources(full);
     else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') && !entry.name.endsWith('.d.ts')) yield full;
   }
@@ -36,3 +40,9 @@ for (const top of ['apps', 'libs', 'bench', 'test/support']) {
   }
 }
 console.log(`built ${count} files into ${path.relative(root, out) || '.'}/`);
+
+// The ops console: Vite builds apps/ops-console into <out>/console, which the service serves at /console.
+buildConsole(path.join(out, 'console')).catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -102,21 +102,26 @@ export interface ProviderOverride {
 }
 
 /** The production app, or, with overrides (an adapter at the edge, e.g. Elasticsearch), the same module and options with those providers swapped. */
-async function buildApp(config: AppConfig, databaseUrl: string, overrides: ProviderOverride[]): Promise<NestFastifyApplication> {
-  if (overrides.length === 0) return createApp(config, databaseUrl, { swaggerUi: false });
+async function buildApp(
+  config: AppConfig,
+  databaseUrl: string,
+  overrides: ProviderOverride[],
+  consoleDir?: string,
+): Promise<NestFastifyApplication> {
+  if (overrides.length === 0) return createApp(config, databaseUrl, { swaggerUi: false, consoleDir });
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ config, databaseUrl })] });
   for (const o of overrides) builder = builder.overrideProvider(o.provide).useValue(o.useValue);
   const app = (await builder.compile()).createNestApplication<NestFastifyApplication>(
     new FastifyAdapter(fastifyOptions(config)),
     NEST_APP_OPTIONS,
   );
-  await configureApp(app, { swaggerUi: false });
+  await configureApp(app, { swaggerUi: false, consoleDir });
   return app;
 }
 
 /** Boots an app on a database: a new one unless `db` is given (a second replica shares the first's). */
 export async function startTestApp(
-  options: { env?: Record<string, string>; db?: TestDatabase; overrides?: ProviderOverride[] } = {},
+  options: { env?: Record<string, string>; db?: TestDatabase; overrides?: ProviderOverride[]; consoleDir?: string } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const env = testEnv(db.url, options.env);
@@ -124,7 +129,7 @@ export async function startTestApp(
   const ownsDb = options.db === undefined;
   let app: NestFastifyApplication;
   try {
-    app = await buildApp(config, db.url, options.overrides ?? []);
+    app = await buildApp(config, db.url, options.overrides ?? [], options.consoleDir);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   } catch (error) {

@@ -22,6 +22,9 @@ import { loggerParams } from './logging';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { VerificationController } from './verification/verification.controller';
+import { ConsoleSettingsController } from './console/console-settings.controller';
+import { mailCatcherModules } from './mail-catcher/mail-catcher.binding';
+import { MailboxController } from './mail-catcher/mailbox.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -33,7 +36,9 @@ export interface AppModuleOptions {
 export class AppModule {
   static forRoot({ config, databaseUrl }: AppModuleOptions): DynamicModule {
     // One instance shared by the controllers and the in-process delivery worker (one profile cache).
-    const emailConfig = EmailConfigModule.forRoot({ imports: [SmtpDestinationPolicyModule] });
+    // The development mail catcher (when configured) becomes the controller default of that same instance.
+    const mailCatcher = mailCatcherModules(config.mailCatcher);
+    const emailConfig = EmailConfigModule.forRoot({ imports: [SmtpDestinationPolicyModule, mailCatcher.binding] });
     return {
       module: AppModule,
       imports: [
@@ -54,6 +59,7 @@ export class AppModule {
         }),
         emailConfig,
         MailerModule,
+        mailCatcher.catcher,
         ...(config.worker.inProcess ? [AuditWorkerModule, mailerWorker(config, emailConfig)] : []),
       ],
       controllers: [
@@ -64,6 +70,8 @@ export class AppModule {
         EmailConfigController,
         AuditLogController,
         VerificationController,
+        ConsoleSettingsController,
+        MailboxController,
       ],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };

@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { DatabaseOutage } from '@mailstrata/database';
 import { Logger } from 'nestjs-pino';
+import { consolePlugin, defaultConsoleDir } from './console/console-static';
 import { registerJsonEverywhere } from './http/body-parser';
 import { registerConditionalGet } from './http/conditional-get';
 import { registerOriginCheck } from './http/origin-check';
@@ -27,6 +28,8 @@ import { setupOpenApi } from './openapi';
 
 export interface ConfigureOptions {
   swaggerUi: boolean;
+  /** The built ops console (default: dist/console). */
+  consoleDir?: string;
 }
 
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -89,6 +92,9 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+
+  // The ops console under /console, in its own encapsulation context (its own security headers).
+  await app.register(consolePlugin, { dir: options.consoleDir ?? defaultConsoleDir() });
 
   app.useGlobalPipes(new StrictValidationPipe());
   const outage = app.get(DatabaseOutage);

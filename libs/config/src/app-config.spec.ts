@@ -122,4 +122,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ EMAIL_JOB_LEASE_MS: '15000' }).emailDelivery.leaseMs).toBe(15_000);
     expect(problems({ EMAIL_JOB_LEASE_MS: '500' })).toEqual(['EMAIL_JOB_LEASE_MS: must be an integer from 1000 to 3600000 (got "500")']);
   });
+
+  describe('MAIL_CATCHER', () => {
+    const prod = { NODE_ENV: 'production', SECRETS_ENCRYPTION_KEYS: 'k', PUBLIC_URL: 'https://m.example', DATABASE_URL: 'postgres://db/m' };
+
+    it('auto: runs in development without controller SMTP, never in production or tests, never beside FW_EVENT_SMTP_SERVER_ADDR', () => {
+      expect(loadConfig({}).mailCatcher).toEqual({ port: 0, keep: 500 });
+      expect(loadConfig({ MAIL_CATCHER_PORT: '2526', MAIL_CATCHER_KEEP: '50' }).mailCatcher).toEqual({ port: 2526, keep: 50 });
+      expect(loadConfig(prod).mailCatcher).toBeUndefined();
+      expect(loadConfig({ NODE_ENV: 'test' }).mailCatcher).toBeUndefined();
+      expect(loadConfig({ FW_EVENT_SMTP_SERVER_ADDR: 'smtp.example.com' }).mailCatcher).toBeUndefined();
+      expect(loadConfig({ MAIL_CATCHER: 'off' }).mailCatcher).toBeUndefined();
+    });
+
+    it('on: forces it in tests; refused in production and beside controller SMTP; other values refused', () => {
+      expect(loadConfig({ NODE_ENV: 'test', MAIL_CATCHER: 'on' }).mailCatcher).toEqual({ port: 0, keep: 500 });
+      expect(problems({ ...prod, MAIL_CATCHER: 'on' })).toEqual(['MAIL_CATCHER: "on" is not allowed when NODE_ENV=production']);
+      expect(problems({ MAIL_CATCHER: 'on', FW_EVENT_SMTP_SERVER_ADDR: 'smtp.example.com' })[0]).toMatch(/^MAIL_CATCHER: "on" replaces/);
+      expect(problems({ MAIL_CATCHER: 'yes' })[0]).toMatch(/^MAIL_CATCHER: must be auto, on or off/);
+      expect(problems({ MAIL_CATCHER_KEEP: '0' })[0]).toMatch(/^MAIL_CATCHER_KEEP: /);
+    });
+  });
 });

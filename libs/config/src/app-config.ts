@@ -46,6 +46,14 @@ export interface ControllerSmtpConfig {
   retries: number;
 }
 
+/** The built-in development SMTP server (loopback only); undefined when it does not run. */
+export interface MailCatcherConfig {
+  /** 0: a free port chosen at start. */
+  port: number;
+  /** Messages kept; older ones are deleted. */
+  keep: number;
+}
+
 export interface ElasticConfig {
   url: string;
   username: string | undefined;
@@ -88,6 +96,7 @@ export interface AppConfig {
   database: DatabaseConfig;
   identity: IdentityConfig;
   controllerSmtp: ControllerSmtpConfig | undefined;
+  mailCatcher: MailCatcherConfig | undefined;
   elastic: ElasticConfig | undefined;
   audit: AuditConfig;
   /** Raw keyring text (`id:base64,...`); undefined means a local development key under DATA_DIR. */
@@ -182,6 +191,10 @@ export function loadConfig(env: Env): AppConfig {
     if ('pem' in ca) controllerCa = ca.pem;
     else problems.push(ca.problem);
   }
+  if (e.MAIL_CATCHER === 'on' && production) problems.push('MAIL_CATCHER: "on" is not allowed when NODE_ENV=production');
+  if (e.MAIL_CATCHER === 'on' && e.FW_EVENT_SMTP_SERVER_ADDR !== undefined) {
+    problems.push('MAIL_CATCHER: "on" replaces the controller SMTP; unset FW_EVENT_SMTP_SERVER_ADDR or use MAIL_CATCHER=auto');
+  }
   if (e.ELASTIC_SEARCH_FQDN === undefined && (e.ES_USER_NAME !== undefined || e.ES_PASSWORD !== undefined)) {
     problems.push('ELASTIC_SEARCH_FQDN: required when ES_USER_NAME or ES_PASSWORD is set');
   }
@@ -243,6 +256,11 @@ export function loadConfig(env: Env): AppConfig {
             senderName: e.FW_EVENT_SMTP_SENDER_NAME,
             retries: e.FW_EVENT_SMTP_RETRIES ?? 3,
           },
+    // Never in production; in development only while no controller SMTP is configured.
+    mailCatcher:
+      e.MAIL_CATCHER === 'on' || (e.MAIL_CATCHER === 'auto' && e.NODE_ENV === 'development' && e.FW_EVENT_SMTP_SERVER_ADDR === undefined)
+        ? { port: e.MAIL_CATCHER_PORT ?? 0, keep: e.MAIL_CATCHER_KEEP ?? 500 }
+        : undefined,
     elastic:
       e.ELASTIC_SEARCH_FQDN === undefined
         ? undefined

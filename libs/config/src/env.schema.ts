@@ -134,6 +134,14 @@ export const envSchema = z.object({
   FW_EVENT_SMTP_SENDER_EMAIL: email,
   FW_EVENT_SMTP_SENDER_NAME: optionalText,
   FW_EVENT_SMTP_RETRIES: int(3, 0, 10),
+  /** Development mail catcher: `auto` runs it when NODE_ENV=development and no controller SMTP is set. */
+  MAIL_CATCHER: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'auto' : v.trim().toLowerCase()))
+    .pipe(z.enum(['auto', 'on', 'off'], { message: 'must be auto, on or off' })),
+  MAIL_CATCHER_PORT: int(0, 0, 65535),
+  MAIL_CATCHER_KEEP: int(500, 1, 10000),
 
   ELASTIC_SEARCH_FQDN: url(['http:', 'https:']),
   ES_USER_NAME: optionalText,

@@ -8,6 +8,7 @@ export type {
   DatabaseConfig,
   IdentityConfig,
   ControllerSmtpConfig,
+  MailCatcherConfig,
   ElasticConfig,
   AuditConfig,
   EgressConfig,

@@ -7,7 +7,7 @@ import { ConfigScopeResolver } from './config-scope';
 import { controllerProfileFrom } from './controller-profile';
 import { EffectiveConfigService } from './effective-config.service';
 import { EmailConfigService } from './email-config.service';
-import { CONTROLLER_PROFILE } from './ports';
+import { CONTROLLER_PROFILE, CONTROLLER_SMTP_FALLBACK, ControllerSmtpEnv } from './ports';
 import { RequestHeaderSealer } from './reencrypt';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 
@@ -15,7 +15,12 @@ const base = {
   imports: [TypeOrmModule.forFeature([SmtpProfileEntity]), AuditModule, SecretsModule],
   providers: [
     // Validated at start: a bad FW_EVENT_SMTP_* value stops the app with a message naming the variable.
-    { provide: CONTROLLER_PROFILE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => controllerProfileFrom(config) ?? null },
+    {
+      provide: CONTROLLER_PROFILE,
+      inject: [APP_CONFIG, { token: CONTROLLER_SMTP_FALLBACK, optional: true }],
+      useFactory: (config: AppConfig, fallback: ControllerSmtpEnv | null | undefined) =>
+        controllerProfileFrom(config) ?? (fallback ? controllerProfileFrom({ controllerSmtp: fallback }) : undefined) ?? null,
+    },
     EffectiveConfigService,
     EmailConfigService,
     ConfigScopeResolver,

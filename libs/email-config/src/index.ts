@@ -23,8 +23,8 @@ export { EffectiveConfigService, EMAIL_CONFIG_TOPIC, scopeKey } from './effectiv
 export type { OrgInfo } from './effective-config.service';
 export { ConfigScopeResolver } from './config-scope';
 export type { ScopeQuery, ScopePurpose } from './config-scope';
-export { SMTP_DESTINATION_POLICY, CONTROLLER_PROFILE } from './ports';
-export type { SmtpDestinationPolicy } from './ports';
+export { SMTP_DESTINATION_POLICY, CONTROLLER_PROFILE, CONTROLLER_SMTP_FALLBACK } from './ports';
+export type { SmtpDestinationPolicy, ControllerSmtpEnv } from './ports';
 export { controllerProfileFrom, ControllerProfileError } from './controller-profile';
 export type { ControllerProfile } from './controller-profile';
 export { validateSmtpConfig, mergeSmtpPatch, isHostname, SMTP_CONFIG_PATH } from './smtp-config.validation';

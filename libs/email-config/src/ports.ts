@@ -17,3 +17,11 @@ export const SMTP_DESTINATION_POLICY = Symbol('SmtpDestinationPolicy');
 export const CONTROLLER_PROFILE = Symbol('ControllerSmtpProfile');
 
 export type ControllerSmtpEnv = NonNullable<AppConfig['controllerSmtp']>;
+
+/**
+ * Optional: an operator-trusted SMTP endpoint that becomes the controller level when no
+ * FW_EVENT_SMTP_SERVER_ADDR is configured (the app binds the development mail catcher here). Same
+ * shape as the environment's controller SMTP, validated by the same rules. Never consulted when the
+ * environment names a controller server.
+ */
+export const CONTROLLER_SMTP_FALLBACK = Symbol('ControllerSmtpFallback');

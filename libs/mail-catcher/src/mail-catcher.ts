@@ -1,0 +1,125 @@
+/**
+ * A local SMTP server for development: it listens on loopback only, accepts every message without
+ * authentication or TLS, and keeps it in the mailbox for the console to show. It runs only when the
+ * configuration says so (never in production, never beside a controller SMTP server); then it is the
+ * controller level of the resolution, which the operator trusts, so the egress guard does not apply.
+ */
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { MailCatcherConfig } from '@mailstrata/config';
+import { simpleParser } from 'mailparser';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { DataSource } from 'typeorm';
+import { Mailbox } from './mailbox';
+
+export const MAIL_CATCHER_OPTIONS = Symbol('MailCatcherOptions');
+
+/** Loopback only: the catcher must never be reachable from another machine. */
+export const MAIL_CATCHER_HOST = '127.0.0.1';
+export const MAIL_CATCHER_SENDER = 'no-reply@mailstrata.local';
+const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+export interface MailCatcherEndpoint {
+  host: string;
+  port: number;
+  senderEmail: string;
+}
+
+@Injectable()
+export class MailCatcher implements OnApplicationShutdown {
+  private readonly logger = new Logger('MailCatcher');
+  private server: SMTPServer | undefined;
+  private endpoint: MailCatcherEndpoint | null = null;
+  readonly mailbox: Mailbox | null;
+
+  constructor(
+    @Inject(MAIL_CATCHER_OPTIONS) private readonly options: MailCatcherConfig | null,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.mailbox = options ? new Mailbox(dataSource, options.keep) : null;
+  }
+
+  get enabled(): boolean {
+    return this.options !== null;
+  }
+
+  /** Where it listens, once started; null when it does not run. */
+  get address(): MailCatcherEndpoint | null {
+    return this.endpoint;
+  }
+
+  /** Starts the server (once) when configured; resolves to where it listens, or null. */
+  async start(): Promise<MailCatcherEndpoint | null> {
+    if (!this.options || this.endpoint) return this.endpoint;
+    const mailbox = this.mailbox!;
+    const server = new SMTPServer({
+      name: 'mailstrata-mail-catcher',
+      banner: 'mailstrata development mail catcher',
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      size: MAX_MESSAGE_BYTES,
+      logger: false,
+      // Pooled clients keep idle connections open; shutting down must not wait smtp-server's default 30 s for them.
+      closeTimeout: 100,
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          if (stream.sizeExceeded) return callback(Object.assign(new Error('Message too large'), { responseCode: 552 }));
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const envelope = session.envelope;
+          simpleParser(raw)
+            .then((parsed) =>
+              mailbox.save({
+                envelopeFrom: envelope.mailFrom ? envelope.mailFrom.address : null,
+                envelopeTo: envelope.rcptTo.map((r) => r.address),
+                from: parsed.from?.text ?? null,
+                to: (Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : parsed.to?.text) ?? null,
+                subject: parsed.subject ?? null,
+                headers: parsed.headerLines.map((h) => ({ name: h.line.slice(0, h.line.indexOf(':')), value: unfold(h.line) })),
+                text: parsed.text ?? null,
+                html: typeof parsed.html === 'string' ? parsed.html : null,
+                raw,
+              }),
+            )
+            .then(
+              (id) => callback(null, `Caught as ${id}`),
+              (error: unknown) => {
+                this.logger.error(`could not store a caught message: ${error instanceof Error ? error.message : String(error)}`);
+                callback(Object.assign(new Error('Could not store the message'), { responseCode: 451 }));
+              },
+            );
+        });
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options!.port, MAIL_CATCHER_HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.logger.warn(`mail catcher: ${error.message}`));
+    this.server = server;
+    const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address() as AddressInfo).port;
+    this.endpoint = { host: MAIL_CATCHER_HOST, port, senderEmail: MAIL_CATCHER_SENDER };
+    this.logger.log(
+      `development mail catcher on ${MAIL_CATCHER_HOST}:${port} is the controller SMTP default; read its mail in the console (Mailbox). MAIL_CATCHER=off disables it.`,
+    );
+    return this.endpoint;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function unfold(line: string): string {
+  return line
+    .slice(line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
+}
