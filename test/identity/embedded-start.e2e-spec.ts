@@ -21,6 +21,7 @@ describe('npm start on embedded defaults', () => {
     return res.status;
   }
 
+  // Two starts of the built service, each with initdb or recovery of the embedded Postgres: slow on a busy machine.
   it('comes up with a generated admin, and a second start reuses the data', async () => {
     const first = spawnService(ENTRY, env);
     const [, base] = await first.waitFor(/listening on (http:\/\/\S+)/);
@@ -42,7 +43,7 @@ describe('npm start on embedded defaults', () => {
     expect(await signIn(base2!, email!, password!)).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+  }, 180_000);
 
   it('owns SIGTERM on the embedded Postgres too: it drains, then stops Postgres, then exits 0', async () => {
     const service = spawnService(ENTRY, { ...env, SHUTDOWN_DRAIN_DELAY_MS: '1500' });

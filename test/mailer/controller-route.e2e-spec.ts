@@ -71,6 +71,52 @@ describe('controller route from the seed’s six variables (VERIFY)', () => {
   });
 });
 
+describe('controller route from the seed’s six variables on the default PUBLIC_URL (http://localhost:8080)', () => {
+  let t: TestApp;
+  let smtp: TestSmtpServer;
+  let logs: CapturedLogs;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer({ tls: 'starttls', users: { mailer: 'ctl-pass-2' } });
+    logs = captureStdout();
+    t = await startTestApp({
+      env: {
+        ACCOUNT_CREATION_STRATEGY: 'VERIFY',
+        // What a first-time user has: no PUBLIC_URL, so the service's own default (a host with no mail domain).
+        PUBLIC_URL: 'http://localhost:8080',
+        FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
+        FW_EVENT_SMTP_SERVER_PORT: String(smtp.port),
+        FW_EVENT_SMTP_SERVER_USERNAME: 'mailer',
+        FW_EVENT_SMTP_SERVER_PASSWORD: 'ctl-pass-2',
+        FW_EVENT_SMTP_SERVER_USE_TLS: 'true',
+        FW_EVENT_SMTP_SERVER_USE_INSECURE: 'true',
+        EMAIL_POLL_INTERVAL_MS: '25',
+        LOG_LEVEL: 'info',
+      },
+    });
+    t.app.flushLogs();
+  });
+  afterAll(async () => {
+    logs?.restore();
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('still sends the setup email, from the reserved development address, and warns once at start', async () => {
+    const root = await t.client.login(ROOT_EMAIL, ROOT_PASSWORD);
+    const res = await t.client.post('/auth/v1/partners', { name: 'Localhost', admin: { email: 'admin@localhost-six.partner.test' } }, root);
+    expect(res.status).toBe(201);
+    const [mail] = await smtp.waitForMessages(1);
+    expect(mail).toMatchObject({ envelopeFrom: 'no-reply@mailstrata.localhost', envelopeTo: ['admin@localhost-six.partner.test'] });
+    const lines = logs
+      .text()
+      .split('\n')
+      .filter((l) => l.includes('controller SMTP route sender'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, sender: 'no-reply@mailstrata.localhost', sender_source: 'public_url' });
+  });
+});
+
 describe('FW_EVENT_SMTP_SERVER_CA_CERT', () => {
   let smtp: TestSmtpServer;
   let dir: string;

@@ -23,7 +23,7 @@ import { ControllerProfile } from './controller-profile';
 import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
 import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
-import { EffectiveSender, resolveSender, SenderDefaults } from './sender';
+import { DEVELOPMENT_SENDER, EffectiveSender, resolveSender, SenderDefaults } from './sender';
 import { SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 
@@ -79,7 +79,12 @@ export class EffectiveConfigService implements OnModuleInit {
     if (this.controller) {
       // Once per process: which address the controller's route sends from, and why that one.
       const sender = this.senderFor(this.controller.settings, 'controller');
-      if (sender) this.logger.log({ sender: sender.email, sender_source: sender.source }, 'controller SMTP route sender');
+      if (sender?.email === DEVELOPMENT_SENDER)
+        this.logger.warn(
+          { sender: sender.email, sender_source: sender.source },
+          'controller SMTP route sender: PUBLIC_URL names no mail domain, so emails come from a development address; set FW_EVENT_SMTP_SENDER_EMAIL or PUBLIC_URL',
+        );
+      else if (sender) this.logger.log({ sender: sender.email, sender_source: sender.source }, 'controller SMTP route sender');
       else
         this.logger.warn(
           'controller SMTP route has no sender: set FW_EVENT_SMTP_SENDER_EMAIL (or a PUBLIC_URL whose host can name no-reply@<host>)',

@@ -5,6 +5,7 @@
  * still sends. Which link of the chain supplied the sender is part of the answer, so
  * GET …/effective can say where it came from. A test email's own `sender_email` wins over all of this.
  */
+import { isIP } from 'node:net';
 import { isPlainAddress } from '@mailstrata/mailer';
 import type { ProfileSource } from './profile.model';
 import type { SmtpSettings } from './smtp-settings';
@@ -33,8 +34,14 @@ export function publicUrlSender(publicUrl: string): string | null {
     return null;
   }
   const address = `no-reply@${host}`;
-  return isPlainAddress(address) ? address : null;
+  if (isIP(host.replace(/^\[|\]$/g, '')) === 0 && isPlainAddress(address)) return address;
+  // A development PUBLIC_URL (the default http://localhost:8080, an IP address) names no mail domain. The
+  // seed's six controller variables must still send a setup email there, so the sender comes from a name
+  // RFC 6761 reserves for this host; production requires PUBLIC_URL, whose host is a real domain.
+  return DEVELOPMENT_SENDER;
 }
+
+export const DEVELOPMENT_SENDER = 'no-reply@mailstrata.localhost';
 
 /** The sender of a profile at `level`, or null when no link of the chain yields an address. */
 export function resolveSender(
