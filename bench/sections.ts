@@ -2,7 +2,12 @@ import { auditBench } from './audit.bench';
 import { consoleBench } from './console.bench';
 import { effectiveConfigBench } from './effective-config.bench';
 import type { BenchSection } from './harness';
+import { httpBench } from './http.bench';
 import { mailerBench } from './mailer.bench';
 
-/** Every benchmark section, in the order they run. Each issue's section adds itself here. */
-export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, mailerBench, consoleBench];
+/**
+ * Every benchmark section, in the order they run. Each issue's section adds itself here. A section that
+ * loads the API as a user runs it starts it with bench/processes.ts (`startService`, `serviceEnv`,
+ * `signedInOrgAdmin` in http.bench.ts) rather than in-process.
+ */
+export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, mailerBench, httpBench, consoleBench];

@@ -3,7 +3,7 @@
  * (not 500 with a stack per request), the outage is logged once, /readyz says not ready, and the app
  * recovers by itself once the database is back, logging that once.
  */
-import { Logger } from 'nestjs-pino';
+import { Logger } from '@nestjs/common';
 import { DatabaseOutage } from '@mailstrata/database';
 import { captureStdout, CapturedLogs } from '../support/logs';
 import { ROOT_EMAIL, ROOT_PASSWORD, startTestApp, TestApp } from '../support/app';
@@ -19,7 +19,8 @@ describe('database outage', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { LOG_LEVEL: 'warn' } });
     token = await t.client.login(ROOT_EMAIL, ROOT_PASSWORD);
-    const appLogger = t.app.get(Logger);
+    // Nest's Logger writes through the app's own JSON logger.
+    const appLogger = new Logger('DatabaseOutage');
     const record =
       (level: 'error' | 'warn' | 'log') =>
       (message: unknown, ...rest: unknown[]) => {

@@ -55,7 +55,7 @@ describe('email config: the seed API', () => {
     const got = await t.client.get('/event/v1/email/config', tenant.partnerToken);
     expect(got.status).toBe(200);
     // GET's tag also covers the health it shows; it names the same profile version as the one POST returned.
-    expect(got.headers.etag.startsWith(`${created.headers.etag.slice(0, -1)}.`)).toBe(true);
+    expect(String(got.headers.etag).startsWith(`${String(created.headers.etag).slice(0, -1)}.`)).toBe(true);
     expect(got.body.email_config.metadata).toMatchObject({ scope: 'partner', partner_id: tenant.partnerId, org_id: null, version: 1 });
     expect(got.body.email_config.metadata.updated_by.email).toMatch(/^admin@.*partner\.test$/);
     expect(got.text).not.toContain('SG.seed-password-123');

@@ -5,6 +5,7 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AppConfig, loadConfig } from '@mailstrata/config';
+import { createLogger, NestPinoLogger } from '@mailstrata/observability';
 import { AppModule } from '../../apps/event-framework/src/app.module';
 import { createApp, NEST_APP_OPTIONS } from '../../apps/event-framework/src/bootstrap';
 import { configureApp, fastifyOptions } from '../../apps/event-framework/src/configure-app';
@@ -109,10 +110,12 @@ async function buildApp(
   consoleDir?: string,
 ): Promise<NestFastifyApplication> {
   if (overrides.length === 0) return createApp(config, databaseUrl, { swaggerUi: false, consoleDir });
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ config, databaseUrl })] });
+  const logger = createLogger(config.logLevel);
+  // What the module logs while it compiles goes through the app's JSON logger too, not Nest's console format.
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ config, databaseUrl })] }).setLogger(new NestPinoLogger(logger));
   for (const o of overrides) builder = builder.overrideProvider(o.provide).useValue(o.useValue);
   const app = (await builder.compile()).createNestApplication<NestFastifyApplication>(
-    new FastifyAdapter(fastifyOptions(config)),
+    new FastifyAdapter(fastifyOptions(config, logger)),
     NEST_APP_OPTIONS,
   );
   await configureApp(app, { swaggerUi: false, consoleDir });

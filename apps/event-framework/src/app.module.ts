@@ -9,7 +9,6 @@ import { DatabaseModule } from '@mailstrata/database';
 import { EmailConfigModule, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from '@mailstrata/email-config';
 import { MailerModule, MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
 import { IdentityModule } from '@mailstrata/identity';
-import { LoggerModule } from 'nestjs-pino';
 import { AuditLogController } from './audit/audit-log.controller';
 import { EmailConfigController } from './email-config/email-config.controller';
 import { PasswordSetupController } from './accounts/password-setup.controller';
@@ -18,7 +17,6 @@ import { SessionGuard } from './http/session.guard';
 import { AuthController } from './identity/auth.controller';
 import { TenantsController } from './identity/tenants.controller';
 import { EmailThrottlerGuard } from './identity/email-throttler.guard';
-import { loggerParams } from './logging';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { VerificationController } from './verification/verification.controller';
@@ -43,7 +41,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
-        LoggerModule.forRoot(loggerParams(config)),
         DatabaseModule.forRoot({ url: databaseUrl, poolMax: config.database.poolMax, migrateOnStart: config.database.migrateOnStart }),
         // Named 'default' so the standard Retry-After header is sent (other names suffix it).
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.identity.loginRateLimitPerMinute }]),

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '@mailstrata/config';
+import { createLogger } from '@mailstrata/observability';
 import { AppModule } from './app.module';
 import { configureApp, ConfigureOptions, fastifyOptions } from './configure-app';
 
@@ -11,7 +12,7 @@ export const NEST_APP_OPTIONS = { bufferLogs: true, abortOnError: false, bodyPar
 export async function createApp(config: AppConfig, databaseUrl: string, options: ConfigureOptions): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, databaseUrl }),
-    new FastifyAdapter(fastifyOptions(config)),
+    new FastifyAdapter(fastifyOptions(config, createLogger(config.logLevel))),
     NEST_APP_OPTIONS,
   );
   await configureApp(app, options);

@@ -13,7 +13,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { DatabaseOutage } from '@mailstrata/database';
-import { Logger } from 'nestjs-pino';
+import { AppLogger, NestPinoLogger } from '@mailstrata/observability';
 import { consolePlugin, defaultConsoleDir } from './console/console-static';
 import { registerJsonEverywhere } from './http/body-parser';
 import { registerConditionalGet } from './http/conditional-get';
@@ -22,6 +22,7 @@ import { bareProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { StrictValidationPipe } from './http/validation.pipe';
 import { registerDrainHooks } from './lifecycle/drain-hooks';
+import { AccessLogController } from './logging';
 import { DrainState } from './lifecycle/drain-state';
 import { registerHttpMetrics } from './metrics/http-metrics';
 import { setupOpenApi } from './openapi';
@@ -56,9 +57,15 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
   socket.destroy();
 }
 
-/** Fastify options that must be set when the adapter is created. */
-export function fastifyOptions(config: AppConfig) {
+/**
+ * Fastify options that must be set when the adapter is created. `logger` is the process's pino logger
+ * (createLogger): Fastify gives each request a child of it bound to the request id, and its log
+ * controller writes the access line (logging.ts).
+ */
+export function fastifyOptions(config: AppConfig, logger: AppLogger) {
   return {
+    loggerInstance: logger,
+    logController: new AccessLogController(),
     trustProxy: config.http.trustProxy,
     bodyLimit: config.http.bodyLimitBytes,
     requestIdHeader: false as const,
@@ -69,18 +76,17 @@ export function fastifyOptions(config: AppConfig) {
     clientErrorHandler,
     genReqId: (req: IncomingMessage | Http2ServerRequest) => {
       const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
-      // pino-http reads req.id, so log lines and problem documents carry the same correlation id.
-      (req as IncomingMessage).id = id;
-      return id;
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
   };
 }
 
 export async function configureApp(app: NestFastifyApplication, options: ConfigureOptions): Promise<void> {
   const config = app.get<AppConfig>(APP_CONFIG);
-  app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // Nest's Logger (every library's `new Logger(Context)`) writes through Fastify's pino logger.
+  const logger = new NestPinoLogger(fastify.log as AppLogger);
+  app.useLogger(logger);
 
   await app.register(fastifyCookie);
   registerHttpMetrics(fastify);
@@ -98,7 +104,7 @@ export async function configureApp(app: NestFastifyApplication, options: Configu
 
   app.useGlobalPipes(new StrictValidationPipe());
   const outage = app.get(DatabaseOutage);
-  outage.logTo(app.get(Logger));
+  outage.logTo(logger);
   app.useGlobalFilters(new ProblemFilter(outage));
   setupOpenApi(app, { ui: options.swaggerUi });
 }

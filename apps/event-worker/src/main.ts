@@ -4,8 +4,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { resolveDatabaseUrl } from '@mailstrata/database';
-import { OpsServer, startOpsServer } from '@mailstrata/observability';
-import { Logger } from 'nestjs-pino';
+import { createLogger, NestPinoLogger, OpsServer, startOpsServer } from '@mailstrata/observability';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -34,9 +33,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, database.url), { bufferLogs: true });
+  // Every Nest Logger line, from Nest itself and from the libraries, as JSON through one pino logger.
+  const logger = new NestPinoLogger(createLogger(config.logLevel));
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, database.url), { logger });
   running.app = app;
-  app.useLogger(app.get(Logger));
   await app.init();
   // /healthz, /readyz and /metrics for the kubelet and Prometheus.
   running.ops = await startOpsServer({ host: config.http.host, port: config.worker.httpPort, ready: () => !stopping });

@@ -4,7 +4,6 @@ import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
 import { EmailConfigModule, EmailConfigSmtpResolver } from '@mailstrata/email-config';
 import { MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
-import { LoggerModule } from 'nestjs-pino';
 
 /** The background deployment: the same work the HTTP app runs in-process by default, without HTTP. */
 @Module({})
@@ -14,7 +13,6 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot({ config }),
-        LoggerModule.forRoot({ pinoHttp: { level: config.logLevel } }),
         DatabaseModule.forRoot({ url: databaseUrl, poolMax: config.database.poolMax, migrateOnStart: config.database.migrateOnStart }),
         AuditWorkerModule,
         MailerWorkerModule.forRoot({

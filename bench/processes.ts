@@ -1,0 +1,92 @@
+/**
+ * Servers under load as processes of their own, started from the built code in dist/: the API as a
+ * user runs it (`node dist/apps/event-framework/src/main.js`, default logging) and the bare Fastify
+ * baselines. Every one writes its stdout, where the logs go, to the same LOG_DESTINATION, so a logging
+ * server pays the same write per line whichever it is.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** Where the servers' logs (their stdout) go during a bench run. */
+export const LOG_DESTINATION = '/dev/null';
+
+const DIST = join(__dirname, '..');
+
+export interface ServerProcess {
+  base: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function start(label: string, args: string[], env: NodeJS.ProcessEnv, port: number): Promise<ServerProcess> {
+  const out = openSync(LOG_DESTINATION, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, args, { env, stdio: ['ignore', out, 'pipe'] });
+  } finally {
+    closeSync(out);
+  }
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (!(await answers(`${base}/healthz`))) {
+    if (gone || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${label} did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    base,
+    stop: async () => {
+      if (!gone) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Bare Fastify answering `{"status":"ok"}` on /healthz; with `logging`, with its own request logging at info. */
+export async function startBareFastify(logging: boolean): Promise<ServerProcess> {
+  const port = await freePort();
+  const args = [join(__dirname, 'bare-fastify.js'), String(port), ...(logging ? ['logging'] : [])];
+  return start(`bare Fastify${logging ? ' with logging' : ''}`, args, { PATH: process.env.PATH }, port);
+}
+
+/**
+ * The API as `npm start` runs it, on `databaseUrl`, with the defaults a user gets (LOG_LEVEL=info,
+ * access logs on) plus `env`. The controller admin in BOOTSTRAP_ADMIN_* is created at start.
+ */
+export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const port = await freePort();
+  const entry = join(DIST, 'apps', 'event-framework', 'src', 'main.js');
+  return start(
+    'mailstrata',
+    [entry],
+    { PATH: process.env.PATH, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), ...env },
+    port,
+  );
+}

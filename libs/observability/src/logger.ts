@@ -1,0 +1,115 @@
+/**
+ * One pino logger per process writes every log line as JSON: the HTTP app hands it to Fastify (which
+ * binds each request's id on its per-request child), and Nest's `Logger`, used by every library, is a
+ * thin adapter over the same instance, so a library's line and an access line share format,
+ * destination and redaction.
+ *
+ * Redaction uses fixed paths, compiled once when the logger is built; nothing is compiled per request.
+ * Credentials are censored wherever they could appear in a logged object; request and response
+ * bodies are never logged.
+ */
+import type { LoggerService } from '@nestjs/common';
+import pino, { Logger, LevelWithSilent } from 'pino';
+
+export type AppLogger = Logger;
+
+export const REDACT_PATHS = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.client_secret',
+  '*.client_key',
+  '*.token',
+  '*.secret',
+  '*.pass',
+  'password',
+  'token',
+];
+
+export const REDACTED = '[redacted]';
+
+/** What an access line says about a request: no body, no query parsing, headers redacted by REDACT_PATHS. */
+interface RequestLike {
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+  ip?: string;
+}
+
+function requestSerializer(req: RequestLike) {
+  return { method: req.method, url: req.url, headers: req.headers, remoteAddress: req.ip };
+}
+
+/**
+ * The process's logger, writing JSON lines to stdout. `stdout` is read when the logger is built: when a
+ * test has replaced `process.stdout.write` to capture the logs, pino writes through it.
+ */
+export function createLogger(level: LevelWithSilent): AppLogger {
+  return pino({
+    level,
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    serializers: { req: requestSerializer, err: pino.stdSerializers.err },
+  });
+}
+
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/**
+ * Nest's `LoggerService` over pino, with the call shapes Nest and our libraries use:
+ * `logger.log('text')`, `logger.warn({ fields }, 'text')`, `logger.error(error)`; the context (the
+ * `new Logger(Context)` name) arrives last and is logged as `context`. Nest's exception handlers call
+ * `error(message, stack, context)`: the stack becomes `err`.
+ */
+export class NestPinoLogger implements LoggerService {
+  constructor(private readonly logger: AppLogger) {}
+
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.call('trace', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.call('debug', message, params);
+  }
+  log(message: unknown, ...params: unknown[]): void {
+    this.call('info', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.call('warn', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.call('error', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.call('fatal', message, params);
+  }
+
+  private call(level: Level, message: unknown, params: unknown[]): void {
+    if (!this.logger.isLevelEnabled(level)) return;
+    const fields: Record<string, unknown> = {};
+    let rest = params;
+    if (params.length > 0) {
+      fields.context = params[params.length - 1];
+      rest = params.slice(0, -1);
+    }
+    if (message instanceof Error) {
+      fields.err = message;
+      this.logger[level](fields, ...(rest as [string]));
+    } else if (typeof message === 'object' && message !== null) {
+      Object.assign(fields, message);
+      this.logger[level](fields, ...(rest as [string]));
+    } else if (
+      level === 'error' &&
+      typeof message === 'string' &&
+      rest.length === 1 &&
+      typeof rest[0] === 'string' &&
+      /\n\s*at /.test(rest[0])
+    ) {
+      const err = new Error(message);
+      err.stack = rest[0];
+      fields.err = err;
+      this.logger[level](fields);
+    } else {
+      this.logger[level](fields, String(message), ...rest);
+    }
+  }
+}
