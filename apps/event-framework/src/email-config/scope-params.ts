@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { DomainError, FieldError } from '@mailstrata/common';
+import { FieldError, validationFailed } from '@mailstrata/common';
 import type { ScopeQuery } from '@mailstrata/email-config';
 import type { FastifyRequest } from 'fastify';
 
@@ -15,7 +15,7 @@ export function parseScopeQuery(raw: Record<string, unknown> | undefined): Scope
     else if (typeof value !== 'string' || !UUID.test(value)) errors.push({ field: key, rule: 'isUuid', message: 'must be a UUID' });
     else out[target] = value.toLowerCase();
   }
-  if (errors.length > 0) throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', errors);
+  if (errors.length > 0) throw validationFailed(errors);
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
-import { DomainError, FieldError } from '@mailstrata/common';
+import { FieldError, validationFailed } from '@mailstrata/common';
+import { HttpErrors } from './errors';
 
 const PASS_THROUGH = new Set<unknown>([String, Boolean, Number, Array, Object]);
 
@@ -35,7 +36,7 @@ export class StrictValidationPipe implements PipeTransform {
     forbidUnknownValues: true,
     stopAtFirstError: false,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', flatten(errors)),
+    exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
@@ -43,9 +44,9 @@ export class StrictValidationPipe implements PipeTransform {
     // through without a promise, as they sit on every request's path.
     if (metadata.type === 'custom' || !metadata.metatype || PASS_THROUGH.has(metadata.metatype)) return value;
     if (metadata.type === 'body' && metadata.metatype !== Object) {
-      if (value === undefined) throw DomainError.invalid('BODY_REQUIRED', 'This request needs a JSON object body.');
+      if (value === undefined) throw HttpErrors.BODY_REQUIRED();
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw DomainError.invalid('BODY_NOT_OBJECT', 'The request body must be a JSON object.');
+        throw HttpErrors.BODY_NOT_OBJECT();
       }
     }
     return this.validation.transform(value, metadata);

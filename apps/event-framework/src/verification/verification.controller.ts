@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiCookieAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { DomainError, fieldError } from '@mailstrata/common';
+import { CommonErrors, fieldError, validationFailed } from '@mailstrata/common';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, toSmtpTarget } from '@mailstrata/email-config';
 import { Actor, Principal, scopeLevelOf } from '@mailstrata/identity';
 import { EmailVerificationService, parseVerificationBody, ResolvedSmtpTarget } from '@mailstrata/mailer';
@@ -62,7 +62,7 @@ export class VerificationController {
     try {
       await this.verification.checkRateLimit(scope);
     } catch (error) {
-      if (error instanceof DomainError && typeof error.extensions.retry_after === 'number')
+      if (CommonErrors.RATE_LIMITED.is(error) && typeof error.extensions.retry_after === 'number')
         void reply.header('retry-after', String(error.extensions.retry_after));
       throw error;
     }
@@ -99,6 +99,6 @@ function parseScopeQuery(raw: Record<string, unknown>): { partnerId?: string; or
     else if (typeof value !== 'string' || !UUID.test(value)) errors.push(fieldError(key, 'isUuid', 'must be a UUID'));
     else out[key === 'partner_id' ? 'partnerId' : 'orgId'] = value.toLowerCase();
   }
-  if (errors.length > 0) throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', errors);
+  if (errors.length > 0) throw validationFailed(errors);
   return out;
 }

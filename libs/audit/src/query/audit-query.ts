@@ -1,4 +1,5 @@
-import { DomainError, fieldError } from '@mailstrata/common';
+import { fieldError } from '@mailstrata/common';
+import { AuditErrors } from '../errors';
 import type { AuditDocument } from '../audit-document';
 
 /** Which events a caller may see: one org, one partner (its own events and all its orgs'), or all. */
@@ -49,9 +50,7 @@ export function encodeCursor(item: Pick<AuditDocument, '@timestamp' | 'event_id'
 
 export function decodeCursor(text: string, field: string): AuditCursor {
   const bad = () =>
-    DomainError.invalid('INVALID_CURSOR', 'The cursor is not one this service issued.', [
-      fieldError(field, 'isCursor', 'must be a next_cursor value from a previous page'),
-    ]);
+    AuditErrors.INVALID_CURSOR(undefined, { errors: [fieldError(field, 'isCursor', 'must be a next_cursor value from a previous page')] });
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
