@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AuditErrors, AuditQueryService, AuditScope } from '@mailstrata/audit';
 import { fieldError, notFound } from '@mailstrata/common';
+import { isUUID } from 'class-validator';
 import { Actor, Principal, TenantService } from '@mailstrata/identity';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { HttpErrors } from '../http/errors';
@@ -11,12 +12,10 @@ import { auditPageView } from './audit-log.views';
 type SignedIn = Actor & { principal: Principal };
 type RawQuery = Record<string, unknown>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function idParam(raw: RawQuery, name: string): string | undefined {
   const value = raw[name];
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !UUID.test(value)) {
+  if (typeof value !== 'string' || !isUUID(value)) {
     throw AuditErrors.INVALID_AUDIT_QUERY(undefined, { errors: [fieldError(name, 'isUuid', 'must be a UUID given once')] });
   }
   return value.toLowerCase();

@@ -1,4 +1,5 @@
 import { fieldError } from '@mailstrata/common';
+import { isUUID } from 'class-validator';
 import { AuditErrors } from '../errors';
 import type { AuditDocument } from '../audit-document';
 
@@ -42,8 +43,6 @@ export interface AuditQueryStore {
 
 export const AUDIT_QUERY_STORE = Symbol('AuditQueryStore');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export function encodeCursor(item: Pick<AuditDocument, '@timestamp' | 'event_id'>): string {
   return Buffer.from(JSON.stringify([new Date(item['@timestamp']).getTime(), item.event_id])).toString('base64url');
 }
@@ -59,7 +58,7 @@ export function decodeCursor(text: string, field: string): AuditCursor {
   }
   if (!Array.isArray(value) || value.length !== 2) throw bad();
   const [t, id] = value as unknown[];
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || typeof id !== 'string' || !UUID.test(id)) throw bad();
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || typeof id !== 'string' || !isUUID(id)) throw bad();
   return { t, id };
 }
 
