@@ -4,7 +4,7 @@
  * the creating transaction — and creation is refused up front when no SMTP level could carry that email.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, fieldError } from '@mailstrata/common';
+import { fieldError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import {
   Actor,
@@ -18,6 +18,7 @@ import {
 } from '@mailstrata/identity';
 import { EntityManager } from 'typeorm';
 import { PasswordSetupService } from './password-setup.service';
+import { AccountsErrors } from './errors';
 
 @Injectable()
 export class AccountOnboarding implements Onboarding {
@@ -34,11 +35,9 @@ export class AccountOnboarding implements Onboarding {
   async prepare(account: NewAccount, passwordField: string, target: OnboardingTarget): Promise<PreparedAccount> {
     if (this.strategy === 'AUTO') return this.passwords.prepare(account, passwordField);
     if (account.password !== undefined) {
-      throw DomainError.invalid(
-        'PASSWORD_NOT_ACCEPTED',
-        'With ACCOUNT_CREATION_STRATEGY=VERIFY the user sets the password from an email link.',
-        [fieldError(passwordField, 'notAllowed', 'must be absent when ACCOUNT_CREATION_STRATEGY is VERIFY')],
-      );
+      throw AccountsErrors.PASSWORD_NOT_ACCEPTED(undefined, {
+        errors: [fieldError(passwordField, 'notAllowed', 'must be absent when ACCOUNT_CREATION_STRATEGY is VERIFY')],
+      });
     }
     await this.setup.assertDeliverable(target);
     return { email: normalizeEmail(account.email), passwordHash: null, status: 'pending' };

@@ -6,3 +6,5 @@ export type { SetupEmailDelivery } from './setup-email-delivery.port';
 export { renderSetupEmail, setupLink } from './setup-email';
 export type { SetupEmailContent } from './setup-email';
 export { OutboxSetupEmailDelivery, PASSWORD_SETUP_EMAIL_KIND } from './outbox-setup-email-delivery';
+export { AccountsErrors } from './errors';
+export type { AccountsErrorCode } from './errors';

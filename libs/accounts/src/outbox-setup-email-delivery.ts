@@ -4,11 +4,11 @@
  * transaction as an outbox job, delivered with the effective profile's retries.
  */
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@mailstrata/common';
-import { EmailConfigSmtpResolver } from '@mailstrata/email-config';
+import { EmailConfigErrors, EmailConfigSmtpResolver } from '@mailstrata/email-config';
 import { Actor, OnboardingTarget } from '@mailstrata/identity';
 import { EmailOutbox } from '@mailstrata/mailer';
 import { EntityManager } from 'typeorm';
+import { AccountsErrors } from './errors';
 import { SetupEmailContent } from './setup-email';
 import { SetupEmailDelivery } from './setup-email-delivery.port';
 
@@ -25,13 +25,7 @@ export class OutboxSetupEmailDelivery implements SetupEmailDelivery {
     try {
       await this.resolver.resolve({ partnerId: target.partnerId, orgId: target.orgId });
     } catch (error) {
-      if (error instanceof DomainError && error.code === 'NO_SMTP_CONFIG') {
-        throw DomainError.conflict(
-          'SMTP_NOT_CONFIGURED',
-          'ACCOUNT_CREATION_STRATEGY=VERIFY sends the new user a password-setup email, but no SMTP profile applies here ' +
-            '(none for the organization, the partner or the controller). Configure one first; nothing was created.',
-        );
-      }
+      if (EmailConfigErrors.NO_SMTP_CONFIG.is(error)) throw AccountsErrors.SMTP_NOT_CONFIGURED();
       throw error;
     }
   }

@@ -7,13 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { ChangeBus } from '@mailstrata/database';
 import {
   Actor,
   actingAsSelf,
   checkPasswordPolicy,
+  IdentityErrors,
   normalizeEmail,
   OrganizationEntity,
   PartnerEntity,
@@ -24,6 +24,7 @@ import {
 } from '@mailstrata/identity';
 import { DataSource, EntityManager } from 'typeorm';
 import { PasswordSetupCompleted, PasswordSetupRequested } from './accounts.events';
+import { AccountsErrors } from './errors';
 import { renderSetupEmail, setupLink } from './setup-email';
 import { SETUP_EMAIL_DELIVERY, SetupEmailDelivery } from './setup-email-delivery.port';
 
@@ -31,11 +32,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 const hash = (token: string) => createHash('sha256').update(token).digest();
 
-export const invalidSetupToken = () =>
-  DomainError.invalid(
-    'INVALID_SETUP_TOKEN',
-    'This password-setup link is not valid (it may be used, expired or replaced). Ask for a new one.',
-  );
+export const invalidSetupToken = () => AccountsErrors.INVALID_SETUP_TOKEN();
 
 @Injectable()
 export class PasswordSetupService implements OnApplicationShutdown {
@@ -57,8 +54,7 @@ export class PasswordSetupService implements OnApplicationShutdown {
   }
 
   async assertDeliverable(target: { partnerId: string | null; orgId: string | null }): Promise<void> {
-    if (!this.delivery)
-      throw new DomainError('ACCOUNT_VERIFY_NOT_AVAILABLE', 'unavailable', 'Password-setup emails cannot be sent by this deployment.');
+    if (!this.delivery) throw AccountsErrors.ACCOUNT_VERIFY_NOT_AVAILABLE();
     await this.delivery.assertDeliverable(target);
   }
 
@@ -71,8 +67,7 @@ export class PasswordSetupService implements OnApplicationShutdown {
     user: Pick<UserEntity, 'id' | 'email' | 'partnerId' | 'orgId'>,
     actor: Actor | null,
   ): Promise<void> {
-    if (!this.delivery)
-      throw new DomainError('ACCOUNT_VERIFY_NOT_AVAILABLE', 'unavailable', 'Password-setup emails cannot be sent by this deployment.');
+    if (!this.delivery) throw AccountsErrors.ACCOUNT_VERIFY_NOT_AVAILABLE();
     await manager.query(
       `UPDATE password_setup_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
       [user.id],
@@ -110,7 +105,7 @@ export class PasswordSetupService implements OnApplicationShutdown {
     if (!candidate) throw invalidSetupToken();
     // The policy is checked before the token is spent, so a weak choice does not burn the link.
     const problems = checkPasswordPolicy(password, candidate.email, 'password');
-    if (problems.length > 0) throw DomainError.invalid('PASSWORD_POLICY', 'The password does not meet the policy.', problems);
+    if (problems.length > 0) throw IdentityErrors.PASSWORD_POLICY(undefined, { errors: problems });
     const passwordHash = await this.hasher.hash(password);
 
     await this.dataSource.transaction(async (manager) => {

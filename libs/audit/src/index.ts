@@ -23,3 +23,5 @@ export type { AuditScope, AuditSearch, AuditPage, AuditQueryStore, AuditCursor }
 export { PostgresAuditQueryStore } from './query/pg-audit-query.store';
 export { ElasticsearchAuditQueryStore } from './query/es-audit-query.store';
 export { parseDateMath, DateMathError } from './query/date-math';
+export { AuditErrors } from './errors';
+export type { AuditErrorCode } from './errors';

@@ -1,5 +1,14 @@
-export { DomainError, fieldError } from './domain-error';
-export type { DomainErrorKind, FieldError } from './domain-error';
+export { CommonErrors, defineErrors, DomainError, fieldError, notFound, validationFailed } from './domain-error';
+export type {
+  CommonErrorCode,
+  DomainErrorKind,
+  ErrorCatalogue,
+  ErrorCodeOf,
+  ErrorExtra,
+  ErrorFactory,
+  ErrorSpec,
+  FieldError,
+} from './domain-error';
 export { PeriodicTask } from './periodic-task';
 export { CLOCK, systemClock } from './clock';
 export type { Clock } from './clock';

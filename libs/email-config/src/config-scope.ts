@@ -6,7 +6,8 @@
  * query when warm); scoping for the own profile reads the organization fresh, so the switch is exact.
  */
 import { Injectable } from '@nestjs/common';
-import { DomainError, fieldError } from '@mailstrata/common';
+import { fieldError, notFound } from '@mailstrata/common';
+import { EmailConfigErrors } from './errors';
 import { Principal } from '@mailstrata/identity';
 import { EffectiveConfigService } from './effective-config.service';
 import { ConfigScope } from './profile.model';
@@ -30,32 +31,29 @@ export class ConfigScopeResolver {
         info !== null &&
         (principal.orgId ? principal.orgId === query.orgId : principal.partnerId ? principal.partnerId === info.partnerId : true) &&
         (query.partnerId === undefined || query.partnerId === info.partnerId);
-      if (!visible) throw DomainError.notFound('Organization');
+      if (!visible) throw notFound('Organization');
       return this.orgScope(principal, query.orgId, info.partnerId, info.smtpOverrideEnabled, purpose);
     }
     if (query.partnerId !== undefined) {
       const visible = principal.orgId === null && (principal.partnerId === null || principal.partnerId === query.partnerId);
-      if (!visible || !(await this.effective.partnerExists(query.partnerId))) throw DomainError.notFound('Partner');
+      if (!visible || !(await this.effective.partnerExists(query.partnerId))) throw notFound('Partner');
       return { level: 'partner', partnerId: query.partnerId, orgId: null };
     }
     if (principal.orgId) {
       const info = await this.effective.orgInfo(principal.orgId, { fresh: purpose === 'own' });
-      if (!info) throw DomainError.notFound('Organization');
+      if (!info) throw notFound('Organization');
       return this.orgScope(principal, principal.orgId, info.partnerId, info.smtpOverrideEnabled, purpose);
     }
     if (principal.partnerId) return { level: 'partner', partnerId: principal.partnerId, orgId: null };
-    throw DomainError.invalid('SCOPE_REQUIRED', 'A controller-level caller must name the scope with ?partner_id= or ?org_id=.', [
-      fieldError('partner_id', 'required', 'or org_id is required for a controller-level caller'),
-    ]);
+    throw EmailConfigErrors.SCOPE_REQUIRED(undefined, {
+      errors: [fieldError('partner_id', 'required', 'or org_id is required for a controller-level caller')],
+    });
   }
 
   private orgScope(principal: Principal, orgId: string, partnerId: string, enabled: boolean, purpose: ScopePurpose): ConfigScope {
     // Partner and controller admins may prepare an org profile before switching it on; org users may not.
     if (purpose === 'own' && principal.orgId !== null && !enabled) {
-      throw DomainError.forbidden(
-        'SMTP_OVERRIDE_DISABLED',
-        'Organization-level SMTP configuration is not enabled for this organization. Ask your partner administrator to enable it.',
-      );
+      throw EmailConfigErrors.SMTP_OVERRIDE_DISABLED();
     }
     return { level: 'org', partnerId, orgId };
   }

@@ -12,7 +12,7 @@
  */
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DomainError } from '@mailstrata/common';
+import { notFound } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { ChangeBus } from '@mailstrata/database';
 import { ORGANIZATION_TOPIC, OrganizationEntity, PartnerEntity } from '@mailstrata/identity';
@@ -20,6 +20,7 @@ import { SecretCipher } from '@mailstrata/secrets';
 import { LRUCache } from 'lru-cache';
 import { DataSource, IsNull } from 'typeorm';
 import { ControllerProfile } from './controller-profile';
+import { EmailConfigErrors } from './errors';
 import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
 import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
@@ -178,9 +179,7 @@ export class EffectiveConfigService implements OnModuleInit {
         sender: this.senderFor(this.controller.settings, 'controller'),
       };
     }
-    throw new DomainError(
-      'NO_SMTP_CONFIG',
-      'not_found',
+    throw EmailConfigErrors.NO_SMTP_CONFIG(
       'No SMTP configuration applies here: no organization or partner profile, and no controller defaults (FW_EVENT_SMTP_SERVER_ADDR).',
     );
   }
@@ -188,13 +187,13 @@ export class EffectiveConfigService implements OnModuleInit {
   /** Internal: the effective profile of an organization WITH decrypted secrets. Never return it over HTTP. */
   async resolveForOrg(orgId: string): Promise<ResolvedSmtpProfile> {
     const info = await this.orgInfo(orgId);
-    if (!info) throw DomainError.notFound('Organization');
+    if (!info) throw notFound('Organization');
     return this.withSecrets({ level: 'org', partnerId: info.partnerId, orgId });
   }
 
   /** Internal: the effective profile of a partner WITH decrypted secrets. */
   async resolveForPartner(partnerId: string): Promise<ResolvedSmtpProfile> {
-    if (!(await this.partnerExists(partnerId))) throw DomainError.notFound('Partner');
+    if (!(await this.partnerExists(partnerId))) throw notFound('Partner');
     return this.withSecrets({ level: 'partner', partnerId, orgId: null });
   }
 

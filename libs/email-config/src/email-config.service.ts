@@ -8,13 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
+import { CommonErrors, DomainError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { Actor } from '@mailstrata/identity';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { EMAIL_CONFIG_TOPIC, EffectiveConfigService, scopeKey } from './effective-config.service';
 import { EmailConfigCreated, EmailConfigDeleted, EmailConfigUpdated } from './email-config.events';
+import { EmailConfigErrors } from './errors';
 import { applyToEntity, decryptSecrets, settingsOfEntity, storedProfileOf } from './profile-codec';
 import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.model';
 import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
@@ -48,7 +49,7 @@ function tags(header: string): string[] {
 }
 
 function preconditionFailed(detail: string): DomainError {
-  return new DomainError('PRECONDITION_FAILED', 'precondition_failed', detail);
+  return CommonErrors.PRECONDITION_FAILED(detail);
 }
 
 /** RFC 9110 §13.1.1–2: `If-Match: *` needs a current profile; a tag list needs the current one among them. */
@@ -229,9 +230,7 @@ export class EmailConfigService {
   }
 
   private notFound(scope: ConfigScope): DomainError {
-    return new DomainError(
-      'SMTP_PROFILE_NOT_FOUND',
-      'not_found',
+    return EmailConfigErrors.SMTP_PROFILE_NOT_FOUND(
       `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`,
     );
   }

@@ -41,3 +41,5 @@ export { toSmtpTarget, profileKeyOf, EmailConfigSmtpResolver, SmtpDestinationPol
 export type { ProfileForTarget } from './mailer-binding';
 export { resolveSender, publicUrlSender } from './sender';
 export type { EffectiveSender, SenderSource, SenderDefaults } from './sender';
+export { EmailConfigErrors } from './errors';
+export type { EmailConfigErrorCode } from './errors';

@@ -6,9 +6,9 @@
  */
 import { Inject, Injectable, Module, Optional } from '@nestjs/common';
 import { EgressPolicy, MailerModule, ResolvedSmtpTarget, SmtpProfileResolver, SmtpScope } from '@mailstrata/mailer';
-import { DomainError } from '@mailstrata/common';
 import { ControllerProfile } from './controller-profile';
 import { EffectiveConfigService } from './effective-config.service';
+import { EmailConfigErrors } from './errors';
 import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { EffectiveSender } from './sender';
@@ -36,10 +36,7 @@ export function profileKeyOf(p: Pick<ProfileForTarget, 'source' | 'profilePartne
 export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedSmtpTarget {
   const s = p.settings;
   if (!p.sender) {
-    throw DomainError.invalid(
-      'SMTP_SENDER_MISSING',
-      'No sender applies: the SMTP profile names no sender_email, its username is not an address, FW_EVENT_SMTP_SENDER_EMAIL is unset and the host of PUBLIC_URL cannot name no-reply@<host>.',
-    );
+    throw EmailConfigErrors.SMTP_SENDER_MISSING();
   }
   let auth: ResolvedSmtpTarget['auth'] = { type: 'none' };
   if (s.authType === 'basic') {
@@ -97,11 +94,7 @@ export class EmailConfigSmtpResolver implements SmtpProfileResolver {
         sender: this.effective.senderFor(this.controller.settings, 'controller'),
       };
     } else {
-      throw new DomainError(
-        'NO_SMTP_CONFIG',
-        'not_found',
-        'No SMTP configuration applies: no controller defaults (FW_EVENT_SMTP_SERVER_ADDR).',
-      );
+      throw EmailConfigErrors.NO_SMTP_CONFIG('No SMTP configuration applies: no controller defaults (FW_EVENT_SMTP_SERVER_ADDR).');
     }
     return toSmtpTarget(resolved);
   }

@@ -6,7 +6,8 @@
  * choosing, nor handed to the same server over a connection whose certificate is no longer checked.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { DomainError, FieldError } from '@mailstrata/common';
+import { FieldError, validationFailed } from '@mailstrata/common';
+import { EmailConfigErrors } from './errors';
 import { SMTP_CONFIG_PATH, parseCertificates } from './smtp-config.validation';
 import { DESTINATION_FIELDS, destinationOf, OAuth2Settings, SmtpCandidate, SmtpSecrets, SmtpSettings } from './smtp-settings';
 
@@ -62,7 +63,7 @@ export function resolveCandidateSecrets(
     out[name] = value;
   }
   if (errors.length > 0) {
-    throw new DomainError('SECRET_REQUIRED', 'invalid', 'A secret is missing for this SMTP destination.', errors);
+    throw EmailConfigErrors.SECRET_REQUIRED(undefined, { errors });
   }
   if (settings.clientCert && typeof out.clientKey === 'string') {
     const first = parseCertificates(settings.clientCert)?.[0] as X509Certificate | undefined;
@@ -73,9 +74,10 @@ export function resolveCandidateSecrets(
       matches = false;
     }
     if (!matches) {
-      throw DomainError.invalid('VALIDATION_FAILED', 'The client key does not belong to the client certificate.', [
-        { field: `${path}.client_key`, rule: 'matchesClientCert', message: 'must be the private key of client_cert' },
-      ]);
+      throw validationFailed(
+        [{ field: `${path}.client_key`, rule: 'matchesClientCert', message: 'must be the private key of client_cert' }],
+        'The client key does not belong to the client certificate.',
+      );
     }
   }
   return out as unknown as SmtpSecrets;

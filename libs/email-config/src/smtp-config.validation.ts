@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { DomainError, FieldError } from '@mailstrata/common';
+import { FieldError, validationFailed } from '@mailstrata/common';
 import { isEmail } from 'class-validator';
 import {
   AUTH_TYPES,
@@ -222,9 +222,7 @@ export function validateSmtpConfig(raw: unknown, path: string = SMTP_CONFIG_PATH
   const c = new Checker(path);
   const input = raw === null || typeof raw !== 'object' || Array.isArray(raw) ? undefined : (raw as Raw);
   if (!input) {
-    throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', [
-      { field: path, rule: 'isObject', message: 'must be an object' },
-    ]);
+    throw validationFailed([{ field: path, rule: 'isObject', message: 'must be an object' }]);
   }
   for (const key of Object.keys(input)) if (!TOP_FIELDS.has(key)) c.fail(key, 'unknown_field', 'is not a known field');
 
@@ -286,7 +284,7 @@ export function validateSmtpConfig(raw: unknown, path: string = SMTP_CONFIG_PATH
     if (typeof password === 'string') c.fail('password', 'notAllowed', 'must be absent when auth_type is oauth2');
   }
 
-  if (c.errors.length > 0 || !host) throw DomainError.invalid('VALIDATION_FAILED', 'The SMTP configuration has invalid fields.', c.errors);
+  if (c.errors.length > 0 || !host) throw validationFailed(c.errors, 'The SMTP configuration has invalid fields.');
 
   const settings: SmtpSettings = {
     host: host.toLowerCase(),
@@ -344,9 +342,7 @@ export function settingsToInput(s: SmtpSettings): Raw {
  */
 export function mergeSmtpPatch(stored: SmtpSettings, patch: unknown, path: string = SMTP_CONFIG_PATH): Raw {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
-    throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', [
-      { field: path, rule: 'isObject', message: 'must be an object' },
-    ]);
+    throw validationFailed([{ field: path, rule: 'isObject', message: 'must be an object' }]);
   }
   const p = patch as Raw;
   const base = settingsToInput(stored);

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
 import { DataSource } from 'typeorm';
 import { UserEntity } from './entities';
+import { IdentityErrors } from './errors';
 import { LoggedOut, LoginFailed, LoginSucceeded } from './identity.events';
 import { PasswordHasher } from './password';
 import { Actor, actingAsSelf, Principal } from './principal';
@@ -16,7 +16,7 @@ export interface LoginResult {
   principal: Principal;
 }
 
-const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'unauthenticated', 'The email address or password is not correct.');
+const invalidCredentials = () => IdentityErrors.INVALID_CREDENTIALS();
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

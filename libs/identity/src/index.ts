@@ -15,3 +15,5 @@ export { actorFor, scopeLevelOf, actingAsSelf } from './principal';
 export type { Principal, Actor, ScopeLevel, RequestMeta } from './principal';
 export { PasswordHasher, checkPasswordPolicy, PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from './password';
 export { uniqueViolation } from './pg-errors';
+export { IdentityErrors } from './errors';
+export type { IdentityErrorCode } from './errors';

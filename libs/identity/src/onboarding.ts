@@ -4,10 +4,11 @@
  * library can add the email flow without identity depending on it.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, fieldError } from '@mailstrata/common';
+import { fieldError, validationFailed } from '@mailstrata/common';
 import { EntityManager } from 'typeorm';
 import { normalizeEmail, PASSWORD_HASHER } from './auth.service';
 import { UserEntity, UserStatus } from './entities';
+import { IdentityErrors } from './errors';
 import { checkPasswordPolicy, PasswordHasher } from './password';
 import { Actor } from './principal';
 
@@ -48,12 +49,13 @@ export class PasswordOnboarding implements Onboarding {
   async prepare(account: NewAccount, passwordField: string): Promise<PreparedAccount> {
     const email = normalizeEmail(account.email);
     if (account.password === undefined) {
-      throw DomainError.invalid('VALIDATION_FAILED', 'A password is required when ACCOUNT_CREATION_STRATEGY is AUTO.', [
-        fieldError(passwordField, 'required', 'is required when ACCOUNT_CREATION_STRATEGY is AUTO'),
-      ]);
+      throw validationFailed(
+        [fieldError(passwordField, 'required', 'is required when ACCOUNT_CREATION_STRATEGY is AUTO')],
+        'A password is required when ACCOUNT_CREATION_STRATEGY is AUTO.',
+      );
     }
     const problems = checkPasswordPolicy(account.password, email, passwordField);
-    if (problems.length > 0) throw DomainError.invalid('PASSWORD_POLICY', 'The password does not meet the policy.', problems);
+    if (problems.length > 0) throw IdentityErrors.PASSWORD_POLICY(undefined, { errors: problems });
     return { email, passwordHash: await this.hasher.hash(account.password), status: 'active' };
   }
 

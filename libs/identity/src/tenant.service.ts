@@ -6,10 +6,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
-import { DomainError, fieldError } from '@mailstrata/common';
+import { CommonErrors, DomainError, ErrorFactory, fieldError, notFound, validationFailed } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrganizationEntity, PartnerEntity, UserEntity } from './entities';
+import { IdentityErrorCode, IdentityErrors } from './errors';
 import { OrganizationCreated, PartnerCreated, SmtpOverrideChanged, UserCreated } from './identity.events';
 import { Onboarding, PasswordOnboarding, PreparedAccount } from './onboarding';
 import { uniqueViolation } from './pg-errors';
@@ -28,9 +29,7 @@ export interface CreateUserInput extends NewAccount {
 type ScopedActor = Actor & { principal: Principal };
 
 function emailTaken(field: string): DomainError {
-  return DomainError.conflict('EMAIL_TAKEN', 'A user with this email address already exists.', [
-    fieldError(field, 'unique', 'is already used by another user'),
-  ]);
+  return IdentityErrors.EMAIL_TAKEN(undefined, { errors: [fieldError(field, 'unique', 'is already used by another user')] });
 }
 
 @Injectable()
@@ -50,8 +49,7 @@ export class TenantService {
     return this.dataSource.transaction(async (manager) => {
       const partner = await this.insertOrConflict(
         () => manager.save(manager.create(PartnerEntity, { name: input.name.trim() })),
-        'PARTNER_EXISTS',
-        'A partner with this name already exists.',
+        IdentityErrors.PARTNER_EXISTS,
         'name',
       );
       await this.audit.record(manager, PartnerCreated, {
@@ -82,8 +80,7 @@ export class TenantService {
     return this.dataSource.transaction(async (manager) => {
       const org = await this.insertOrConflict(
         () => manager.save(manager.create(OrganizationEntity, { name: input.name.trim(), partnerId })),
-        'ORGANIZATION_EXISTS',
-        'This partner already has an organization with this name.',
+        IdentityErrors.ORGANIZATION_EXISTS,
         'name',
       );
       await this.audit.record(manager, OrganizationCreated, {
@@ -112,7 +109,7 @@ export class TenantService {
   /** The organization if the caller may see it; otherwise the same 404 as a missing one. */
   async findOrganizationInScope(principal: Principal, orgId: string, manager?: EntityManager): Promise<OrganizationEntity> {
     const org = await (manager ?? this.dataSource.manager).findOneBy(OrganizationEntity, { id: orgId });
-    if (!org || !this.canSeeOrganization(principal, org)) throw DomainError.notFound('Organization');
+    if (!org || !this.canSeeOrganization(principal, org)) throw notFound('Organization');
     return org;
   }
 
@@ -120,7 +117,7 @@ export class TenantService {
   async findPartnerInScope(principal: Principal, partnerId: string, manager?: EntityManager): Promise<PartnerEntity> {
     const partner = await (manager ?? this.dataSource.manager).findOneBy(PartnerEntity, { id: partnerId });
     if (!partner || (principal.partnerId !== null && principal.partnerId !== partner.id) || principal.orgId !== null) {
-      throw DomainError.notFound('Partner');
+      throw notFound('Partner');
     }
     return partner;
   }
@@ -133,7 +130,7 @@ export class TenantService {
         .where('o.id = :orgId', { orgId })
         .getMany();
       const org = rows[0];
-      if (!org || !this.canSeeOrganization(actor.principal, org)) throw DomainError.notFound('Organization');
+      if (!org || !this.canSeeOrganization(actor.principal, org)) throw notFound('Organization');
       const previous = org.smtpOverrideEnabled;
       await manager.update(OrganizationEntity, { id: org.id }, { smtpOverrideEnabled: enabled, updatedAt: () => 'now()' });
       await this.audit.record(manager, SmtpOverrideChanged, {
@@ -154,7 +151,7 @@ export class TenantService {
   async createUser(actor: ScopedActor, input: CreateUserInput, onboarding: Onboarding): Promise<UserEntity> {
     const { principal } = actor;
     if (!assignableRoles(principal.role).includes(input.role)) {
-      throw DomainError.forbidden('ROLE_NOT_ASSIGNABLE', `A ${principal.role} cannot create a ${input.role}.`);
+      throw IdentityErrors.ROLE_NOT_ASSIGNABLE(`A ${principal.role} cannot create a ${input.role}.`);
     }
     const { partnerId, orgId } = await this.scopeForNewUser(principal, input);
     const credentials = await onboarding.prepare(input, 'password', { partnerId, orgId });
@@ -192,20 +189,21 @@ export class TenantService {
 
   private requireController(principal: Principal): void {
     if (principal.partnerId !== null) {
-      throw DomainError.forbidden('FORBIDDEN', 'Only a controller administrator may do this.');
+      throw CommonErrors.FORBIDDEN('Only a controller administrator may do this.');
     }
   }
 
   private async partnerForNewOrganization(principal: Principal, partnerId: string | undefined): Promise<string> {
-    if (principal.orgId) throw DomainError.forbidden('FORBIDDEN', 'Organization users cannot create organizations.');
+    if (principal.orgId) throw CommonErrors.FORBIDDEN('Organization users cannot create organizations.');
     if (principal.partnerId) {
-      if (partnerId !== undefined && partnerId !== principal.partnerId) throw DomainError.notFound('Partner');
+      if (partnerId !== undefined && partnerId !== principal.partnerId) throw notFound('Partner');
       return principal.partnerId;
     }
     if (partnerId === undefined) {
-      throw DomainError.invalid('VALIDATION_FAILED', 'A controller administrator must name the partner.', [
-        fieldError('partner_id', 'required', 'is required for a controller administrator'),
-      ]);
+      throw validationFailed(
+        [fieldError('partner_id', 'required', 'is required for a controller administrator')],
+        'A controller administrator must name the partner.',
+      );
     }
     await this.findPartnerInScope(principal, partnerId);
     return partnerId;
@@ -213,15 +211,13 @@ export class TenantService {
 
   private async scopeForNewUser(principal: Principal, input: CreateUserInput): Promise<{ partnerId: string | null; orgId: string | null }> {
     const refuse = (field: string, message: string) =>
-      DomainError.invalid('VALIDATION_FAILED', `The ${input.role} role does not take this field.`, [
-        fieldError(field, 'notAllowed', message),
-      ]);
+      validationFailed([fieldError(field, 'notAllowed', message)], `The ${input.role} role does not take this field.`);
     if (input.orgId !== undefined) {
       if (input.role === 'controller_admin' || input.role === 'partner_admin') {
         throw refuse('org_id', `must be absent for role ${input.role}`);
       }
       const org = await this.findOrganizationInScope(principal, input.orgId);
-      if (input.partnerId !== undefined && input.partnerId !== org.partnerId) throw DomainError.notFound('Organization');
+      if (input.partnerId !== undefined && input.partnerId !== org.partnerId) throw notFound('Organization');
       return { partnerId: org.partnerId, orgId: org.id };
     }
     if (input.role === 'controller_admin') {
@@ -230,20 +226,22 @@ export class TenantService {
     }
     if (principal.orgId) {
       // An org admin adds users to its own organization; naming any other partner is refused like a missing one, never ignored.
-      if (input.partnerId !== undefined && input.partnerId !== principal.partnerId) throw DomainError.notFound('Partner');
+      if (input.partnerId !== undefined && input.partnerId !== principal.partnerId) throw notFound('Partner');
       return { partnerId: principal.partnerId, orgId: principal.orgId };
     }
     if (input.role === 'org_admin') {
-      throw DomainError.invalid('VALIDATION_FAILED', 'An organization administrator needs an organization.', [
-        fieldError('org_id', 'required', 'is required for role org_admin'),
-      ]);
+      throw validationFailed(
+        [fieldError('org_id', 'required', 'is required for role org_admin')],
+        'An organization administrator needs an organization.',
+      );
     }
     const partnerId = input.partnerId ?? principal.partnerId ?? undefined;
     if (partnerId === undefined) {
       if (input.role === 'auditor') return { partnerId: null, orgId: null };
-      throw DomainError.invalid('VALIDATION_FAILED', 'A controller administrator must name the partner.', [
-        fieldError('partner_id', 'required', `is required for role ${input.role}`),
-      ]);
+      throw validationFailed(
+        [fieldError('partner_id', 'required', `is required for role ${input.role}`)],
+        'A controller administrator must name the partner.',
+      );
     }
     await this.findPartnerInScope(principal, partnerId);
     return { partnerId, orgId: null };
@@ -272,8 +270,7 @@ export class TenantService {
             passwordChangedAt: new Date(),
           }),
         ),
-      'EMAIL_TAKEN',
-      '',
+      IdentityErrors.EMAIL_TAKEN,
       emailField,
     );
     await this.audit.record(manager, UserCreated, {
@@ -287,14 +284,14 @@ export class TenantService {
     return manager.findOneByOrFail(UserEntity, { id: user.id });
   }
 
-  private async insertOrConflict<T>(insert: () => Promise<T>, code: string, detail: string, field: string): Promise<T> {
+  private async insertOrConflict<T>(insert: () => Promise<T>, conflict: ErrorFactory<IdentityErrorCode>, field: string): Promise<T> {
     try {
       return await insert();
     } catch (error) {
       const constraint = uniqueViolation(error);
       if (constraint === undefined) throw error;
       if (constraint === 'users_email_key') throw emailTaken(field);
-      throw DomainError.conflict(code, detail, [fieldError(field, 'unique', 'is already taken')]);
+      throw conflict(undefined, { errors: [fieldError(field, 'unique', 'is already taken')] });
     }
   }
 }

@@ -45,20 +45,13 @@ export { ProfileHealthRecorder } from './profile-health';
 export type { ProfileHealth } from './profile-health';
 export {
   EmailVerificationService,
-  parseVerificationBody,
   ownsRoute,
   restrictToForeignRoute,
   ROUTE_NOT_OWNED,
   EmailVerificationSucceeded,
   EmailVerificationFailed,
 } from './verification';
-export type {
-  VerificationRequest,
-  ParsedVerificationBody,
-  VerificationScope,
-  VerificationAnswer,
-  VerificationCaller,
-} from './verification';
+export type { VerificationRequest, VerificationScope, VerificationAnswer, VerificationCaller } from './verification';
 export { TLS_REASONS, speaksImplicitTls } from './tls-failure';
 export type { TlsReason } from './tls-failure';
 export { reencryptQueuedBodies } from './reencrypt-bodies';

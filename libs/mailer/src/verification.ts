@@ -20,7 +20,6 @@ import { SharedRateLimiter } from '@mailstrata/database';
 import { DataSource } from 'typeorm';
 import { DESTINATION_REFUSED } from './egress-guard';
 import { Mailer, VerificationResult } from './mailer';
-import { headerFieldErrors } from './message';
 import { ProfileHealthRecorder } from './profile-health';
 import { SmtpDeliveryError } from './smtp-failure';
 import { ResolvedSmtpTarget, SmtpSource } from './smtp-target';
@@ -56,67 +55,6 @@ export interface VerificationRequest {
   recipientEmail: string | undefined;
   subject: string | undefined;
   body: string | undefined;
-}
-
-export interface ParsedVerificationBody {
-  request: VerificationRequest;
-  /** The unsaved profile to test instead of the effective one, raw (email-config validates it). */
-  smtpConfig: unknown;
-}
-
-const KNOWN = new Set(['sender_email', 'recipient_email', 'subject', 'body', 'mode', 'smtp_config']);
-const MAX_SUBJECT = 998;
-const MAX_BODY = 100_000;
-
-/** Validates the seed body; every problem comes back as a field error at once. */
-export function parseVerificationBody(raw: unknown): ParsedVerificationBody {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw DomainError.invalid('VALIDATION_FAILED', 'The request body must be a JSON object.');
-  }
-  const b = raw as Record<string, unknown>;
-  const errors: FieldError[] = [];
-  for (const key of Object.keys(b)) if (!KNOWN.has(key)) errors.push(fieldError(key, 'unknown_field', 'is not a known field'));
-  const mode = b.mode === undefined ? 'send' : b.mode;
-  if (mode !== 'send' && mode !== 'connect') errors.push(fieldError('mode', 'isIn', 'must be "send" or "connect"'));
-  const text = (name: string, required: boolean, max: number): string | undefined => {
-    const v = b[name];
-    if (v === undefined || v === null) {
-      if (required) errors.push(fieldError(name, 'required', 'is required'));
-      return undefined;
-    }
-    if (typeof v !== 'string') {
-      errors.push(fieldError(name, 'isString', 'must be a string'));
-      return undefined;
-    }
-    if (v.length > max) errors.push(fieldError(name, 'maxLength', `must be at most ${max} characters`));
-    return v;
-  };
-  const recipient = b.recipient_email;
-  if (Array.isArray(recipient) || (typeof recipient === 'string' && /[,;]/.test(recipient))) {
-    errors.push(fieldError('recipient_email', 'single_recipient', 'must be exactly one address'));
-  }
-  const recipientEmail = Array.isArray(recipient) ? undefined : text('recipient_email', false, 254);
-  const senderEmail = text('sender_email', false, 254);
-  const subject = text('subject', false, MAX_SUBJECT);
-  const body = text('body', false, MAX_BODY);
-  if (b.smtp_config !== undefined && (typeof b.smtp_config !== 'object' || b.smtp_config === null || Array.isArray(b.smtp_config))) {
-    errors.push(fieldError('smtp_config', 'isObject', 'must be an object'));
-  }
-  errors.push(
-    ...headerFieldErrors(
-      {
-        recipient_email: errors.some((e) => e.field === 'recipient_email') ? undefined : recipientEmail,
-        sender_email: senderEmail,
-        subject,
-      },
-      ['recipient_email', 'sender_email'],
-    ),
-  );
-  if (errors.length > 0) throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', errors);
-  return {
-    request: { mode: mode as 'send' | 'connect', senderEmail, recipientEmail, subject, body },
-    smtpConfig: b.smtp_config,
-  };
 }
 
 /** Who is testing: the level of their account and their own address. */

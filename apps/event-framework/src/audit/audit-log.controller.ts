@@ -1,24 +1,22 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AuditQueryService, AuditScope } from '@mailstrata/audit';
-import { DomainError, fieldError } from '@mailstrata/common';
+import { AuditErrors, AuditQueryService, AuditScope } from '@mailstrata/audit';
+import { fieldError, notFound } from '@mailstrata/common';
+import { isUUID } from 'class-validator';
 import { Actor, Principal, TenantService } from '@mailstrata/identity';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { HttpErrors } from '../http/errors';
 import { foldAuditQuery } from './audit-query-params';
 import { auditPageView } from './audit-log.views';
 
 type SignedIn = Actor & { principal: Principal };
 type RawQuery = Record<string, unknown>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function idParam(raw: RawQuery, name: string): string | undefined {
   const value = raw[name];
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !UUID.test(value)) {
-    throw DomainError.invalid('INVALID_AUDIT_QUERY', 'The audit log query has invalid parameters.', [
-      fieldError(name, 'isUuid', 'must be a UUID given once'),
-    ]);
+  if (typeof value !== 'string' || !isUUID(value)) {
+    throw AuditErrors.INVALID_AUDIT_QUERY(undefined, { errors: [fieldError(name, 'isUuid', 'must be a UUID given once')] });
   }
   return value.toLowerCase();
 }
@@ -66,13 +64,13 @@ export class AuditLogController {
     const { principal } = actor;
     let scope: AuditScope;
     if (principal.orgId) {
-      if (orgId !== undefined && orgId !== principal.orgId) throw DomainError.notFound('Organization');
+      if (orgId !== undefined && orgId !== principal.orgId) throw notFound('Organization');
       scope = { kind: 'org', orgId: principal.orgId };
     } else {
       if (orgId === undefined) {
-        throw DomainError.invalid('ORG_ID_REQUIRED', 'Name the organization whose audit log to read.', [
-          fieldError('org_id', 'required', 'is required for partner and controller users'),
-        ]);
+        throw HttpErrors.ORG_ID_REQUIRED(undefined, {
+          errors: [fieldError('org_id', 'required', 'is required for partner and controller users')],
+        });
       }
       scope = { kind: 'org', orgId: (await this.tenants.findOrganizationInScope(principal, orgId)).id };
     }
@@ -92,15 +90,12 @@ export class AuditLogController {
     const orgId = idParam(raw, 'org_id');
     const { principal } = actor;
     if (principal.orgId) {
-      throw DomainError.forbidden(
-        'PARTNER_SCOPE_REQUIRED',
-        'The partner audit log is for partner and controller users; use /event/v1/auditlog.',
-      );
+      throw HttpErrors.PARTNER_SCOPE_REQUIRED();
     }
     let scope: AuditScope;
     if (orgId !== undefined) {
       const org = await this.tenants.findOrganizationInScope(principal, orgId);
-      if (partnerId !== undefined && partnerId !== org.partnerId) throw DomainError.notFound('Organization');
+      if (partnerId !== undefined && partnerId !== org.partnerId) throw notFound('Organization');
       scope = { kind: 'partner', partnerId: org.partnerId, orgId: org.id };
     } else if (partnerId !== undefined) {
       scope = { kind: 'partner', partnerId: (await this.tenants.findPartnerInScope(principal, partnerId)).id };

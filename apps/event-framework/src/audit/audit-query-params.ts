@@ -1,4 +1,5 @@
-import { DomainError, FieldError, fieldError } from '@mailstrata/common';
+import { AuditErrors } from '@mailstrata/audit';
+import { FieldError, fieldError } from '@mailstrata/common';
 
 export const FILTER_PREFIX = 'filter.';
 
@@ -28,6 +29,6 @@ export function foldAuditQuery(raw: Record<string, unknown>, prefix: string, bar
     }
     Object.defineProperty(folded, canonical, { value: all[0], enumerable: true, writable: true, configurable: true });
   }
-  if (errors.length > 0) throw DomainError.invalid('INVALID_AUDIT_QUERY', 'The audit log query has invalid parameters.', errors);
+  if (errors.length > 0) throw AuditErrors.INVALID_AUDIT_QUERY(undefined, { errors });
   return folded;
 }

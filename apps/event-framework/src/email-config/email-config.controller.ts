@@ -1,28 +1,25 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Patch, Post, Res } from '@nestjs/common';
-import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiCookieAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ConfigScopeResolver,
   EffectiveConfigService,
   EmailConfigService,
   profileKeyOf,
   representationEtagOf,
-  ScopeQuery,
 } from '@mailstrata/email-config';
 import { ProfileHealthRecorder } from '@mailstrata/mailer';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
 import { EmailConfigBodyDto } from './email-config.dto';
 import { effectiveJson, profileView } from './email-config.views';
-import { ScopeParams } from './scope-params';
 
 type SignedIn = Actor & { principal: Principal };
 
 /** The seed's `/event/v1/email/config`: the caller's own SMTP profile, and the effective one. */
 @ApiTags('email-config')
 @ApiCookieAuth('rsid')
-@ApiQuery({ name: 'partner_id', required: false, description: 'A partner (controller admin)', schema: { type: 'string', format: 'uuid' } })
-@ApiQuery({ name: 'org_id', required: false, description: 'One of the caller’s organizations', schema: { type: 'string', format: 'uuid' } })
 @Controller('event/v1/email/config')
 export class EmailConfigController {
   constructor(
@@ -35,8 +32,8 @@ export class EmailConfigController {
   @Get()
   @RequirePermissions('system_setting:read')
   @ApiOperation({ summary: 'The scope’s own SMTP profile (secrets never returned; *_set flags instead)' })
-  async get(@CurrentActor() actor: SignedIn, @ScopeParams() query: ScopeQuery, @Res({ passthrough: true }) reply: FastifyReply) {
-    const scope = await this.scopes.resolve(actor.principal, query, 'own');
+  async get(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
     const profile = await this.profiles.get(scope);
     const health = await this.health.read(
       profileKeyOf({ source: scope.level === 'org' ? 'org' : 'partner', profilePartnerId: scope.partnerId, profileOrgId: scope.orgId }),
@@ -54,13 +51,13 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-None-Match', required: false, description: '* to create only' })
   async createOrReplace(
     @CurrentActor() actor: SignedIn,
-    @ScopeParams() query: ScopeQuery,
+    @Query() query: ScopeQueryDto,
     @Body() body: EmailConfigBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const scope = await this.scopes.resolve(actor.principal, query, 'own');
+    const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
     const { profile, created } = await this.profiles.createOrReplace(actor, scope, body.email_config.smtp_config, { ifMatch, ifNoneMatch });
     void reply.status(created ? 201 : 200).header('etag', profile.etag);
     return profileView(profile);
@@ -72,12 +69,12 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async patch(
     @CurrentActor() actor: SignedIn,
-    @ScopeParams() query: ScopeQuery,
+    @Query() query: ScopeQueryDto,
     @Body() body: EmailConfigBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const scope = await this.scopes.resolve(actor.principal, query, 'own');
+    const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
     const { profile } = await this.profiles.patch(actor, scope, body.email_config.smtp_config, { ifMatch });
     void reply.header('etag', profile.etag);
     return profileView(profile);
@@ -90,10 +87,10 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async delete(
     @CurrentActor() actor: SignedIn,
-    @ScopeParams() query: ScopeQuery,
+    @Query() query: ScopeQueryDto,
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
-    const scope = await this.scopes.resolve(actor.principal, query, 'own');
+    const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
     await this.profiles.delete(actor, scope, { ifMatch });
   }
 
@@ -101,8 +98,8 @@ export class EmailConfigController {
   @RequirePermissions('system_setting:read')
   @ApiOperation({ summary: 'The profile a system email for this scope would use now, and which level supplies it' })
   @Header('content-type', 'application/json; charset=utf-8')
-  async effectiveProfile(@CurrentActor() actor: SignedIn, @ScopeParams() query: ScopeQuery): Promise<string> {
-    const scope = await this.scopes.resolve(actor.principal, query, 'effective');
+  async effectiveProfile(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto): Promise<string> {
+    const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'effective');
     // Serialized once per cached resolution: the hot path sends the stored JSON.
     return effectiveJson(await this.effective.effectiveFor(scope));
   }

@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { DomainError } from '@mailstrata/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../http/auth.decorators';
 import { DrainState } from '../lifecycle/drain-state';
+import { HttpErrors } from '../http/errors';
 
 @ApiTags('operations')
 @Public()
@@ -25,8 +25,7 @@ export class HealthController {
   @Get('readyz')
   @HealthCheck()
   readyz() {
-    if (this.drain.draining)
-      throw new DomainError('SHUTTING_DOWN', 'unavailable', 'this replica is shutting down and takes no new traffic');
+    if (this.drain.draining) throw HttpErrors.SHUTTING_DOWN();
     return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
   }
 }

@@ -1,4 +1,5 @@
-import { DomainError, FieldError, fieldError } from '@mailstrata/common';
+import { DomainError, FieldError, fieldError, validationFailed } from '@mailstrata/common';
+import { HttpErrors } from './errors';
 import type { FastifyInstance } from 'fastify';
 
 /** No request of ours nests deeper than a handful of levels; this leaves room and stops stack-hungry input. */
@@ -59,7 +60,7 @@ export function findBadStrings(value: unknown, root = ''): FieldError[] {
 }
 
 export function badInput(errors: FieldError[]): DomainError {
-  return DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', errors);
+  return validationFailed(errors);
 }
 
 /**
@@ -77,10 +78,10 @@ export function registerJsonEverywhere(fastify: FastifyInstance, bodyLimit: numb
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-      return done(DomainError.invalid('BODY_TOO_DEEP', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`), undefined);
+      return done(HttpErrors.BODY_TOO_DEEP(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`), undefined);
     }
     void parseJson(request, text, (error, value) => {
-      if (error) return done(DomainError.invalid('MALFORMED_JSON', 'The request body is not valid JSON.'), undefined);
+      if (error) return done(HttpErrors.MALFORMED_JSON(), undefined);
       const errors = findBadStrings(value);
       if (errors.length > 0) return done(badInput(errors), undefined);
       done(null, value);

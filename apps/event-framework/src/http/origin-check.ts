@@ -1,6 +1,6 @@
-import { DomainError } from '@mailstrata/common';
 import type { FastifyInstance } from 'fastify';
 import { sendProblem } from './problem';
+import { HttpErrors } from './errors';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -17,14 +17,7 @@ export function registerOriginCheck(fastify: FastifyInstance, allowedOrigins: Re
     const crossSite = site === 'cross-site';
     const foreignOrigin = typeof origin === 'string' && !allowedOrigins.has(origin);
     if (crossSite || foreignOrigin) {
-      sendProblem(
-        reply,
-        request,
-        DomainError.forbidden(
-          'CROSS_SITE_REQUEST',
-          'State-changing requests from other sites are refused. Add the console origin to ALLOWED_ORIGINS if it is yours.',
-        ),
-      );
+      sendProblem(reply, request, HttpErrors.CROSS_SITE_REQUEST());
       return;
     }
     done();

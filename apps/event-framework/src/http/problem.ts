@@ -4,13 +4,16 @@
  */
 import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import { DomainError, DomainErrorKind, FieldError } from '@mailstrata/common';
+import { CommonErrors, DomainError, DomainErrorKind, FieldError } from '@mailstrata/common';
 import { isDatabaseUnavailable, POSTGRES_DEPENDENCY } from '@mailstrata/database';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-const KIND_STATUS: Record<DomainErrorKind, number> = {
+const DEPENDENCY_UNAVAILABLE = CommonErrors.DEPENDENCY_UNAVAILABLE.code;
+
+/** The status of each DomainError kind; every catalogue's codes answer with their kind's status. */
+export const KIND_STATUS: Record<DomainErrorKind, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -36,7 +39,8 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-const HTTP_CODES: Record<number, string> = {
+/** Codes for Nest's own HTTP exceptions; a code that is also in a catalogue answers with the same status. */
+export const HTTP_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
@@ -132,10 +136,10 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
       return {
         headers,
         problem: {
-          type: typeFor('DEPENDENCY_UNAVAILABLE'),
+          type: typeFor(DEPENDENCY_UNAVAILABLE),
           title: titleFor(status),
           status,
-          code: 'DEPENDENCY_UNAVAILABLE',
+          code: DEPENDENCY_UNAVAILABLE,
           detail: `Not ready: ${down.join(', ') || 'a dependency'} is unavailable.`,
           ...base,
           checks: body?.error ?? {},
@@ -161,10 +165,10 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
     return {
       headers,
       problem: {
-        type: typeFor('DEPENDENCY_UNAVAILABLE'),
+        type: typeFor(DEPENDENCY_UNAVAILABLE),
         title: titleFor(503),
         status: 503,
-        code: 'DEPENDENCY_UNAVAILABLE',
+        code: DEPENDENCY_UNAVAILABLE,
         detail: 'The database is unavailable; try again shortly.',
         ...base,
         dependency: POSTGRES_DEPENDENCY,

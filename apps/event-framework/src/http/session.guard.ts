@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '@mailstrata/common';
 import { hasPermission, Permission, Principal, SessionService } from '@mailstrata/identity';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC, REQUIRED_PERMISSIONS } from './auth.decorators';
+import { HttpErrors } from './errors';
 
 export const SESSION_COOKIE = 'rsid';
 
@@ -30,11 +30,7 @@ export class SessionGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = readSessionToken(request);
     if (!token) {
-      throw new DomainError(
-        'UNAUTHENTICATED',
-        'unauthenticated',
-        'Sign in first: send the rsid session cookie or an Authorization: Bearer token.',
-      );
+      throw HttpErrors.UNAUTHENTICATED();
     }
     // Cached sessions answer synchronously: no promise on the hot path of every signed-in request.
     const principal = this.sessions.authenticate(token);
@@ -43,15 +39,12 @@ export class SessionGuard implements CanActivate {
 
   private admit(request: FastifyRequest, principal: Principal | null, targets: Targets): boolean {
     if (!principal) {
-      throw new DomainError('SESSION_INVALID', 'unauthenticated', 'The session is unknown, expired or revoked. Sign in again.');
+      throw HttpErrors.SESSION_INVALID();
     }
     request.principal = principal;
     for (const permission of this.reflector.getAllAndOverride<Permission[]>(REQUIRED_PERMISSIONS, targets) ?? []) {
       if (!hasPermission(principal.role, permission)) {
-        throw DomainError.forbidden(
-          'PERMISSION_DENIED',
-          `This needs the ${permission} permission, which the ${principal.role} role does not have.`,
-        );
+        throw HttpErrors.PERMISSION_DENIED(`This needs the ${permission} permission, which the ${principal.role} role does not have.`);
       }
     }
     return true;

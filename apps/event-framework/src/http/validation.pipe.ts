@@ -1,5 +1,8 @@
-import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
-import { DomainError, FieldError } from '@mailstrata/common';
+import { ArgumentMetadata, Injectable, PipeTransform, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { FieldError, validationFailed } from '@mailstrata/common';
+import { HttpErrors } from './errors';
 
 const PASS_THROUGH = new Set<unknown>([String, Boolean, Number, Array, Object]);
 
@@ -35,19 +38,43 @@ export class StrictValidationPipe implements PipeTransform {
     forbidUnknownValues: true,
     stopAtFirstError: false,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', flatten(errors)),
+    exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
+
+  /** Per query DTO: whether a request without query parameters passes it (decided once, see transform). */
+  private readonly emptyQueryPasses = new Map<Type<unknown>, boolean>();
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     // Parameters from custom decorators (the signed-in actor) and untyped ones are not input: hand them
     // through without a promise, as they sit on every request's path.
     if (metadata.type === 'custom' || !metadata.metatype || PASS_THROUGH.has(metadata.metatype)) return value;
+    // Most signed-in reads carry no query string: whether an empty one passes a DTO never changes, so it is
+    // validated once per DTO, and such requests get their (empty) DTO without a validation round.
+    if (metadata.type === 'query' && isEmptyObject(value) && this.passesEmpty(metadata.metatype)) {
+      return plainToInstance(metadata.metatype, {});
+    }
     if (metadata.type === 'body' && metadata.metatype !== Object) {
-      if (value === undefined) throw DomainError.invalid('BODY_REQUIRED', 'This request needs a JSON object body.');
+      if (value === undefined) throw HttpErrors.BODY_REQUIRED();
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw DomainError.invalid('BODY_NOT_OBJECT', 'The request body must be a JSON object.');
+        throw HttpErrors.BODY_NOT_OBJECT();
       }
     }
     return this.validation.transform(value, metadata);
   }
+
+  private passesEmpty(metatype: Type<unknown>): boolean {
+    let passes = this.emptyQueryPasses.get(metatype);
+    if (passes === undefined) {
+      passes = validateSync(plainToInstance(metatype, {}) as object, { forbidUnknownValues: true }).length === 0;
+      this.emptyQueryPasses.set(metatype, passes);
+    }
+    return passes;
+  }
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'object') return false;
+  for (const _key in value) return false;
+  return true;
 }

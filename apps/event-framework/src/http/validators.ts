@@ -2,6 +2,7 @@
  * Field decorators shared by the DTOs, in class-validator's style so failures render like every other
  * rule (`{field, rule, message}`).
  */
+import { Transform } from 'class-transformer';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 
 /**
@@ -24,4 +25,20 @@ export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+/** Lower-cases a string before validation (ids compare lower-case); anything else is left for the rules to refuse. */
+export function LowerCase(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value));
+}
+
+/**
+ * A rule of its own name and message, for the checks class-validator has no decorator for. `test`
+ * answers whether the value passes; it sees the whole object for cross-field rules.
+ */
+export function Rule(name: string, message: string, test: (value: unknown, object: object) => boolean): PropertyDecorator {
+  return ValidateBy({
+    name,
+    validator: { validate: (value, args) => test(value, args?.object ?? {}), defaultMessage: () => message },
+  });
 }

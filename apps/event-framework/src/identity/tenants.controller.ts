@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DomainError } from '@mailstrata/common';
+import { fieldError, validationFailed } from '@mailstrata/common';
 import { AccountOnboarding } from '@mailstrata/accounts';
 import { Actor, Principal, TenantService } from '@mailstrata/identity';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
@@ -10,8 +10,7 @@ import { organizationView, partnerView, userView } from './identity.views';
 type SignedIn = Actor & { principal: Principal };
 
 const uuid = new ParseUUIDPipe({
-  exceptionFactory: () =>
-    DomainError.invalid('VALIDATION_FAILED', 'The id is not a UUID.', [{ field: 'id', rule: 'isUuid', message: 'must be a UUID' }]),
+  exceptionFactory: () => validationFailed([fieldError('id', 'isUuid', 'must be a UUID')], 'The id is not a UUID.'),
 });
 
 @ApiTags('identity')

@@ -1,15 +1,15 @@
 import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiCookieAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { DomainError, fieldError } from '@mailstrata/common';
+import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CommonErrors } from '@mailstrata/common';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, toSmtpTarget } from '@mailstrata/email-config';
 import { Actor, Principal, scopeLevelOf } from '@mailstrata/identity';
-import { EmailVerificationService, parseVerificationBody, ResolvedSmtpTarget } from '@mailstrata/mailer';
+import { EmailVerificationService, ResolvedSmtpTarget, VerificationRequest } from '@mailstrata/mailer';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
+import { VerificationBodyDto } from './verification.dto';
 
 type SignedIn = Actor & { principal: Principal };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
  * `POST /event/v1/email/config/verification`: a real test email (or `mode: "connect"`) through the
@@ -19,8 +19,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
  */
 @ApiTags('email-config')
 @ApiCookieAuth('rsid')
-@ApiQuery({ name: 'partner_id', required: false, schema: { type: 'string', format: 'uuid' } })
-@ApiQuery({ name: 'org_id', required: false, schema: { type: 'string', format: 'uuid' } })
 @Controller('event/v1/email/config')
 export class VerificationController {
   constructor(
@@ -36,33 +34,26 @@ export class VerificationController {
   @ApiOperation({
     summary: 'Send a test email (or check connect, TLS and auth with mode "connect") through the effective or an unsaved profile',
   })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      properties: {
-        sender_email: { type: 'string' },
-        recipient_email: { type: 'string', description: 'Required in send mode; on a route you do not own, your own address' },
-        subject: { type: 'string' },
-        body: { type: 'string' },
-        mode: { type: 'string', enum: ['send', 'connect'] },
-        smtp_config: { type: 'object', additionalProperties: true },
-      },
-    },
-  })
   async verify(
     @CurrentActor() actor: SignedIn,
-    @Query() query: Record<string, unknown>,
-    @Body() body: unknown,
+    @Query() query: ScopeQueryDto,
+    @Body() body: VerificationBodyDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const scopeQuery = parseScopeQuery(query);
-    const { request, smtpConfig } = parseVerificationBody(body);
+    const request: VerificationRequest = {
+      mode: body.mode ?? 'send',
+      senderEmail: body.sender_email ?? undefined,
+      recipientEmail: body.recipient_email ?? undefined,
+      subject: body.subject ?? undefined,
+      body: body.body ?? undefined,
+    };
+    const smtpConfig = body.smtp_config;
     const candidate = smtpConfig !== undefined;
-    const scope = await this.scopes.resolve(actor.principal, scopeQuery, candidate ? 'own' : 'effective');
+    const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), candidate ? 'own' : 'effective');
     try {
       await this.verification.checkRateLimit(scope);
     } catch (error) {
-      if (error instanceof DomainError && typeof error.extensions.retry_after === 'number')
+      if (CommonErrors.RATE_LIMITED.is(error) && typeof error.extensions.retry_after === 'number')
         void reply.header('retry-after', String(error.extensions.retry_after));
       throw error;
     }
@@ -89,16 +80,4 @@ export class VerificationController {
     const caller = { level: scopeLevelOf(actor.principal), email: actor.principal.email };
     return this.verification.verify(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, target, candidate, request, caller);
   }
-}
-
-function parseScopeQuery(raw: Record<string, unknown>): { partnerId?: string; orgId?: string } {
-  const out: { partnerId?: string; orgId?: string } = {};
-  const errors = [];
-  for (const [key, value] of Object.entries(raw ?? {})) {
-    if (key !== 'partner_id' && key !== 'org_id') errors.push(fieldError(key, 'unknown_field', 'is not a known field'));
-    else if (typeof value !== 'string' || !UUID.test(value)) errors.push(fieldError(key, 'isUuid', 'must be a UUID'));
-    else out[key === 'partner_id' ? 'partnerId' : 'orgId'] = value.toLowerCase();
-  }
-  if (errors.length > 0) throw DomainError.invalid('VALIDATION_FAILED', 'The request has invalid fields.', errors);
-  return out;
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, Clock, DomainError, FieldError, fieldError } from '@mailstrata/common';
+import { CLOCK, Clock, FieldError, fieldError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { DateMathError, parseDateMath } from './date-math';
+import { AuditErrors } from '../errors';
 import { AUDIT_QUERY_STORE, AuditPage, AuditQueryStore, AuditScope, AuditSearch, decodeCursor } from './audit-query';
 
 /** The filters both endpoints share, named without their prefix (`filter.` on the org endpoint). */
@@ -107,11 +108,11 @@ export class AuditQueryService {
       try {
         cursor = decodeCursor(cursorText, field('cursor'));
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
+        if (!AuditErrors.INVALID_CURSOR.is(error)) throw error;
         errors.push(...error.errors);
       }
     }
-    if (errors.length > 0) throw DomainError.invalid('INVALID_AUDIT_QUERY', 'The audit log query has invalid parameters.', errors);
+    if (errors.length > 0) throw AuditErrors.INVALID_AUDIT_QUERY(undefined, { errors });
     return { from, to, categories, types, outcomes, offset, limit, cursor };
   }
 

@@ -1,4 +1,6 @@
-import { DomainError, fieldError } from '@mailstrata/common';
+import { fieldError } from '@mailstrata/common';
+import { isUUID } from 'class-validator';
+import { AuditErrors } from '../errors';
 import type { AuditDocument } from '../audit-document';
 
 /** Which events a caller may see: one org, one partner (its own events and all its orgs'), or all. */
@@ -41,17 +43,13 @@ export interface AuditQueryStore {
 
 export const AUDIT_QUERY_STORE = Symbol('AuditQueryStore');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export function encodeCursor(item: Pick<AuditDocument, '@timestamp' | 'event_id'>): string {
   return Buffer.from(JSON.stringify([new Date(item['@timestamp']).getTime(), item.event_id])).toString('base64url');
 }
 
 export function decodeCursor(text: string, field: string): AuditCursor {
   const bad = () =>
-    DomainError.invalid('INVALID_CURSOR', 'The cursor is not one this service issued.', [
-      fieldError(field, 'isCursor', 'must be a next_cursor value from a previous page'),
-    ]);
+    AuditErrors.INVALID_CURSOR(undefined, { errors: [fieldError(field, 'isCursor', 'must be a next_cursor value from a previous page')] });
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
@@ -60,7 +58,7 @@ export function decodeCursor(text: string, field: string): AuditCursor {
   }
   if (!Array.isArray(value) || value.length !== 2) throw bad();
   const [t, id] = value as unknown[];
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || typeof id !== 'string' || !UUID.test(id)) throw bad();
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || typeof id !== 'string' || !isUUID(id)) throw bad();
   return { t, id };
 }
 

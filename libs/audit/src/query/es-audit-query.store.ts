@@ -1,5 +1,5 @@
 import { Client, errors, estypes } from '@elastic/elasticsearch';
-import { DomainError } from '@mailstrata/common';
+import { AuditErrors } from '../errors';
 import { AuditDocument, auditIndexPattern, normalizeAuditDocument } from '../audit-document';
 import { AuditPage, AuditQueryStore, AuditSearch, dedupeByEventId, nextCursorOf } from './audit-query';
 
@@ -57,9 +57,7 @@ export class ElasticsearchAuditQueryStore implements AuditQueryStore {
       response = await this.client.search<AuditDocument>(this.buildRequest(search));
     } catch (error) {
       const status = error instanceof errors.ResponseError ? ` (HTTP ${error.statusCode})` : '';
-      throw new DomainError(
-        'AUDIT_SEARCH_UNAVAILABLE',
-        'unavailable',
+      throw AuditErrors.AUDIT_SEARCH_UNAVAILABLE(
         `Elasticsearch, which serves the audit log, is unavailable${status}. Events are safe in Postgres; try again shortly.`,
       );
     }

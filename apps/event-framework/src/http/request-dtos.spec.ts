@@ -1,0 +1,106 @@
+import { ArgumentMetadata, Type } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Test } from '@nestjs/testing';
+import { DomainError } from '@mailstrata/common';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
+import { EmailVerificationService, ProfileHealthRecorder } from '@mailstrata/mailer';
+import { EmailConfigController } from '../email-config/email-config.controller';
+import { VerificationBodyDto } from '../verification/verification.dto';
+import { VerificationController } from '../verification/verification.controller';
+import { ScopeQueryDto } from './scope-query.dto';
+import { StrictValidationPipe } from './validation.pipe';
+
+const pipe = new StrictValidationPipe();
+
+async function errorsOf(metatype: Type<unknown>, type: ArgumentMetadata['type'], value: unknown) {
+  try {
+    await pipe.transform(value, { type, metatype });
+  } catch (error) {
+    if (error instanceof DomainError) return { code: error.code, errors: error.errors };
+    throw error;
+  }
+  return { code: null, errors: [] };
+}
+
+describe('request DTOs, validated by the one global pipe', () => {
+  it('verification body: one recipient, no CR/LF, plain addresses, known fields, each reported once', async () => {
+    const single = { field: 'recipient_email', rule: 'single_recipient', message: 'must be exactly one address' };
+    expect(await errorsOf(VerificationBodyDto, 'body', { recipient_email: 'a@x.test, b@x.test' })).toEqual({
+      code: 'VALIDATION_FAILED',
+      errors: [single],
+    });
+    expect((await errorsOf(VerificationBodyDto, 'body', { recipient_email: ['a@x.test'] })).errors).toEqual([single]);
+    expect((await errorsOf(VerificationBodyDto, 'body', { subject: 'x\r\nBcc: v@x.test' })).errors).toEqual([
+      { field: 'subject', rule: 'no_line_breaks', message: 'must not contain CR or LF characters' },
+    ]);
+    expect((await errorsOf(VerificationBodyDto, 'body', { sender_email: 'not an address', subject: 5 })).errors).toEqual(
+      expect.arrayContaining([
+        { field: 'sender_email', rule: 'isEmail', message: 'must be a single email address' },
+        { field: 'subject', rule: 'isString', message: 'must be a string' },
+      ]),
+    );
+    expect((await errorsOf(VerificationBodyDto, 'body', { mode: 'fast', bcc: 'v@x.test', smtp_config: [] })).errors).toEqual(
+      expect.arrayContaining([
+        { field: 'bcc', rule: 'unknown_field', message: 'is not a known field' },
+        { field: 'mode', rule: 'isIn', message: 'must be "send" or "connect"' },
+        { field: 'smtp_config', rule: 'isObject', message: 'must be an object' },
+      ]),
+    );
+    expect((await errorsOf(VerificationBodyDto, 'body', { subject: 'x'.repeat(999) })).errors).toEqual([
+      { field: 'subject', rule: 'maxLength', message: 'must be at most 998 characters' },
+    ]);
+    expect(await errorsOf(VerificationBodyDto, 'body', { sender_email: null, recipient_email: 'a@x.test', mode: 'connect' })).toEqual({
+      code: null,
+      errors: [],
+    });
+  });
+
+  it('scope query: UUIDs (lower-cased), unknown parameters refused, an empty query passes', async () => {
+    const upper = 'A0B1C2D3-E4F5-4A6B-8C7D-0E1F2A3B4C5D';
+    await expect(pipe.transform({ org_id: upper }, { type: 'query', metatype: ScopeQueryDto })).resolves.toEqual({
+      org_id: upper.toLowerCase(),
+    });
+    expect((await errorsOf(ScopeQueryDto, 'query', { org_id: 'nope', partner_id: ['x', 'y'], x: '1' })).errors).toEqual(
+      expect.arrayContaining([
+        { field: 'org_id', rule: 'isUuid', message: 'must be a UUID' },
+        { field: 'partner_id', rule: 'isUuid', message: 'must be a UUID' },
+        { field: 'x', rule: 'unknown_field', message: 'is not a known field' },
+      ]),
+    );
+    expect((await errorsOf(ScopeQueryDto, 'query', { org_id: '' })).errors).toEqual([
+      { field: 'org_id', rule: 'isUuid', message: 'must be a UUID' },
+    ]);
+    expect(pipe.transform({}, { type: 'query', metatype: ScopeQueryDto })).toBeInstanceOf(ScopeQueryDto);
+  });
+
+  it('OpenAPI describes the same DTOs the pipe validates', async () => {
+    const moduleRef = await Test.createTestingModule({
+      controllers: [EmailConfigController, VerificationController],
+      providers: [ConfigScopeResolver, EmailConfigService, EffectiveConfigService, ProfileHealthRecorder, EmailVerificationService].map(
+        (provide) => ({ provide, useValue: {} }),
+      ),
+    }).compile();
+    const app = moduleRef.createNestApplication(new FastifyAdapter());
+    await app.init();
+    try {
+      const doc = SwaggerModule.createDocument(app, new DocumentBuilder().build()) as any;
+      const verification = doc.paths['/event/v1/email/config/verification'].post;
+      expect(verification.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/VerificationBodyDto' });
+      const body = doc.components.schemas.VerificationBodyDto.properties;
+      expect(body.recipient_email).toMatchObject({ type: 'string', format: 'email', maxLength: 254 });
+      expect(body.subject).toMatchObject({ maxLength: 998 });
+      expect(body.mode).toMatchObject({ enum: ['send', 'connect'] });
+      for (const path of ['/event/v1/email/config/effective', '/event/v1/email/config/verification']) {
+        const operation = doc.paths[path].get ?? doc.paths[path].post;
+        const params = operation.parameters.filter((p: any) => p.in === 'query');
+        expect(params.map((p: any) => [p.name, p.schema.format])).toEqual([
+          ['partner_id', 'uuid'],
+          ['org_id', 'uuid'],
+        ]);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});

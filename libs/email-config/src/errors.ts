@@ -1,0 +1,20 @@
+import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
+
+/** Error codes of SMTP profiles and their resolution. */
+export const EmailConfigErrors = defineErrors({
+  /** No level (org, partner, controller) has a profile: a delivery waits for one rather than failing. */
+  NO_SMTP_CONFIG: 'not_found',
+  SMTP_PROFILE_NOT_FOUND: 'not_found',
+  SCOPE_REQUIRED: { kind: 'invalid', detail: 'A controller-level caller must name the scope with ?partner_id= or ?org_id=.' },
+  SMTP_OVERRIDE_DISABLED: {
+    kind: 'forbidden',
+    detail: 'Organization-level SMTP configuration is not enabled for this organization. Ask your partner administrator to enable it.',
+  },
+  SECRET_REQUIRED: { kind: 'invalid', detail: 'A secret is missing for this SMTP destination.' },
+  SMTP_SENDER_MISSING: {
+    kind: 'invalid',
+    detail:
+      'No sender applies: the SMTP profile names no sender_email, its username is not an address, FW_EVENT_SMTP_SENDER_EMAIL is unset and the host of PUBLIC_URL cannot name no-reply@<host>.',
+  },
+});
+export type EmailConfigErrorCode = ErrorCodeOf<typeof EmailConfigErrors>;

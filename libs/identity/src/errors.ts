@@ -1,0 +1,12 @@
+import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
+
+/** Error codes of partners, organizations, users and sign-in. */
+export const IdentityErrors = defineErrors({
+  EMAIL_TAKEN: { kind: 'conflict', detail: 'A user with this email address already exists.' },
+  PARTNER_EXISTS: { kind: 'conflict', detail: 'A partner with this name already exists.' },
+  ORGANIZATION_EXISTS: { kind: 'conflict', detail: 'This partner already has an organization with this name.' },
+  ROLE_NOT_ASSIGNABLE: 'forbidden',
+  INVALID_CREDENTIALS: { kind: 'unauthenticated', detail: 'The email address or password is not correct.' },
+  PASSWORD_POLICY: { kind: 'invalid', detail: 'The password does not meet the policy.' },
+});
+export type IdentityErrorCode = ErrorCodeOf<typeof IdentityErrors>;
