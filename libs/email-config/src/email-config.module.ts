@@ -10,12 +10,14 @@ import { EmailConfigService } from './email-config.service';
 import { CONTROLLER_PROFILE } from './ports';
 import { RequestHeaderSealer } from './reencrypt';
 import { SmtpProfileEntity } from './smtp-profile.entity';
+import { SmtpProfileRepository } from './smtp-profile.repository';
 
 const base = {
   imports: [TypeOrmModule.forFeature([SmtpProfileEntity]), AuditModule, SecretsModule],
   providers: [
     // Validated at start: a bad FW_EVENT_SMTP_* value stops the app with a message naming the variable.
     { provide: CONTROLLER_PROFILE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => controllerProfileFrom(config) ?? null },
+    SmtpProfileRepository,
     EffectiveConfigService,
     EmailConfigService,
     ConfigScopeResolver,

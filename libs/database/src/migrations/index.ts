@@ -10,6 +10,7 @@ import { AuditSeqNotUnique1764300000000 } from './1764300000000-audit-seq-not-un
 import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 import { RequestHeaderSecrets1764500000000 } from './1764500000000-request-header-secrets';
 import { ProfileHealthPerVersion1764550000000 } from './1764550000000-profile-health-per-version';
+import { ProfileRoutes1764800000000 } from './1764800000000-profile-routes';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   RateLimits1764400000000,
   RequestHeaderSecrets1764500000000,
   ProfileHealthPerVersion1764550000000,
+  ProfileRoutes1764800000000,
 ];
