@@ -1,7 +1,8 @@
 import { auditBench } from './audit.bench';
 import { effectiveConfigBench } from './effective-config.bench';
+import { effectiveScaleBench } from './effective-scale.bench';
 import type { BenchSection } from './harness';
 import { mailerBench } from './mailer.bench';
 
 /** Every benchmark section, in the order they run. Each issue's section adds itself here. */
-export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, mailerBench];
+export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, effectiveScaleBench, mailerBench];

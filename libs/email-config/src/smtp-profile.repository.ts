@@ -83,19 +83,8 @@ export class SmtpProfileRepository {
    * of its level). Null when the organization does not exist.
    */
   async findEffectiveForOrg(orgId: string, route: ProfileRoute = PRIMARY_ROUTE): Promise<OrgProfiles | null> {
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT o.partner_id AS org_partner_id, o.smtp_override_enabled AS org_override, p.level AS p_level, ${this.selectList()}
-         FROM organizations o
-         LEFT JOIN LATERAL (
-           SELECT 'org' AS level, x.* FROM smtp_profiles x
-            WHERE o.smtp_override_enabled AND x.org_id = o.id AND x.route = $2 AND x.state = 'active'
-           UNION ALL
-           SELECT 'partner' AS level, y.* FROM smtp_profiles y
-            WHERE y.partner_id = o.partner_id AND y.org_id IS NULL AND y.route = $2 AND y.state = 'active'
-         ) p ON true
-        WHERE o.id = $1`,
-      [orgId, route],
-    );
+    const { text, params } = this.effectiveForOrgStatement(orgId, route);
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(text, params);
     const first = rows[0];
     if (!first) return null;
     const of = (level: string) => {
@@ -107,6 +96,23 @@ export class SmtpProfileRepository {
       smtpOverrideEnabled: first.org_override as boolean,
       own: of('org'),
       partner: of('partner'),
+    };
+  }
+
+  /** The statement `findEffectiveForOrg` runs (public so that the benchmark can EXPLAIN exactly it). */
+  effectiveForOrgStatement(orgId: string, route: ProfileRoute = PRIMARY_ROUTE): { text: string; params: unknown[] } {
+    return {
+      text: `SELECT o.partner_id AS org_partner_id, o.smtp_override_enabled AS org_override, p.level AS p_level, ${this.selectList()}
+         FROM organizations o
+         LEFT JOIN LATERAL (
+           SELECT 'org' AS level, x.* FROM smtp_profiles x
+            WHERE o.smtp_override_enabled AND x.org_id = o.id AND x.route = $2 AND x.state = 'active'
+           UNION ALL
+           SELECT 'partner' AS level, y.* FROM smtp_profiles y
+            WHERE y.partner_id = o.partner_id AND y.org_id IS NULL AND y.route = $2 AND y.state = 'active'
+         ) p ON true
+        WHERE o.id = $1`,
+      params: [orgId, route],
     };
   }
 
