@@ -22,6 +22,8 @@ export interface HttpLoadOptions {
   body?: string;
   seconds?: number;
   connections?: number;
+  /** A file of request paths, one a line: each request takes one of them at random (the url gives the origin). */
+  pathsFile?: string;
 }
 
 /**

@@ -1,6 +1,12 @@
 /** Child process of bench/harness.ts: runs one autocannon load and prints its summary as JSON. */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { HttpLoadOptions } from './harness';
+
+function randomPath(file: string) {
+  const paths = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  return (request: autocannon.Request) => ({ ...request, path: paths[Math.floor(Math.random() * paths.length)] });
+}
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as HttpLoadOptions;
@@ -12,6 +18,7 @@ async function main(): Promise<void> {
     duration: options.seconds ?? 5,
     connections: options.connections ?? 16,
     pipelining: 1,
+    ...(options.pathsFile ? { requests: [{ setupRequest: randomPath(options.pathsFile) }] } : {}),
   });
   process.stdout.write(
     JSON.stringify({

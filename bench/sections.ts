@@ -1,6 +1,7 @@
 import { auditBench } from './audit.bench';
 import { consoleBench } from './console.bench';
 import { effectiveConfigBench } from './effective-config.bench';
+import { effectiveScaleBench } from './effective-scale.bench';
 import type { BenchSection } from './harness';
 import { httpBench } from './http.bench';
 import { mailerBench } from './mailer.bench';
@@ -10,4 +11,4 @@ import { mailerBench } from './mailer.bench';
  * loads the API as a user runs it starts it with bench/processes.ts (`startService`, `serviceEnv`,
  * `signedInOrgAdmin` in http.bench.ts) rather than in-process.
  */
-export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, mailerBench, httpBench, consoleBench];
+export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, effectiveScaleBench, mailerBench, httpBench, consoleBench];

@@ -88,6 +88,12 @@ export interface EmailDeliveryConfig {
   leaseMs: number;
 }
 
+/** The per-replica cache of SMTP profile resolution (organizations' and partners' entries). */
+export interface EmailConfigCacheConfig {
+  ttlMs: number;
+  maxEntries: number;
+}
+
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   logLevel: ParsedEnv['LOG_LEVEL'];
@@ -103,6 +109,7 @@ export interface AppConfig {
   secretsKeyring: string | undefined;
   egress: EgressConfig;
   emailDelivery: EmailDeliveryConfig;
+  emailConfigCache: EmailConfigCacheConfig;
   worker: { inProcess: boolean; httpPort: number };
   /** SIGTERM handling: readiness off, serve for `drainDelayMs`, close; give up after `timeoutMs`. */
   shutdown: { drainDelayMs: number; timeoutMs: number };
@@ -293,6 +300,10 @@ export function loadConfig(env: Env): AppConfig {
       retryBaseMs: e.EMAIL_RETRY_BASE_MS ?? 5000,
       pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS ?? 1000,
       leaseMs: e.EMAIL_JOB_LEASE_MS ?? 60000,
+    },
+    emailConfigCache: {
+      ttlMs: (e.EMAIL_CONFIG_CACHE_TTL_SECONDS ?? 600) * 1000,
+      maxEntries: e.EMAIL_CONFIG_CACHE_MAX_ENTRIES ?? 250000,
     },
     worker: { inProcess: e.WORKER_IN_PROCESS, httpPort: e.WORKER_HTTP_PORT ?? 9464 },
     shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS ?? 0, timeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 25000 },

@@ -176,6 +176,9 @@ export const envSchema = z.object({
   EMAIL_POLL_INTERVAL_MS: int(1000, 10, 60000),
   /** How long a claimed email job stays with its worker without a renewal (renewed every third of it while the worker lives). */
   EMAIL_JOB_LEASE_MS: int(60000, 1000, 3600000),
+  /** Per-replica cache of SMTP profile resolution: how long an entry may live (every change invalidates it sooner) and how many entries it holds. */
+  EMAIL_CONFIG_CACHE_TTL_SECONDS: int(600, 1, 86400),
+  EMAIL_CONFIG_CACHE_MAX_ENTRIES: int(250000, 100, 10000000),
 
   WORKER_IN_PROCESS: bool(true),
   /** The worker's ops listener (/healthz, /readyz, /metrics); the API serves those on PORT. */

@@ -3,22 +3,28 @@
  * partner → controller (environment) → NO_SMTP_CONFIG. A profile wins as a whole; fields of two
  * levels are never combined.
  *
- * This is on the hot path of every system email and of GET …/effective, so resolutions and the small
- * facts about organizations that scoping needs are cached per replica. Changes to a profile
- * (EMAIL_CONFIG_TOPIC) or to an organization's switch (ORGANIZATION_TOPIC) are published on the change
- * bus and drop the affected entries on every replica; a bus reconnect drops everything; a short TTL
- * bounds the damage of anything missed. A generation counter keeps a load that raced an invalidation
- * from caching what it read before the change.
+ * This is on the hot path of every system email and of GET …/effective, so what resolution reads is
+ * cached per replica in one LRU bounded by entries (EMAIL_CONFIG_CACHE_MAX_ENTRIES): per organization
+ * its partner, its switch and its own profile; per partner its profile (which also proves it exists).
+ * An organization's entry never copies its partner's profile, so a partner change drops one entry, and
+ * 100,000 organizations of one partner share one profile object. A miss costs one indexed statement
+ * (SmtpProfileRepository.findEffectiveForOrg) that also fills the partner's entry. Lookups of ids that
+ * do not exist are not cached.
+ *
+ * Every change to the rows behind an entry is announced on the change bus, by the writer and by
+ * database triggers (API writes, cascades, hand-run SQL); a bus reconnect drops everything. So entries
+ * live long (EMAIL_CONFIG_CACHE_TTL_SECONDS bounds only the damage of something unforeseen). The
+ * controller profile is this process's environment, read at start: it is never cached from the
+ * database, and a restart with other values starts with an empty cache. A generation counter keeps a
+ * load that raced an invalidation from caching what it read before the change.
  */
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { notFound } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { ChangeBus } from '@mailstrata/database';
-import { ORGANIZATION_TOPIC, OrganizationEntity, PartnerEntity } from '@mailstrata/identity';
+import { ORGANIZATION_TOPIC } from '@mailstrata/identity';
 import { SecretCipher } from '@mailstrata/secrets';
 import { LRUCache } from 'lru-cache';
-import { DataSource, IsNull } from 'typeorm';
 import { ControllerProfile } from './controller-profile';
 import { EmailConfigErrors } from './errors';
 import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
@@ -27,22 +33,33 @@ import { CONTROLLER_PROFILE } from './ports';
 import { DEVELOPMENT_SENDER, EffectiveSender, resolveSender, SenderDefaults } from './sender';
 import { SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
+import { SmtpProfileRepository } from './smtp-profile.repository';
 
 export const EMAIL_CONFIG_TOPIC = 'email_config';
-const SAFETY_TTL_MS = 15_000;
 
 export interface OrgInfo {
   partnerId: string;
   smtpOverrideEnabled: boolean;
 }
 
-interface Resolution {
-  scope: ConfigScope;
-  /** The winning stored profile, or null when the controller level (or nothing) applies. */
-  profile: SmtpProfileEntity | null;
-  /** Built once per cached resolution: the hot path hands out the same frozen object. */
-  effective?: EffectiveProfile;
+/** A stored profile and what every scope it serves shows of it (built once per load). */
+interface ProfileEntry {
+  entity: SmtpProfileEntity;
+  view: Omit<EffectiveProfile, 'scope'>;
 }
+
+interface OrgEntry extends OrgInfo {
+  kind: 'org';
+  /** The org's own profile, when its switch is on and it has one. */
+  own: ProfileEntry | null;
+}
+
+interface PartnerEntry {
+  kind: 'partner';
+  profile: ProfileEntry | null;
+}
+
+type Entry = OrgEntry | PartnerEntry;
 
 export function scopeKey(scope: Pick<ConfigScope, 'level' | 'partnerId' | 'orgId'>): string {
   return scope.level === 'org' ? `org:${scope.orgId}` : `partner:${scope.partnerId}`;
@@ -52,23 +69,24 @@ export function scopeKey(scope: Pick<ConfigScope, 'level' | 'partnerId' | 'orgId
 export class EffectiveConfigService implements OnModuleInit {
   private readonly logger = new Logger(EffectiveConfigService.name);
   private readonly senderDefaults: SenderDefaults;
-  private readonly resolutions = new LRUCache<string, Resolution>({ max: 50_000, ttl: SAFETY_TTL_MS });
-  private readonly orgs = new LRUCache<string, OrgInfo>({ max: 100_000, ttl: SAFETY_TTL_MS });
-  private readonly partners = new LRUCache<string, true>({ max: 20_000, ttl: SAFETY_TTL_MS });
+  /** Keyed by `scopeKey`: `org:<id>` → OrgEntry, `partner:<id>` → PartnerEntry. */
+  private readonly entries: LRUCache<string, Entry>;
+  private controllerView: Omit<EffectiveProfile, 'scope'> | undefined;
   private generation = 0;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly profiles: SmtpProfileRepository,
     private readonly bus: ChangeBus,
     private readonly cipher: SecretCipher,
     @Optional() @Inject(CONTROLLER_PROFILE) private readonly controller: ControllerProfile | null,
-    @Inject(APP_CONFIG) config: Pick<AppConfig, 'controllerSmtp' | 'http'>,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'controllerSmtp' | 'http' | 'emailConfigCache'>,
   ) {
     this.senderDefaults = {
       controllerEmail: config.controllerSmtp?.senderEmail,
       controllerName: config.controllerSmtp?.senderName,
       publicUrl: config.http.publicUrl,
     };
+    this.entries = new LRUCache<string, Entry>({ max: config.emailConfigCache.maxEntries, ttl: config.emailConfigCache.ttlMs });
   }
 
   /** The sender of a profile at `level` by the sender chain (profile, username, controller, PUBLIC_URL). */
@@ -96,28 +114,26 @@ export class EffectiveConfigService implements OnModuleInit {
       else this.invalidateKey(event.key);
     });
     this.bus.subscribe(ORGANIZATION_TOPIC, (event) => {
-      if ('reset' in event || !event.key) return this.clear();
-      this.generation += 1;
-      this.orgs.delete(event.key);
-      this.resolutions.delete(`org:${event.key}`);
+      if ('reset' in event || !event.key) this.clear();
+      else this.invalidateKey(`org:${event.key}`);
     });
   }
 
-  /** Drops what a profile change at `key` (`partner:<id>` or `org:<id>`) affects. Also used locally after commit. */
+  /** Drops what a change at `key` (`partner:<id>` or `org:<id>`) affects. Also used locally after commit. */
   invalidateKey(key: string): void {
     this.generation += 1;
-    this.resolutions.delete(key);
-    if (key.startsWith('partner:')) {
-      const partnerId = key.slice('partner:'.length);
-      for (const [k, v] of this.resolutions.entries()) if (v.scope.partnerId === partnerId) this.resolutions.delete(k);
-    }
+    // Organizations refer to their partner's entry by id, never by copy: one entry is all a change touches.
+    this.entries.delete(key);
   }
 
   clear(): void {
     this.generation += 1;
-    this.resolutions.clear();
-    this.orgs.clear();
-    this.partners.clear();
+    this.entries.clear();
+  }
+
+  /** How many entries the cache holds (bounded by EMAIL_CONFIG_CACHE_MAX_ENTRIES). */
+  get cachedEntries(): number {
+    return this.entries.size;
   }
 
   /**
@@ -125,63 +141,18 @@ export class EffectiveConfigService implements OnModuleInit {
    * database (writes use it, so a switch flipped a moment ago on this replica is honoured at once).
    */
   async orgInfo(orgId: string, options: { fresh?: boolean } = {}): Promise<OrgInfo | null> {
-    const hit = options.fresh ? undefined : this.orgs.get(orgId);
-    if (hit) return hit;
-    const generation = this.generation;
-    const org = await this.dataSource.manager.findOne(OrganizationEntity, {
-      where: { id: orgId },
-      select: { id: true, partnerId: true, smtpOverrideEnabled: true },
-    });
-    if (!org) return null;
-    const info = { partnerId: org.partnerId, smtpOverrideEnabled: org.smtpOverrideEnabled };
-    if (generation === this.generation) this.orgs.set(orgId, info);
-    return info;
+    if (options.fresh) return this.profiles.findOrg(orgId);
+    return (await this.org(orgId))?.entry ?? null;
   }
 
   async partnerExists(partnerId: string): Promise<boolean> {
-    if (this.partners.get(partnerId)) return true;
-    const found = await this.dataSource.manager.exists(PartnerEntity, { where: { id: partnerId } });
-    if (found) this.partners.set(partnerId, true);
-    return found;
+    return (await this.partner(partnerId)) !== null;
   }
 
   /** The effective profile for a scope, without secrets (for views). Throws NO_SMTP_CONFIG. */
   async effectiveFor(scope: ConfigScope): Promise<EffectiveProfile> {
-    const resolution = await this.resolution(scope);
-    resolution.effective ??= Object.freeze(this.build(resolution));
-    return resolution.effective;
-  }
-
-  private build({ scope, profile }: Resolution): EffectiveProfile {
-    if (profile) {
-      return {
-        source: profile.orgId ? 'org' : 'partner',
-        scope,
-        profileId: profile.id,
-        profilePartnerId: profile.partnerId,
-        profileOrgId: profile.orgId,
-        version: profile.version,
-        settings: settingsOfEntity(profile),
-        secretsSet: secretFlagsOfEntity(profile),
-        sender: this.senderFor(settingsOfEntity(profile), profile.orgId ? 'org' : 'partner'),
-      };
-    }
-    if (this.controller) {
-      return {
-        source: 'controller',
-        scope,
-        profileId: null,
-        profilePartnerId: null,
-        profileOrgId: null,
-        version: null,
-        settings: this.controller.settings,
-        secretsSet: flagsOf(this.controller.secrets),
-        sender: this.senderFor(this.controller.settings, 'controller'),
-      };
-    }
-    throw EmailConfigErrors.NO_SMTP_CONFIG(
-      'No SMTP configuration applies here: no organization or partner profile, and no controller defaults (FW_EVENT_SMTP_SERVER_ADDR).',
-    );
+    const winner = await this.winner(scope);
+    return { ...this.viewOf(winner), scope: { level: scope.level, partnerId: scope.partnerId, orgId: scope.orgId } };
   }
 
   /** Internal: the effective profile of an organization WITH decrypted secrets. Never return it over HTTP. */
@@ -198,31 +169,93 @@ export class EffectiveConfigService implements OnModuleInit {
   }
 
   private async withSecrets(scope: ConfigScope): Promise<ResolvedSmtpProfile> {
-    const effective = await this.effectiveFor(scope);
-    const resolution = await this.resolution(scope);
-    const secrets = resolution.profile ? decryptSecrets(this.cipher, resolution.profile) : this.controller!.secrets;
-    return { ...effective, secrets };
+    const winner = await this.winner(scope);
+    const secrets = winner ? decryptSecrets(this.cipher, winner.entity) : this.controller!.secrets;
+    return { ...this.viewOf(winner), scope, secrets };
   }
 
-  private async resolution(scope: ConfigScope): Promise<Resolution> {
-    const key = scopeKey(scope);
-    const hit = this.resolutions.get(key);
-    if (hit) return hit;
-    const generation = this.generation;
-    const resolution = await this.load(scope);
-    if (generation === this.generation) this.resolutions.set(key, resolution);
-    return resolution;
-  }
-
-  private async load(scope: ConfigScope): Promise<Resolution> {
-    const repo = this.dataSource.getRepository(SmtpProfileEntity);
+  /** What a scope's system emails use: a stored profile, or null for the controller level (or nothing). */
+  private async winner(scope: ConfigScope): Promise<ProfileEntry | null> {
     if (scope.level === 'org' && scope.orgId) {
-      const info = await this.orgInfo(scope.orgId);
-      if (info?.smtpOverrideEnabled) {
-        const own = await repo.findOneBy({ orgId: scope.orgId });
-        if (own) return { scope, profile: own };
-      }
+      const org = await this.org(scope.orgId);
+      if (!org) throw notFound('Organization');
+      if (org.entry.smtpOverrideEnabled && org.entry.own) return org.entry.own;
+      return (org.partner ?? (await this.partner(org.entry.partnerId)))?.profile ?? null;
     }
-    return { scope, profile: await repo.findOneBy({ partnerId: scope.partnerId, orgId: IsNull() }) };
+    return (await this.partner(scope.partnerId))?.profile ?? null;
+  }
+
+  private viewOf(winner: ProfileEntry | null): Omit<EffectiveProfile, 'scope'> {
+    if (winner) return winner.view;
+    if (this.controller) {
+      return (this.controllerView ??= Object.freeze({
+        source: 'controller' as const,
+        profileId: null,
+        profilePartnerId: null,
+        profileOrgId: null,
+        version: null,
+        settings: this.controller.settings,
+        secretsSet: flagsOf(this.controller.secrets),
+        sender: this.senderFor(this.controller.settings, 'controller'),
+      }));
+    }
+    throw EmailConfigErrors.NO_SMTP_CONFIG(
+      'No SMTP configuration applies here: no organization or partner profile, and no controller defaults (FW_EVENT_SMTP_SERVER_ADDR).',
+    );
+  }
+
+  /** The org's entry; on a miss also the partner's entry read by the same statement. */
+  private async org(orgId: string): Promise<{ entry: OrgEntry; partner?: PartnerEntry } | null> {
+    const key = `org:${orgId}`;
+    const hit = this.entries.get(key);
+    if (hit?.kind === 'org') return { entry: hit };
+    const generation = this.generation;
+    const found = await this.profiles.findEffectiveForOrg(orgId);
+    if (!found) return null;
+    const entry: OrgEntry = {
+      kind: 'org',
+      partnerId: found.partnerId,
+      smtpOverrideEnabled: found.smtpOverrideEnabled,
+      own: found.own ? this.entryOf(found.own) : null,
+    };
+    const partnerKey = `partner:${found.partnerId}`;
+    const cachedPartner = this.entries.get(partnerKey);
+    const partner =
+      cachedPartner?.kind === 'partner'
+        ? cachedPartner
+        : { kind: 'partner' as const, profile: found.partner ? this.entryOf(found.partner) : null };
+    if (generation === this.generation) {
+      this.entries.set(key, entry);
+      if (partner !== cachedPartner) this.entries.set(partnerKey, partner);
+    }
+    return { entry, partner };
+  }
+
+  private async partner(partnerId: string): Promise<PartnerEntry | null> {
+    const key = `partner:${partnerId}`;
+    const hit = this.entries.get(key);
+    if (hit?.kind === 'partner') return hit;
+    const generation = this.generation;
+    const found = await this.profiles.findEffectiveForPartner(partnerId);
+    if (!found) return null;
+    const entry: PartnerEntry = { kind: 'partner', profile: found.profile ? this.entryOf(found.profile) : null };
+    if (generation === this.generation) this.entries.set(key, entry);
+    return entry;
+  }
+
+  private entryOf(entity: SmtpProfileEntity): ProfileEntry {
+    const source = entity.orgId ? 'org' : 'partner';
+    const settings = settingsOfEntity(entity);
+    const view = Object.freeze({
+      source,
+      profileId: entity.id,
+      profilePartnerId: entity.partnerId,
+      profileOrgId: entity.orgId,
+      version: entity.version,
+      settings,
+      secretsSet: secretFlagsOfEntity(entity),
+      sender: this.senderFor(settings, source),
+    } as const);
+    return { entity, view };
   }
 }

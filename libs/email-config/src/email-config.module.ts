@@ -10,6 +10,7 @@ import { EmailConfigService } from './email-config.service';
 import { CONTROLLER_PROFILE, CONTROLLER_SMTP_FALLBACK, ControllerSmtpEnv } from './ports';
 import { RequestHeaderSealer } from './reencrypt';
 import { SmtpProfileEntity } from './smtp-profile.entity';
+import { SmtpProfileRepository } from './smtp-profile.repository';
 
 const base = {
   imports: [TypeOrmModule.forFeature([SmtpProfileEntity]), AuditModule, SecretsModule],
@@ -21,6 +22,7 @@ const base = {
       useFactory: (config: AppConfig, fallback: ControllerSmtpEnv | null | undefined) =>
         controllerProfileFrom(config) ?? (fallback ? controllerProfileFrom({ controllerSmtp: fallback }) : undefined) ?? null,
     },
+    SmtpProfileRepository,
     EffectiveConfigService,
     EmailConfigService,
     ConfigScopeResolver,

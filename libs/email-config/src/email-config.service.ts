@@ -1,8 +1,9 @@
 /**
  * The scope's own SMTP profile: read, create-or-replace, patch, delete, and the preparation of an
  * unsaved candidate for the verification endpoint. Every write runs in one transaction that takes a
- * per-scope advisory lock (so concurrent writers serialise and a scope never gets two rows), checks the
- * ETag precondition, applies the secret rules, writes the audit event and publishes the change.
+ * per-scope advisory lock (so concurrent writers serialise and a scope never gets two active profiles on
+ * a route), checks the ETag precondition, applies the secret rules, writes the audit event and publishes
+ * the change. The API manages the primary route; rows are found through SmtpProfileRepository.
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
@@ -12,7 +13,7 @@ import { CommonErrors, DomainError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { Actor } from '@mailstrata/identity';
 import { SecretCipher } from '@mailstrata/secrets';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { EMAIL_CONFIG_TOPIC, EffectiveConfigService, scopeKey } from './effective-config.service';
 import { EmailConfigCreated, EmailConfigDeleted, EmailConfigUpdated } from './email-config.events';
 import { EmailConfigErrors } from './errors';
@@ -22,6 +23,7 @@ import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { changedFields, resolveCandidateSecrets, StoredProfileSecrets } from './secret-rules';
 import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
 import { SmtpProfileEntity } from './smtp-profile.entity';
+import { SmtpProfileRepository } from './smtp-profile.repository';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 /** HTTP preconditions, passed through as the raw header values. */
@@ -77,12 +79,13 @@ export class EmailConfigService {
     private readonly audit: AuditWriter,
     private readonly bus: ChangeBus,
     private readonly effective: EffectiveConfigService,
+    private readonly repository: SmtpProfileRepository,
     @Optional() @Inject(SMTP_DESTINATION_POLICY) private readonly destinationPolicy: SmtpDestinationPolicy | undefined,
   ) {}
 
   /** The scope's own profile (no secrets). Throws 404 SMTP_PROFILE_NOT_FOUND. */
   async get(scope: ConfigScope): Promise<StoredProfile> {
-    const entity = await this.findForScope(this.dataSource.manager, scope);
+    const entity = await this.repository.findActive(this.dataSource.manager, scope);
     if (!entity) throw this.notFound(scope);
     return storedProfileOf(entity);
   }
@@ -120,7 +123,7 @@ export class EmailConfigService {
     await this.write(scope, async (manager, existing) => {
       if (!existing) throw this.notFound(scope);
       checkPreconditions(existing, preconditions);
-      await manager.delete(SmtpProfileEntity, { id: existing.id });
+      await this.repository.remove(manager, existing);
       await this.audit.record(manager, EmailConfigDeleted, {
         outcome: 'success',
         actor,
@@ -141,7 +144,7 @@ export class EmailConfigService {
    */
   async prepareCandidate(scope: ConfigScope, rawSmtpConfig: unknown, path = 'smtp_config'): Promise<PreparedCandidate> {
     const candidate = validateSmtpConfig(rawSmtpConfig, path);
-    const existing = await this.findForScope(this.dataSource.manager, scope);
+    const existing = await this.repository.findActive(this.dataSource.manager, scope);
     const secrets = resolveCandidateSecrets(candidate, existing ? this.storedSecrets(existing) : null, path);
     return { settings: candidate.settings, secrets };
   }
@@ -151,7 +154,7 @@ export class EmailConfigService {
   private async write<T>(scope: ConfigScope, work: (manager: EntityManager, existing: SmtpProfileEntity | null) => Promise<T>): Promise<T> {
     const result = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smtp_profile:${scopeKey(scope)}`]);
-      return work(manager, await this.findForScope(manager, scope));
+      return work(manager, await this.repository.findActive(manager, scope));
     });
     // This replica need not wait for its own notification.
     this.effective.invalidateKey(scopeKey(scope));
@@ -168,15 +171,13 @@ export class EmailConfigService {
     secrets: SmtpSecrets,
   ): Promise<WriteResult> {
     const now = new Date();
-    const entity =
-      existing ??
-      manager.create(SmtpProfileEntity, { id: randomUUID(), partnerId: scope.partnerId, orgId: scope.orgId, version: 0, createdAt: now });
+    const entity = existing ?? this.repository.newActive(manager, scope, randomUUID(), now);
     applyToEntity(this.cipher, entity, settings, secrets);
     entity.version += 1;
     entity.updatedAt = now;
     entity.updatedById = actor.id ?? null;
     entity.updatedByEmail = actor.email ?? null;
-    await manager.save(SmtpProfileEntity, entity);
+    await this.repository.save(manager, entity);
     await this.audit.record(manager, existing ? EmailConfigUpdated : EmailConfigCreated, {
       outcome: 'success',
       actor,
@@ -223,10 +224,6 @@ export class EmailConfigService {
         ]);
       }
     }
-  }
-
-  private findForScope(manager: EntityManager, scope: ConfigScope): Promise<SmtpProfileEntity | null> {
-    return manager.findOneBy(SmtpProfileEntity, scope.orgId ? { orgId: scope.orgId } : { partnerId: scope.partnerId, orgId: IsNull() });
   }
 
   private notFound(scope: ConfigScope): DomainError {

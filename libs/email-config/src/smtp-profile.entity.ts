@@ -14,9 +14,18 @@ export interface StoredOAuth2 {
   request_headers?: Array<{ name: string; value?: string }>;
 }
 
+/** Which route of a scope a profile serves: every email goes by the primary; a secondary is a fallback. */
+export type ProfileRoute = 'primary' | 'secondary';
+export const PRIMARY_ROUTE: ProfileRoute = 'primary';
+
+/** Whether a profile is in force. Only `active` exists yet; drafts and superseded versions will join it. */
+export type ProfileState = 'active';
+
 /**
- * One SMTP profile per scope: a partner's (org_id null) or an organization's. Secret columns end in
- * `_enc` and hold only ciphertexts bound to this row's id and the field name.
+ * An SMTP profile of a scope: a partner's (org_id null) or an organization's. A scope may hold several
+ * (one active per route; rows not in force beside them), so find them through SmtpProfileRepository,
+ * never by scope alone. Secret columns end in `_enc` and hold only ciphertexts bound to this row's id
+ * and the field name.
  */
 @Entity({ name: 'smtp_profiles' })
 export class SmtpProfileEntity {
@@ -28,6 +37,12 @@ export class SmtpProfileEntity {
 
   @Column({ name: 'org_id', type: 'uuid', nullable: true })
   orgId: string | null;
+
+  @Column({ type: 'text' })
+  route: ProfileRoute;
+
+  @Column({ type: 'text' })
+  state: ProfileState;
 
   @Column({ type: 'text' })
   host: string;

@@ -69,15 +69,26 @@ const buildEffectiveView = (e: EffectiveProfile) => ({
   email_config: { smtp_config: smtpConfigView(e.settings, e.secretsSet) },
 });
 
-// The service hands out one frozen EffectiveProfile per cached resolution, so its view is built and
-// serialized once; the hot path sends the stored JSON text.
-const effectiveJsonCache = new WeakMap<EffectiveProfile, string>();
+// Everything in the view but its scope belongs to the profile, and the service hands every scope that
+// one profile serves the same frozen settings object: so the rest is serialized once per profile (not
+// once per organization, of which there may be 100,000 on one partner profile), and the hot path joins
+// the stored text around the scope's.
+const effectiveJsonParts = new WeakMap<SmtpSettings, { head: string; tail: string }>();
 
 export function effectiveJson(e: EffectiveProfile): string {
-  let json = effectiveJsonCache.get(e);
-  if (json === undefined) {
-    json = JSON.stringify(buildEffectiveView(e));
-    effectiveJsonCache.set(e, json);
+  let parts = effectiveJsonParts.get(e.settings);
+  if (parts === undefined) {
+    const view = buildEffectiveView(e);
+    const head = `{"source":${JSON.stringify(view.source)}`;
+    // The same key order as the whole view: source, scope, then the rest.
+    parts = {
+      head,
+      tail: JSON.stringify({ source: view.source, profile: view.profile, sender: view.sender, email_config: view.email_config }).slice(
+        head.length,
+      ),
+    };
+    effectiveJsonParts.set(e.settings, parts);
   }
-  return json;
+  const scope = JSON.stringify({ level: e.scope.level, partner_id: e.scope.partnerId, org_id: e.scope.orgId });
+  return `${parts.head},"scope":${scope}${parts.tail}`;
 }

@@ -11,6 +11,7 @@ import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 import { RequestHeaderSecrets1764500000000 } from './1764500000000-request-header-secrets';
 import { ProfileHealthPerVersion1764550000000 } from './1764550000000-profile-health-per-version';
 import { MailCatcher1764700000000 } from './1764700000000-mail-catcher';
+import { ProfileRoutes1764800000000 } from './1764800000000-profile-routes';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   RequestHeaderSecrets1764500000000,
   ProfileHealthPerVersion1764550000000,
   MailCatcher1764700000000,
+  ProfileRoutes1764800000000,
 ];

@@ -1,0 +1,154 @@
+/**
+ * The only code that knows how profiles are stored: which rows of a scope are in force, per route, and
+ * the single indexed statement that resolution runs when its cache misses. Callers ask for intent
+ * (the active profile of a scope and route, what an organization's resolution needs), never for "the
+ * row of a scope".
+ */
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { ConfigScope } from './profile.model';
+import { PRIMARY_ROUTE, ProfileRoute, SmtpProfileEntity } from './smtp-profile.entity';
+
+/** What resolving an organization needs, read in one round trip. */
+export interface OrgProfiles {
+  partnerId: string;
+  smtpOverrideEnabled: boolean;
+  /** The org's active profile of the route; read only while the switch is on (null otherwise). */
+  own: SmtpProfileEntity | null;
+  /** The partner's active profile of the route. */
+  partner: SmtpProfileEntity | null;
+}
+
+export interface OrgFacts {
+  partnerId: string;
+  smtpOverrideEnabled: boolean;
+}
+
+/** Profile columns in the raw statements carry this prefix, so they never collide with the joined tables'. */
+const P = 'p_';
+
+@Injectable()
+export class SmtpProfileRepository {
+  private columnsCache: ColumnMetadata[] | undefined;
+  private selectListCache: string | undefined;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The profile in force for `scope` on `route` (null: none), read through `manager` (a writer's transaction). */
+  findActive(manager: EntityManager, scope: ConfigScope, route: ProfileRoute = PRIMARY_ROUTE): Promise<SmtpProfileEntity | null> {
+    return manager.findOneBy(
+      SmtpProfileEntity,
+      scope.orgId
+        ? { orgId: scope.orgId, route, state: 'active' }
+        : { partnerId: scope.partnerId, orgId: IsNull(), route, state: 'active' },
+    );
+  }
+
+  /** A new, unsaved active profile of `scope` on `route`. */
+  newActive(manager: EntityManager, scope: ConfigScope, id: string, now: Date, route: ProfileRoute = PRIMARY_ROUTE): SmtpProfileEntity {
+    return manager.create(SmtpProfileEntity, {
+      id,
+      partnerId: scope.partnerId,
+      orgId: scope.orgId,
+      route,
+      state: 'active',
+      version: 0,
+      createdAt: now,
+    });
+  }
+
+  async save(manager: EntityManager, entity: SmtpProfileEntity): Promise<void> {
+    await manager.save(SmtpProfileEntity, entity);
+  }
+
+  async remove(manager: EntityManager, entity: SmtpProfileEntity): Promise<void> {
+    await manager.delete(SmtpProfileEntity, { id: entity.id });
+  }
+
+  /** An organization's partner and switch, read now (no cache); null when it does not exist. */
+  async findOrg(orgId: string): Promise<OrgFacts | null> {
+    const rows: Array<{ partner_id: string; smtp_override_enabled: boolean }> = await this.dataSource.query(
+      `SELECT partner_id, smtp_override_enabled FROM organizations WHERE id = $1`,
+      [orgId],
+    );
+    const row = rows[0];
+    return row ? { partnerId: row.partner_id, smtpOverrideEnabled: row.smtp_override_enabled } : null;
+  }
+
+  /**
+   * Everything resolving an organization needs, in one statement: the organization (primary key), its
+   * own active profile when its switch is on and its partner's (each through the partial unique index
+   * of its level). Null when the organization does not exist.
+   */
+  async findEffectiveForOrg(orgId: string, route: ProfileRoute = PRIMARY_ROUTE): Promise<OrgProfiles | null> {
+    const { text, params } = this.effectiveForOrgStatement(orgId, route);
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(text, params);
+    const first = rows[0];
+    if (!first) return null;
+    const of = (level: string) => {
+      const row = rows.find((r) => r.p_level === level);
+      return row ? this.hydrate(row) : null;
+    };
+    return {
+      partnerId: first.org_partner_id as string,
+      smtpOverrideEnabled: first.org_override as boolean,
+      own: of('org'),
+      partner: of('partner'),
+    };
+  }
+
+  /** The statement `findEffectiveForOrg` runs (public so that the benchmark can EXPLAIN exactly it). */
+  effectiveForOrgStatement(orgId: string, route: ProfileRoute = PRIMARY_ROUTE): { text: string; params: unknown[] } {
+    return {
+      text: `SELECT o.partner_id AS org_partner_id, o.smtp_override_enabled AS org_override, p.level AS p_level, ${this.selectList()}
+         FROM organizations o
+         LEFT JOIN LATERAL (
+           SELECT 'org' AS level, x.* FROM smtp_profiles x
+            WHERE o.smtp_override_enabled AND x.org_id = o.id AND x.route = $2 AND x.state = 'active'
+           UNION ALL
+           SELECT 'partner' AS level, y.* FROM smtp_profiles y
+            WHERE y.partner_id = o.partner_id AND y.org_id IS NULL AND y.route = $2 AND y.state = 'active'
+         ) p ON true
+        WHERE o.id = $1`,
+      params: [orgId, route],
+    };
+  }
+
+  /** A partner's active profile of the route, in one statement; null when the partner does not exist. */
+  async findEffectiveForPartner(
+    partnerId: string,
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<{ profile: SmtpProfileEntity | null } | null> {
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT pa.id AS partner_found, ${this.selectList()}
+         FROM partners pa
+         LEFT JOIN smtp_profiles p ON p.partner_id = pa.id AND p.org_id IS NULL AND p.route = $2 AND p.state = 'active'
+        WHERE pa.id = $1`,
+      [partnerId, route],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { profile: row[`${P}id`] === null ? null : this.hydrate(row) };
+  }
+
+  private columns(): ColumnMetadata[] {
+    return (this.columnsCache ??= this.dataSource.getMetadata(SmtpProfileEntity).columns);
+  }
+
+  private selectList(): string {
+    return (this.selectListCache ??= this.columns()
+      .map((c) => `p.${c.databaseName} AS ${P}${c.databaseName}`)
+      .join(', '));
+  }
+
+  /** A raw row's prefixed profile columns as an entity, converted exactly as TypeORM's own reads convert them. */
+  private hydrate(row: Record<string, unknown>): SmtpProfileEntity {
+    const entity = new SmtpProfileEntity();
+    for (const column of this.columns()) {
+      column.setEntityValue(entity, this.dataSource.driver.prepareHydratedValue(row[`${P}${column.databaseName}`], column));
+    }
+    return entity;
+  }
+}
