@@ -121,6 +121,33 @@ describe('email config: what a stored secret is bound to', () => {
     });
   });
 
+  describe('a refused SMTP destination at save names its field', () => {
+    it('names the host for a refused network and the port for a refused port; nothing is saved', async () => {
+      const tenant = await createTenant(t.client, root, 'egress-host');
+      const save = (host: string, port: number) =>
+        t.client.post(
+          URL_,
+          { email_config: { smtp_config: { host, port, tls_mode: 'starttls', auth_type: 'none' } } },
+          tenant.partnerToken,
+        );
+      for (const [host, port, field] of [
+        ['169.254.169.254', 587, 'host'],
+        ['10.0.0.1', 587, 'host'],
+        ['127.0.0.1', 22, 'port'],
+      ] as const) {
+        const res = await save(host, port);
+        expect({ host, port, status: res.status, code: res.body.code, errors: res.body.errors }).toEqual({
+          host,
+          port,
+          status: 422,
+          code: 'SMTP_DESTINATION_REFUSED',
+          errors: [expect.objectContaining({ field: `email_config.smtp_config.${field}`, rule: 'egressAllowed' })],
+        });
+      }
+      expect((await t.client.get(URL_, tenant.partnerToken)).status).toBe(404);
+    });
+  });
+
   describe('OAuth2 token endpoints pass the egress guard at save', () => {
     const oauth = (token_endpoint: string) => ({
       host: '127.0.0.1',

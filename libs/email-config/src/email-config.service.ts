@@ -11,6 +11,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
 import { CommonErrors, DomainError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
+import { DESTINATION_REFUSED, DestinationRefusedError } from '@mailstrata/mailer';
 import { Actor } from '@mailstrata/identity';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource, EntityManager } from 'typeorm';
@@ -209,20 +210,11 @@ export class EmailConfigService {
    */
   private async checkDestination(settings: SmtpSettings): Promise<void> {
     if (!this.destinationPolicy) return;
-    await this.destinationPolicy.check(settings.host, settings.port);
+    await namingField(this.destinationPolicy.check(settings.host, settings.port), (error) =>
+      error instanceof DestinationRefusedError && error.refused === 'port' ? 'port' : 'host',
+    );
     if (settings.oauth2) {
-      try {
-        await this.destinationPolicy.checkTokenEndpoint(settings.oauth2.tokenEndpoint);
-      } catch (error) {
-        if (!(error instanceof DomainError) || error.errors.length > 0) throw error;
-        throw new DomainError(error.code, error.kind, error.detail, [
-          {
-            field: `${SMTP_CONFIG_PATH}.oauth2.token_endpoint`,
-            rule: 'egressAllowed',
-            message: 'is not a destination this installation may connect to',
-          },
-        ]);
-      }
+      await namingField(this.destinationPolicy.checkTokenEndpoint(settings.oauth2.tokenEndpoint), () => 'oauth2.token_endpoint');
     }
   }
 
@@ -230,5 +222,21 @@ export class EmailConfigService {
     return EmailConfigErrors.SMTP_PROFILE_NOT_FOUND(
       `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`,
     );
+  }
+}
+
+/** The guard's refusal, with the field of the request it concerns (so a form shows it beside that field). */
+async function namingField(check: Promise<void>, field: (error: DomainError) => string): Promise<void> {
+  try {
+    await check;
+  } catch (error) {
+    if (!(error instanceof DomainError) || error.code !== DESTINATION_REFUSED || error.errors.length > 0) throw error;
+    throw new DomainError(error.code, error.kind, error.detail, [
+      {
+        field: `${SMTP_CONFIG_PATH}.${field(error)}`,
+        rule: 'egressAllowed',
+        message: 'is not a destination this installation may connect to',
+      },
+    ]);
   }
 }

@@ -24,14 +24,26 @@ export const systemLookup: HostLookup = async (host) => (await dnsLookup(host, {
 export const DEFAULT_SMTP_PORTS: readonly number[] = [25, 465, 587, 2525];
 
 export const DESTINATION_REFUSED = 'SMTP_DESTINATION_REFUSED';
+const PORT_NOT_ALLOWED = 'port not allowed';
 
-export function destinationRefused(): DomainError {
-  return new DomainError(
-    DESTINATION_REFUSED,
-    'unprocessable',
-    'This SMTP destination is not allowed from this installation. Public SMTP servers on ports 25, 465, 587 and 2525 are; ' +
-      'an operator can allow more networks and ports (SMTP_ALLOWED_NETWORKS, SMTP_ALLOWED_PORTS).',
-  );
+/**
+ * The guard's one refusal. `refused` says which part of the destination the rule refused (the port, or
+ * the host and the addresses it names), so a form can put the error next to its field; the answer's
+ * text stays the same either way, so it tells a prober nothing about the network behind a name.
+ */
+export class DestinationRefusedError extends DomainError {
+  constructor(readonly refused: 'host' | 'port' = 'host') {
+    super(
+      DESTINATION_REFUSED,
+      'unprocessable',
+      'This SMTP destination is not allowed from this installation. Public SMTP servers on ports 25, 465, 587 and 2525 are; ' +
+        'an operator can allow more networks and ports (SMTP_ALLOWED_NETWORKS, SMTP_ALLOWED_PORTS).',
+    );
+  }
+}
+
+export function destinationRefused(refused: 'host' | 'port' = 'host'): DomainError {
+  return new DestinationRefusedError(refused);
 }
 
 export interface CheckedDestination {
@@ -100,7 +112,7 @@ export class EgressPolicy {
 
   private async checkWith(host: string, port: number, portOk: boolean): Promise<CheckedDestination> {
     const name = normalizeHost(host);
-    if (!portOk) throw this.refuse(name, port, 'port not allowed');
+    if (!portOk) throw this.refuse(name, port, PORT_NOT_ALLOWED);
     const literal = parseLiteral(name);
     if (literal) {
       const address = literal.toString();
@@ -153,7 +165,7 @@ export class EgressPolicy {
 
   private refuse(host: string, port: number, reason: string): DomainError {
     this.logger.debug({ host, port, reason }, 'egress refused');
-    return destinationRefused();
+    return destinationRefused(reason === PORT_NOT_ALLOWED ? 'port' : 'host');
   }
 }
 

@@ -17,6 +17,7 @@ export {
   DEFAULT_SMTP_PORTS,
   DESTINATION_REFUSED,
   destinationRefused,
+  DestinationRefusedError,
   normalizeHost,
 } from './egress-guard';
 export type { HostLookup, CheckedDestination } from './egress-guard';
