@@ -23,6 +23,7 @@ import { ControllerProfile } from './controller-profile';
 import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
 import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
+import { resolveWinner, ResolutionWinner } from './resolution-rules';
 import { EffectiveSender, resolveSender, SenderDefaults } from './sender';
 import { SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
@@ -37,6 +38,8 @@ export interface OrgInfo {
 
 interface Resolution {
   scope: ConfigScope;
+  /** Which level won (resolution-rules.ts). */
+  source: ResolutionWinner<SmtpProfileEntity>['source'];
   /** The winning stored profile, or null when the controller level (or nothing) applies. */
   profile: SmtpProfileEntity | null;
   /** Built once per cached resolution: the hot path hands out the same frozen object. */
@@ -146,7 +149,7 @@ export class EffectiveConfigService implements OnModuleInit {
     return resolution.effective;
   }
 
-  private build({ scope, profile }: Resolution): EffectiveProfile {
+  private build({ scope, source, profile }: Resolution): EffectiveProfile {
     if (profile) {
       return {
         source: profile.orgId ? 'org' : 'partner',
@@ -160,7 +163,7 @@ export class EffectiveConfigService implements OnModuleInit {
         sender: this.senderFor(settingsOfEntity(profile), profile.orgId ? 'org' : 'partner'),
       };
     }
-    if (this.controller) {
+    if (source === 'controller' && this.controller) {
       return {
         source: 'controller',
         scope,
@@ -212,13 +215,18 @@ export class EffectiveConfigService implements OnModuleInit {
 
   private async load(scope: ConfigScope): Promise<Resolution> {
     const repo = this.dataSource.getRepository(SmtpProfileEntity);
-    if (scope.level === 'org' && scope.orgId) {
-      const info = await this.orgInfo(scope.orgId);
-      if (info?.smtpOverrideEnabled) {
-        const own = await repo.findOneBy({ orgId: scope.orgId });
-        if (own) return { scope, profile: own };
-      }
-    }
-    return { scope, profile: await repo.findOneBy({ partnerId: scope.partnerId, orgId: IsNull() }) };
+    const info = scope.level === 'org' && scope.orgId ? await this.orgInfo(scope.orgId) : null;
+    const orgOverrideEnabled = info?.smtpOverrideEnabled ?? false;
+    // Reads only what can change the outcome: the org's own profile while its switch is on, the partner's when that is absent.
+    const orgProfile = orgOverrideEnabled && scope.orgId ? await repo.findOneBy({ orgId: scope.orgId }) : null;
+    const partnerProfile = orgProfile ? null : await repo.findOneBy({ partnerId: scope.partnerId, orgId: IsNull() });
+    const winner = resolveWinner({
+      level: scope.level,
+      orgOverrideEnabled,
+      orgProfile,
+      partnerProfile,
+      controllerConfigured: this.controller !== null && this.controller !== undefined,
+    });
+    return { scope, ...winner };
   }
 }
