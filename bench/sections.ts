@@ -3,5 +3,5 @@ import { effectiveConfigBench } from './effective-config.bench';
 import type { BenchSection } from './harness';
 import { mailerBench } from './mailer.bench';
 
-/** Every benchmark section, in the order they run. Each issue's section adds itself here. */
+/** Every benchmark section, in the order they run. A new section adds itself here. */
 export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, mailerBench];
