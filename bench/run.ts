@@ -4,9 +4,8 @@
  * baselines and ratios. Sections are listed in bench/sections.ts; pass section names as arguments to run
  * a subset.
  *
- * Each section runs in a process of its own: a section's heap, compiled code and lingering handles
- * skewed the next one (the mailer's raw baseline ran about 15% slower after the audit and email-config
- * sections than on its own).
+ * Each section runs in a process of its own, so that a section's heap, compiled code and lingering
+ * handles cannot skew the figures of the next one.
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';

@@ -7,8 +7,8 @@ import { httpBench } from './http.bench';
 import { mailerBench } from './mailer.bench';
 
 /**
- * Every benchmark section, in the order they run. Each issue's section adds itself here. A section that
- * loads the API as a user runs it starts it with bench/processes.ts (`startService`, `serviceEnv`,
- * `signedInOrgAdmin` in http.bench.ts) rather than in-process.
+ * Every benchmark section, in the order they run. A new section adds itself here. A section that loads the
+ * API as a user runs it starts it with bench/processes.ts (`startService`, `serviceEnv`, `signedInOrgAdmin`
+ * in http.bench.ts) rather than in-process.
  */
 export const SECTIONS: BenchSection[] = [auditBench, effectiveConfigBench, effectiveScaleBench, mailerBench, httpBench, consoleBench];

@@ -1,22 +1,24 @@
-// One swc configuration for the build and for jest, so tests run exactly the emitted code's shape.
-// Decorator metadata is what TypeORM and Nest's DI read; tsx/esbuild cannot emit it, swc can.
+// One swc configuration for scripts/build.js, jest and `nest build` (nest-cli.json): the options live in
+// .swcrc, which the Nest CLI reads itself; the path aliases come from tsconfig.json here, as the Nest CLI
+// takes them from there too. Decorator metadata is what TypeORM and Nest's DI read; tsx/esbuild cannot
+// emit it, swc can. `ignoreDynamic` keeps `import()` native, so ES-module-only packages load from the
+// CommonJS build.
+const fs = require('node:fs');
 const path = require('node:path');
 const tsconfig = require('../tsconfig.json');
 
 const root = path.resolve(__dirname, '..');
+const swcrc = JSON.parse(fs.readFileSync(path.join(root, '.swcrc'), 'utf8'));
+delete swcrc.$schema;
 
 module.exports = {
   root,
   swcOptions: {
-    $schema: 'https://swc.rs/schema.json',
-    sourceMaps: true,
-    // ignoreDynamic keeps `import()` native, so ES-module-only packages load from the CommonJS build.
-    module: { type: 'commonjs', ignoreDynamic: true },
+    ...swcrc,
+    // swcrc: false because these options already hold the file's content (and swc would look for it per file).
+    swcrc: false,
     jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
+      ...swcrc.jsc,
       // swc wants an absolute baseUrl to rewrite the @mailstrata/* aliases into relative requires.
       baseUrl: root,
       paths: tsconfig.compilerOptions.paths,

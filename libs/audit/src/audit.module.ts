@@ -56,8 +56,8 @@ export class AuditElasticModule {}
       provide: AUDIT_QUERY_STORE,
       inject: [ELASTIC_CLIENT, APP_CONFIG, getDataSourceToken()],
       useFactory: (client: Client | null, config: AppConfig, dataSource: DataSource) =>
-        client
-          ? new ElasticsearchAuditQueryStore(client, config.elastic?.indexPrefix ?? 'mailstrata-audit')
+        client && config.elastic
+          ? new ElasticsearchAuditQueryStore(client, config.elastic.indexPrefix)
           : new PostgresAuditQueryStore(dataSource),
     },
     AuditQueryService,
@@ -74,11 +74,11 @@ export class AuditQueryModule {}
       provide: AUDIT_SINK,
       inject: [ELASTIC_CLIENT, APP_CONFIG],
       useFactory: (client: Client | null, config: AppConfig) =>
-        client
+        client && config.elastic
           ? new ElasticsearchAuditSink(client, {
-              indexPrefix: config.elastic?.indexPrefix ?? 'mailstrata-audit',
-              ilmPolicy: config.elastic?.ilmPolicy,
-              retentionDays: config.elastic?.retentionDays,
+              indexPrefix: config.elastic.indexPrefix,
+              ilmPolicy: config.elastic.ilmPolicy,
+              retentionDays: config.elastic.retentionDays,
             })
           : null,
     },

@@ -217,36 +217,36 @@ export function loadConfig(env: Env): AppConfig {
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
-  const port = e.PORT ?? 8080;
+  const port = e.PORT;
   const dataDir = isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(process.cwd(), e.DATA_DIR);
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     dataDir,
     http: {
-      host: e.HOST ?? '0.0.0.0',
+      host: e.HOST,
       port,
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
-      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES ?? 512 * 1024,
+      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
       trustProxy: e.TRUST_PROXY,
       allowedOrigins: e.ALLOWED_ORIGINS,
       cookieSecure: e.COOKIE_SECURE,
     },
     database: {
       url: e.DATABASE_URL,
-      poolMax: e.DATABASE_POOL_MAX ?? 10,
+      poolMax: e.DATABASE_POOL_MAX,
       migrateOnStart: e.DATABASE_MIGRATE_ON_START,
     },
     identity: {
-      sessionTtlSeconds: e.SESSION_TTL_SECONDS ?? 12 * 3600,
-      passwordHashCost: e.PASSWORD_HASH_COST ?? 16,
-      loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE ?? 10,
+      sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+      passwordHashCost: e.PASSWORD_HASH_COST,
+      loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
       bootstrapAdmin:
         e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
           ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD }
           : undefined,
       accountCreationStrategy: e.ACCOUNT_CREATION_STRATEGY,
-      passwordSetupTtlHours: e.PASSWORD_SETUP_TTL_HOURS ?? 24,
+      passwordSetupTtlHours: e.PASSWORD_SETUP_TTL_HOURS,
     },
     controllerSmtp:
       e.FW_EVENT_SMTP_SERVER_ADDR === undefined
@@ -261,12 +261,12 @@ export function loadConfig(env: Env): AppConfig {
             caCert: controllerCa,
             senderEmail: e.FW_EVENT_SMTP_SENDER_EMAIL,
             senderName: e.FW_EVENT_SMTP_SENDER_NAME,
-            retries: e.FW_EVENT_SMTP_RETRIES ?? 3,
+            retries: e.FW_EVENT_SMTP_RETRIES,
           },
     // Never in production; in development only while no controller SMTP is configured.
     mailCatcher:
       e.MAIL_CATCHER === 'on' || (e.MAIL_CATCHER === 'auto' && e.NODE_ENV === 'development' && e.FW_EVENT_SMTP_SERVER_ADDR === undefined)
-        ? { port: e.MAIL_CATCHER_PORT ?? 0, keep: e.MAIL_CATCHER_KEEP ?? 500 }
+        ? { port: e.MAIL_CATCHER_PORT, keep: e.MAIL_CATCHER_KEEP }
         : undefined,
     elastic:
       e.ELASTIC_SEARCH_FQDN === undefined
@@ -281,31 +281,31 @@ export function loadConfig(env: Env): AppConfig {
             retentionDays: e.ES_RETENTION_DAYS,
           },
     audit: {
-      retentionDays: e.AUDIT_RETENTION_DAYS ?? 30,
-      keepInPostgresDays: e.AUDIT_KEEP_IN_POSTGRES_DAYS ?? 0,
+      retentionDays: e.AUDIT_RETENTION_DAYS,
+      keepInPostgresDays: e.AUDIT_KEEP_IN_POSTGRES_DAYS,
       relay: {
-        batchSize: e.AUDIT_RELAY_BATCH_SIZE ?? 500,
-        intervalMs: e.AUDIT_RELAY_INTERVAL_MS ?? 1000,
-        maxBackoffMs: (e.AUDIT_RELAY_MAX_BACKOFF_SECONDS ?? 300) * 1000,
+        batchSize: e.AUDIT_RELAY_BATCH_SIZE,
+        intervalMs: e.AUDIT_RELAY_INTERVAL_MS,
+        maxBackoffMs: e.AUDIT_RELAY_MAX_BACKOFF_SECONDS * 1000,
       },
-      queryMaxLimit: e.AUDIT_QUERY_MAX_LIMIT ?? 100,
+      queryMaxLimit: e.AUDIT_QUERY_MAX_LIMIT,
     },
     secretsKeyring: e.SECRETS_ENCRYPTION_KEYS,
     egress: {
       allowedNetworks: e.SMTP_ALLOWED_NETWORKS,
       allowedPorts: e.SMTP_ALLOWED_PORTS.map(Number),
-      verificationRateLimitPerMinute: e.VERIFICATION_RATE_LIMIT_PER_MINUTE ?? 10,
+      verificationRateLimitPerMinute: e.VERIFICATION_RATE_LIMIT_PER_MINUTE,
     },
     emailDelivery: {
-      retryBaseMs: e.EMAIL_RETRY_BASE_MS ?? 5000,
-      pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS ?? 1000,
-      leaseMs: e.EMAIL_JOB_LEASE_MS ?? 60000,
+      retryBaseMs: e.EMAIL_RETRY_BASE_MS,
+      pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS,
+      leaseMs: e.EMAIL_JOB_LEASE_MS,
     },
     emailConfigCache: {
-      ttlMs: (e.EMAIL_CONFIG_CACHE_TTL_SECONDS ?? 600) * 1000,
-      maxEntries: e.EMAIL_CONFIG_CACHE_MAX_ENTRIES ?? 250000,
+      ttlMs: e.EMAIL_CONFIG_CACHE_TTL_SECONDS * 1000,
+      maxEntries: e.EMAIL_CONFIG_CACHE_MAX_ENTRIES,
     },
-    worker: { inProcess: e.WORKER_IN_PROCESS, httpPort: e.WORKER_HTTP_PORT ?? 9464 },
-    shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS ?? 0, timeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 25000 },
+    worker: { inProcess: e.WORKER_IN_PROCESS, httpPort: e.WORKER_HTTP_PORT },
+    shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
   };
 }

@@ -22,11 +22,12 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const int = (fallback: number | undefined, min: number, max: number) =>
+/** An integer variable; `fallback` is its default (undefined: optional, no default), written here only. */
+const int = <F extends number | undefined>(fallback: F, min: number, max: number) =>
   z
     .string()
     .optional()
-    .transform((value, ctx) => {
+    .transform((value, ctx): number | F => {
       if (value === undefined || value.trim() === '') return fallback;
       const v = value.trim();
       const n = Number(v);
@@ -41,6 +42,8 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const text = (fallback: string) => optionalText.transform((v) => v ?? fallback);
 
 const secretText = z
   .string()
@@ -88,7 +91,7 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  HOST: optionalText,
+  HOST: text('0.0.0.0'),
   PORT: int(8080, 0, 65535),
   PUBLIC_URL: url(['http:', 'https:']),
   HTTP_BODY_LIMIT_BYTES: int(512 * 1024, 1024, 16 * 1024 * 1024),

@@ -1,4 +1,4 @@
-export { ConfigModule, APP_CONFIG, loadProcessConfig, loadProcessConfigOrExit } from './config.module';
+export { ConfigModule, APP_CONFIG, APP_CONFIG_KEY, validateEnvironment, loadProcessConfig, loadProcessConfigOrExit } from './config.module';
 export type { ConfigModuleOptions } from './config.module';
 export { loadConfig, ConfigValidationError } from './app-config';
 export type {

@@ -94,8 +94,8 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
   /**
    * Wakes the workers of `topic` (e.g. "email jobs are due") once the caller's transaction commits: on
    * this replica at once, on the others through one NOTIFY per topic per WAKE_UP_INTERVAL_MS at most,
-   * sent after the commit. A NOTIFY inside every enqueueing transaction cost the email queue a quarter
-   * of its throughput (Postgres queues it, signals every listener, and each one reads it), and a
+   * sent after the commit. Not a NOTIFY inside every enqueueing transaction: Postgres would queue each
+   * one, signal every listener, and each listener would read it, on the queue's hot path; and a
    * wake-up, unlike a cache invalidation, carries nothing that a coalesced one loses. A replica that
    * dies between its commit and the NOTIFY leaves the jobs to the workers' poll.
    */

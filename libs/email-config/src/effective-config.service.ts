@@ -30,6 +30,7 @@ import { EmailConfigErrors } from './errors';
 import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
 import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
+import { resolveWinner } from './resolution-rules';
 import { DEVELOPMENT_SENDER, EffectiveSender, resolveSender, SenderDefaults } from './sender';
 import { SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
@@ -176,13 +177,17 @@ export class EffectiveConfigService implements OnModuleInit {
 
   /** What a scope's system emails use: a stored profile, or null for the controller level (or nothing). */
   private async winner(scope: ConfigScope): Promise<ProfileEntry | null> {
-    if (scope.level === 'org' && scope.orgId) {
-      const org = await this.org(scope.orgId);
-      if (!org) throw notFound('Organization');
-      if (org.entry.smtpOverrideEnabled && org.entry.own) return org.entry.own;
-      return (org.partner ?? (await this.partner(org.entry.partnerId)))?.profile ?? null;
-    }
-    return (await this.partner(scope.partnerId))?.profile ?? null;
+    const org = scope.level === 'org' && scope.orgId ? await this.org(scope.orgId) : undefined;
+    if (org === null) throw notFound('Organization');
+    // Nearly always a cache hit: an organization's miss fills its partner's entry in the same round trip.
+    const partner = org?.partner ?? (await this.partner(org?.entry.partnerId ?? scope.partnerId));
+    return resolveWinner({
+      level: scope.level,
+      orgOverrideEnabled: org?.entry.smtpOverrideEnabled ?? false,
+      orgProfile: org?.entry.own ?? null,
+      partnerProfile: partner?.profile ?? null,
+      controllerConfigured: Boolean(this.controller),
+    }).profile;
   }
 
   private viewOf(winner: ProfileEntry | null): Omit<EffectiveProfile, 'scope'> {

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** SMTP profiles of partners and organizations (issue 3). Secrets are ciphertext columns (`*_enc`). */
+/** SMTP profiles of partners and organizations. Secrets are ciphertext columns (`*_enc`). */
 export class SmtpProfiles1763900000000 implements MigrationInterface {
   name = 'SmtpProfiles1763900000000';
 
