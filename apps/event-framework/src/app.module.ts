@@ -3,11 +3,11 @@ import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule, AuditQueryModule, AuditWorkerModule } from '@mailstrata/audit';
-import { AccountsModule, OutboxSetupEmailDelivery, SETUP_EMAIL_DELIVERY } from '@mailstrata/accounts';
+import { AccountsModule } from '@mailstrata/accounts';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
-import { EmailConfigModule, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from '@mailstrata/email-config';
-import { MailerModule, MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
+import { DeliveryModule, DeliveryWorkerModule } from '@mailstrata/delivery';
+import { EmailConfigModule } from '@mailstrata/email-config';
 import { IdentityModule } from '@mailstrata/identity';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditLogController } from './audit/audit-log.controller';
@@ -32,8 +32,6 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot({ config, databaseUrl }: AppModuleOptions): DynamicModule {
-    // One instance shared by the controllers and the in-process delivery worker (one profile cache).
-    const emailConfig = EmailConfigModule.forRoot({ imports: [SmtpDestinationPolicyModule] });
     return {
       module: AppModule,
       imports: [
@@ -48,13 +46,11 @@ export class AppModule {
         AuditModule,
         AuditQueryModule,
         IdentityModule,
-        AccountsModule.forRoot({
-          imports: [emailConfig, MailerModule],
-          providers: [EmailConfigSmtpResolver, { provide: SETUP_EMAIL_DELIVERY, useClass: OutboxSetupEmailDelivery }],
-        }),
-        emailConfig,
-        MailerModule,
-        ...(config.worker.inProcess ? [AuditWorkerModule, mailerWorker(config, emailConfig)] : []),
+        AccountsModule,
+        // Static modules: one instance shared by the controllers and the in-process worker (one profile cache).
+        EmailConfigModule,
+        DeliveryModule,
+        ...(config.worker.inProcess ? [AuditWorkerModule, DeliveryWorkerModule.forRoot()] : []),
       ],
       controllers: [
         HealthController,
@@ -68,17 +64,4 @@ export class AppModule {
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };
   }
-}
-
-/** The durable email delivery worker, resolving profiles through email-config at send time. */
-export function mailerWorker(config: AppConfig, emailConfig: DynamicModule | typeof EmailConfigModule): DynamicModule {
-  return MailerWorkerModule.forRoot({
-    imports: [emailConfig],
-    resolver: { provide: SMTP_PROFILE_RESOLVER, useClass: EmailConfigSmtpResolver },
-    delivery: {
-      retryBaseMs: config.emailDelivery.retryBaseMs,
-      pollIntervalMs: config.emailDelivery.pollIntervalMs,
-      leaseMs: config.emailDelivery.leaseMs,
-    },
-  });
 }

@@ -4,7 +4,7 @@
  * expiring, and superseded by a resend. Every refusal is the same generic answer.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
@@ -25,7 +25,7 @@ import {
 import { DataSource, EntityManager } from 'typeorm';
 import { PasswordSetupCompleted, PasswordSetupRequested } from './accounts.events';
 import { renderSetupEmail, setupLink } from './setup-email';
-import { SETUP_EMAIL_DELIVERY, SetupEmailDelivery } from './setup-email-delivery.port';
+import { SetupEmailDelivery } from './setup-email-delivery';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -49,16 +49,10 @@ export class PasswordSetupService implements OnApplicationShutdown {
     private readonly bus: ChangeBus,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(SETUP_EMAIL_DELIVERY) private readonly delivery?: SetupEmailDelivery,
+    private readonly delivery: SetupEmailDelivery,
   ) {}
 
-  get deliveryAvailable(): boolean {
-    return this.delivery !== undefined;
-  }
-
   async assertDeliverable(target: { partnerId: string | null; orgId: string | null }): Promise<void> {
-    if (!this.delivery)
-      throw new DomainError('ACCOUNT_VERIFY_NOT_AVAILABLE', 'unavailable', 'Password-setup emails cannot be sent by this deployment.');
     await this.delivery.assertDeliverable(target);
   }
 
@@ -71,8 +65,6 @@ export class PasswordSetupService implements OnApplicationShutdown {
     user: Pick<UserEntity, 'id' | 'email' | 'partnerId' | 'orgId'>,
     actor: Actor | null,
   ): Promise<void> {
-    if (!this.delivery)
-      throw new DomainError('ACCOUNT_VERIFY_NOT_AVAILABLE', 'unavailable', 'Password-setup emails cannot be sent by this deployment.');
     await manager.query(
       `UPDATE password_setup_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
       [user.id],
@@ -146,7 +138,6 @@ export class PasswordSetupService implements OnApplicationShutdown {
    * which told anyone which addresses have a pending account.
    */
   resend(email: string, meta: { ip: string | null; userAgent: string | null }): void {
-    if (!this.delivery) return;
     const address = normalizeEmail(email);
     // setImmediate: not even the first query is sent before the answer is written.
     const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
@@ -169,7 +160,7 @@ export class PasswordSetupService implements OnApplicationShutdown {
     const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: address, status: 'pending' });
     if (!user) return;
     try {
-      await this.delivery!.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
+      await this.delivery.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
     } catch {
       return;
     }

@@ -1,10 +1,10 @@
 import type { AppConfig } from '@mailstrata/config';
 
 /**
- * Egress policy port, checked when a profile is saved (and by the verification endpoint before it
- * connects). Implemented and bound by the mailer (issue 4): `check` throws a DomainError (e.g.
- * `SMTP_DESTINATION_FORBIDDEN`) when the host resolves to a refused network or the port is not
- * allowed. Optional: without a binding nothing is checked at save time.
+ * What a profile's destination is checked against when it is saved (and by the verification endpoint
+ * before it connects): `check` throws a DomainError (e.g. `SMTP_DESTINATION_FORBIDDEN`) when the host
+ * resolves to a refused network or the port is not allowed. EmailConfigModule binds it to the mailer's
+ * egress guard; a test module may leave it unbound, and then nothing is checked at save time.
  */
 export interface SmtpDestinationPolicy {
   check(host: string, port: number): Promise<void>;

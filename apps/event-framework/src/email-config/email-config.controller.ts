@@ -1,14 +1,13 @@
 import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Patch, Post, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { profileKeyOf, ProfileHealthRecorder } from '@mailstrata/delivery';
 import {
   ConfigScopeResolver,
   EffectiveConfigService,
   EmailConfigService,
-  profileKeyOf,
   representationEtagOf,
   ScopeQuery,
 } from '@mailstrata/email-config';
-import { ProfileHealthRecorder } from '@mailstrata/mailer';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
