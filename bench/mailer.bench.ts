@@ -18,7 +18,8 @@
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { loadConfig } from '@mailstrata/config';
-import { EgressPolicy, EmailOutbox, Mailer, OAuth2TokenClient, SmtpTarget } from '@mailstrata/mailer';
+import { EmailOutbox } from '@mailstrata/delivery';
+import { EgressPolicy, Mailer, OAuth2TokenClient, SmtpTarget } from '@mailstrata/mailer';
 import nodemailer from 'nodemailer';
 import { DataSource } from 'typeorm';
 import { createApp } from '../apps/event-framework/src/bootstrap';

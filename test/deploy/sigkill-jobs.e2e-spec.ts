@@ -11,7 +11,7 @@
  * cannot tell those apart from lost ones).
  */
 import { randomBytes } from 'node:crypto';
-import { EmailOutbox } from '@mailstrata/mailer';
+import { EmailOutbox } from '@mailstrata/delivery';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp, testEnv } from '../support/app';

@@ -12,7 +12,7 @@
  * A second worker then delivers the rest: every job reaches the server exactly once, none missing.
  */
 import { randomBytes } from 'node:crypto';
-import { EmailOutbox } from '@mailstrata/mailer';
+import { EmailOutbox } from '@mailstrata/delivery';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp, testEnv } from '../support/app';

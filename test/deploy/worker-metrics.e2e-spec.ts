@@ -4,7 +4,7 @@
  * HTTP app that runs no worker of its own, and a real SMTP server receives it.
  */
 import { randomBytes } from 'node:crypto';
-import { EmailOutbox } from '@mailstrata/mailer';
+import { EmailOutbox } from '@mailstrata/delivery';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp, testEnv } from '../support/app';

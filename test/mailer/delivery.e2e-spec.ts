@@ -4,7 +4,7 @@
  * send time, transient failures are retried with backoff until the profile's retries are used up,
  * permanent ones fail at once, and each attempt leaves an audit event without body or secrets.
  */
-import { EmailOutbox } from '@mailstrata/mailer';
+import { EmailOutbox } from '@mailstrata/delivery';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { startTestApp, TestApp } from '../support/app';

@@ -4,7 +4,7 @@
  * while it lives, so the other replica never reclaims the job: the message reaches the server once.
  */
 import { randomBytes } from 'node:crypto';
-import { EMAIL_DELIVERY_OPTIONS, EmailOutbox } from '@mailstrata/mailer';
+import { EMAIL_DELIVERY_OPTIONS, EmailOutbox } from '@mailstrata/delivery';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';

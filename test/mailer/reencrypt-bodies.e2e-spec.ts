@@ -1,7 +1,7 @@
 /** Key rotation covers queued email bodies: after re-encryption a replica holding only the new key sends them. */
 import { randomBytes } from 'node:crypto';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { EmailOutbox, reencryptQueuedBodies } from '@mailstrata/mailer';
+import { EmailOutbox, reencryptQueuedBodies } from '@mailstrata/delivery';
 import { parseKeyring, SecretCipher } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';

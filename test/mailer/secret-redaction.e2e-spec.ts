@@ -6,7 +6,8 @@
  * delivery tables or a log line. Token endpoint failures get a hint that matches what went wrong.
  */
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { EmailOutbox, OAuth2TokenClient } from '@mailstrata/mailer';
+import { EmailOutbox } from '@mailstrata/delivery';
+import { OAuth2TokenClient } from '@mailstrata/mailer';
 import type { SMTPServerAuthentication } from 'smtp-server';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';

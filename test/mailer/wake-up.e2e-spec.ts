@@ -14,7 +14,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { loadConfig } from '@mailstrata/config';
 import { ChangeBus, CHANGE_CHANNEL, WAKE_UP_INTERVAL_MS } from '@mailstrata/database';
-import { EMAIL_JOBS_TOPIC, EmailOutbox } from '@mailstrata/mailer';
+import { EMAIL_JOBS_TOPIC, EmailOutbox } from '@mailstrata/delivery';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { WorkerModule } from '../../apps/event-worker/src/worker.module';

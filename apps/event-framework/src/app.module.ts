@@ -3,12 +3,13 @@ import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule, AuditQueryModule, AuditWorkerModule } from '@mailstrata/audit';
-import { AccountsModule, OutboxSetupEmailDelivery, SETUP_EMAIL_DELIVERY } from '@mailstrata/accounts';
+import { AccountsModule } from '@mailstrata/accounts';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
-import { EmailConfigModule, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from '@mailstrata/email-config';
-import { MailerModule, MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
+import { DeliveryModule, DeliveryWorkerModule } from '@mailstrata/delivery';
+import { EmailConfigModule } from '@mailstrata/email-config';
 import { IdentityModule } from '@mailstrata/identity';
+import { MailCatcherListener, MailCatcherModule } from '@mailstrata/mail-catcher';
 import { AuditLogController } from './audit/audit-log.controller';
 import { EmailConfigController } from './email-config/email-config.controller';
 import { PasswordSetupController } from './accounts/password-setup.controller';
@@ -21,22 +22,19 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { VerificationController } from './verification/verification.controller';
 import { ConsoleSettingsController } from './console/console-settings.controller';
-import { mailCatcherModules } from './mail-catcher/mail-catcher.binding';
 import { MailboxController } from './mail-catcher/mailbox.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
   databaseUrl: string;
+  /** The development mail catcher's listener, started before the app (see startMailCatcher). */
+  mailCatcher?: MailCatcherListener | null;
 }
 
 /** The HTTP service's composition root. Background work runs in-process unless WORKER_IN_PROCESS=false. */
 @Module({})
 export class AppModule {
-  static forRoot({ config, databaseUrl }: AppModuleOptions): DynamicModule {
-    // One instance shared by the controllers and the in-process delivery worker (one profile cache).
-    // The development mail catcher (when configured) becomes the controller default of that same instance.
-    const mailCatcher = mailCatcherModules(config.mailCatcher);
-    const emailConfig = EmailConfigModule.forRoot({ imports: [SmtpDestinationPolicyModule, mailCatcher.binding] });
+  static forRoot({ config, databaseUrl, mailCatcher = null }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -50,14 +48,12 @@ export class AppModule {
         AuditModule,
         AuditQueryModule,
         IdentityModule,
-        AccountsModule.forRoot({
-          imports: [emailConfig, MailerModule],
-          providers: [EmailConfigSmtpResolver, { provide: SETUP_EMAIL_DELIVERY, useClass: OutboxSetupEmailDelivery }],
-        }),
-        emailConfig,
-        MailerModule,
-        mailCatcher.catcher,
-        ...(config.worker.inProcess ? [AuditWorkerModule, mailerWorker(config, emailConfig)] : []),
+        AccountsModule,
+        // Static modules: one instance shared by the controllers and the in-process worker (one profile cache).
+        EmailConfigModule,
+        DeliveryModule,
+        MailCatcherModule.forRoot(config.mailCatcher, mailCatcher),
+        ...(config.worker.inProcess ? [AuditWorkerModule, DeliveryWorkerModule.forRoot()] : []),
       ],
       controllers: [
         HealthController,
@@ -73,17 +69,4 @@ export class AppModule {
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };
   }
-}
-
-/** The durable email delivery worker, resolving profiles through email-config at send time. */
-export function mailerWorker(config: AppConfig, emailConfig: DynamicModule | typeof EmailConfigModule): DynamicModule {
-  return MailerWorkerModule.forRoot({
-    imports: [emailConfig],
-    resolver: { provide: SMTP_PROFILE_RESOLVER, useClass: EmailConfigSmtpResolver },
-    delivery: {
-      retryBaseMs: config.emailDelivery.retryBaseMs,
-      pollIntervalMs: config.emailDelivery.pollIntervalMs,
-      leaseMs: config.emailDelivery.leaseMs,
-    },
-  });
 }

@@ -6,8 +6,8 @@
 import 'reflect-metadata';
 import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { ChangeBus, dataSourceOptions, ensureSchema, resolveDatabaseUrl } from '@mailstrata/database';
+import { reencryptQueuedBodies } from '@mailstrata/delivery';
 import { reencryptAllSecrets, SmtpProfileEntity } from '@mailstrata/email-config';
-import { reencryptQueuedBodies } from '@mailstrata/mailer';
 import { secretCipherFromConfig } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
 

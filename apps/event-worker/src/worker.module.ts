@@ -2,8 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditWorkerModule } from '@mailstrata/audit';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
-import { EmailConfigModule, EmailConfigSmtpResolver } from '@mailstrata/email-config';
-import { MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
+import { DeliveryWorkerModule } from '@mailstrata/delivery';
 
 /** The background deployment: the same work the HTTP app runs in-process by default, without HTTP. */
 @Module({})
@@ -15,15 +14,7 @@ export class WorkerModule {
         ConfigModule.forRoot({ config }),
         DatabaseModule.forRoot({ url: databaseUrl, poolMax: config.database.poolMax, migrateOnStart: config.database.migrateOnStart }),
         AuditWorkerModule,
-        MailerWorkerModule.forRoot({
-          imports: [EmailConfigModule],
-          resolver: { provide: SMTP_PROFILE_RESOLVER, useClass: EmailConfigSmtpResolver },
-          delivery: {
-            retryBaseMs: config.emailDelivery.retryBaseMs,
-            pollIntervalMs: config.emailDelivery.pollIntervalMs,
-            leaseMs: config.emailDelivery.leaseMs,
-          },
-        }),
+        DeliveryWorkerModule.forRoot(),
       ],
     };
   }

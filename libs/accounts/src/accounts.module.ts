@@ -1,21 +1,15 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuditModule } from '@mailstrata/audit';
+import { DeliveryModule } from '@mailstrata/delivery';
 import { IdentityModule } from '@mailstrata/identity';
 import { AccountOnboarding } from './account-onboarding.service';
 import { PasswordSetupService } from './password-setup.service';
+import { SetupEmailDelivery } from './setup-email-delivery';
 
-/**
- * Account creation strategy and password setup. `forRoot` takes the module that provides the
- * SETUP_EMAIL_DELIVERY port (email delivery), so this library does not pick a mail stack itself.
- */
-@Module({})
-export class AccountsModule {
-  static forRoot(options: { imports?: DynamicModule['imports']; providers?: Provider[] } = {}): DynamicModule {
-    return {
-      module: AccountsModule,
-      imports: [IdentityModule, AuditModule, ...(options.imports ?? [])],
-      providers: [PasswordSetupService, AccountOnboarding, ...(options.providers ?? [])],
-      exports: [PasswordSetupService, AccountOnboarding],
-    };
-  }
-}
+/** Account creation strategy and password setup; the setup emails go through the durable outbox (delivery). */
+@Module({
+  imports: [IdentityModule, AuditModule, DeliveryModule],
+  providers: [PasswordSetupService, AccountOnboarding, SetupEmailDelivery],
+  exports: [PasswordSetupService, AccountOnboarding],
+})
+export class AccountsModule {}

@@ -4,7 +4,7 @@
  * expiring, and superseded by a resend. Every refusal is the same generic answer.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
@@ -26,7 +26,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { PasswordSetupCompleted, PasswordSetupRequested } from './accounts.events';
 import { AccountsErrors } from './errors';
 import { renderSetupEmail, setupLink } from './setup-email';
-import { SETUP_EMAIL_DELIVERY, SetupEmailDelivery } from './setup-email-delivery.port';
+import { SetupEmailDelivery } from './setup-email-delivery';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -46,15 +46,10 @@ export class PasswordSetupService implements OnApplicationShutdown {
     private readonly bus: ChangeBus,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(SETUP_EMAIL_DELIVERY) private readonly delivery?: SetupEmailDelivery,
+    private readonly delivery: SetupEmailDelivery,
   ) {}
 
-  get deliveryAvailable(): boolean {
-    return this.delivery !== undefined;
-  }
-
   async assertDeliverable(target: { partnerId: string | null; orgId: string | null }): Promise<void> {
-    if (!this.delivery) throw AccountsErrors.ACCOUNT_VERIFY_NOT_AVAILABLE();
     await this.delivery.assertDeliverable(target);
   }
 
@@ -67,7 +62,6 @@ export class PasswordSetupService implements OnApplicationShutdown {
     user: Pick<UserEntity, 'id' | 'email' | 'partnerId' | 'orgId'>,
     actor: Actor | null,
   ): Promise<void> {
-    if (!this.delivery) throw AccountsErrors.ACCOUNT_VERIFY_NOT_AVAILABLE();
     await manager.query(
       `UPDATE password_setup_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
       [user.id],
@@ -141,7 +135,6 @@ export class PasswordSetupService implements OnApplicationShutdown {
    * which told anyone which addresses have a pending account.
    */
   resend(email: string, meta: { ip: string | null; userAgent: string | null }): void {
-    if (!this.delivery) return;
     const address = normalizeEmail(email);
     // setImmediate: not even the first query is sent before the answer is written.
     const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
@@ -164,7 +157,7 @@ export class PasswordSetupService implements OnApplicationShutdown {
     const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: address, status: 'pending' });
     if (!user) return;
     try {
-      await this.delivery!.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
+      await this.delivery.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
     } catch {
       return;
     }

@@ -1,26 +1,35 @@
-import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@mailstrata/audit';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { EgressPolicy, MailerModule } from '@mailstrata/mailer';
 import { SecretsModule } from '@mailstrata/secrets';
 import { ConfigScopeResolver } from './config-scope';
 import { controllerProfileFrom } from './controller-profile';
 import { EffectiveConfigService } from './effective-config.service';
 import { EmailConfigService } from './email-config.service';
-import { CONTROLLER_PROFILE, CONTROLLER_SMTP_FALLBACK, ControllerSmtpEnv } from './ports';
+import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { RequestHeaderSealer } from './reencrypt';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
 
-const base = {
-  imports: [TypeOrmModule.forFeature([SmtpProfileEntity]), AuditModule, SecretsModule],
+/**
+ * SMTP profiles (partner and org), the controller profile from the environment, and the cached
+ * resolution between them. A profile's destination is checked at save by the mailer's egress guard
+ * (this library sits above the transport; delivery sits above both).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([SmtpProfileEntity]), AuditModule, SecretsModule, MailerModule],
   providers: [
     // Validated at start: a bad FW_EVENT_SMTP_* value stops the app with a message naming the variable.
+    { provide: CONTROLLER_PROFILE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => controllerProfileFrom(config) ?? null },
     {
-      provide: CONTROLLER_PROFILE,
-      inject: [APP_CONFIG, { token: CONTROLLER_SMTP_FALLBACK, optional: true }],
-      useFactory: (config: AppConfig, fallback: ControllerSmtpEnv | null | undefined) =>
-        controllerProfileFrom(config) ?? (fallback ? controllerProfileFrom({ controllerSmtp: fallback }) : undefined) ?? null,
+      provide: SMTP_DESTINATION_POLICY,
+      inject: [EgressPolicy],
+      useFactory: (egress: EgressPolicy): SmtpDestinationPolicy => ({
+        check: (host, port) => egress.checkAtSave(host, port),
+        checkTokenEndpoint: (url) => egress.checkUrlAtSave(new URL(url)),
+      }),
     },
     SmtpProfileRepository,
     EffectiveConfigService,
@@ -29,17 +38,5 @@ const base = {
     RequestHeaderSealer,
   ],
   exports: [EffectiveConfigService, EmailConfigService, ConfigScopeResolver, SecretsModule, CONTROLLER_PROFILE],
-} satisfies ModuleMetadata;
-
-/**
- * SMTP profiles (partner and org), the controller profile from the environment, and the cached
- * resolution between them. `EmailConfigModule` as is binds no egress policy; `forRoot({ imports })`
- * lets the mailer pass a module that exports `SMTP_DESTINATION_POLICY` (that module must not import
- * this one, or Nest sees a cycle).
- */
-@Module(base)
-export class EmailConfigModule {
-  static forRoot(options: { imports?: ModuleMetadata['imports'] } = {}): DynamicModule {
-    return { module: EmailConfigModule, ...base, imports: [...base.imports, ...(options.imports ?? [])] };
-  }
-}
+})
+export class EmailConfigModule {}

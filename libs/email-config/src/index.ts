@@ -4,7 +4,7 @@
  * coherent across replicas over the change bus). It never returns a secret to a caller outside the
  * process and never logs one.
  *
- * For delivery and verification (libs/mailer):
+ * For delivery and verification (libs/delivery):
  *  - `EffectiveConfigService.resolveForOrg(orgId)` / `resolveForPartner(partnerId)` → `ResolvedSmtpProfile`:
  *    the effective profile WITH decrypted secrets, its `source` (org|partner|controller), ids and
  *    version. Throws DomainError NOT_FOUND / NO_SMTP_CONFIG. Internal use only.
@@ -13,7 +13,7 @@
  *    profile (a new destination must carry its own secrets; otherwise stored ones are borrowed).
  *  - `ConfigScopeResolver.resolve(principal, {partnerId, orgId}, 'own' | 'effective')` → `ConfigScope`.
  *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port), checkTokenEndpoint(url) }`: the egress
- *    check run at save time when bound (inject it into this module with `EmailConfigModule.forRoot({ imports })`).
+ *    check run at save time, bound by EmailConfigModule to the mailer's egress guard.
  *  - `validateSmtpConfig`, `isHostname`, and the `SmtpSettings` / `SmtpSecrets` types.
  */
 export { EmailConfigModule } from './email-config.module';
@@ -23,7 +23,7 @@ export { EffectiveConfigService, EMAIL_CONFIG_TOPIC, scopeKey } from './effectiv
 export type { OrgInfo } from './effective-config.service';
 export { ConfigScopeResolver } from './config-scope';
 export type { ScopeQuery, ScopePurpose } from './config-scope';
-export { SMTP_DESTINATION_POLICY, CONTROLLER_PROFILE, CONTROLLER_SMTP_FALLBACK } from './ports';
+export { SMTP_DESTINATION_POLICY, CONTROLLER_PROFILE } from './ports';
 export type { SmtpDestinationPolicy, ControllerSmtpEnv } from './ports';
 export { controllerProfileFrom, ControllerProfileError } from './controller-profile';
 export type { ControllerProfile } from './controller-profile';
@@ -40,8 +40,6 @@ export { useTlsOf, TLS_MODES, AUTH_TYPES } from './smtp-settings';
 export { representationEtagOf } from './profile.model';
 export type { SmtpSettings, SmtpSecrets, OAuth2Settings, TlsMode, AuthType } from './smtp-settings';
 export type { ConfigScope, StoredProfile, EffectiveProfile, ResolvedSmtpProfile, SecretFlags, ProfileSource } from './profile.model';
-export { toSmtpTarget, profileKeyOf, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from './mailer-binding';
-export type { ProfileForTarget } from './mailer-binding';
 export { resolveSender, publicUrlSender } from './sender';
 export type { EffectiveSender, SenderSource, SenderDefaults } from './sender';
 export { EmailConfigErrors } from './errors';

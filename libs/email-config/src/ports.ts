@@ -1,10 +1,10 @@
 import type { AppConfig } from '@mailstrata/config';
 
 /**
- * Egress policy port, checked when a profile is saved (and by the verification endpoint before it
- * connects). Implemented and bound by the mailer (issue 4): `check` throws a DomainError (e.g.
- * `SMTP_DESTINATION_FORBIDDEN`) when the host resolves to a refused network or the port is not
- * allowed. Optional: without a binding nothing is checked at save time.
+ * What a profile's destination is checked against when it is saved (and by the verification endpoint
+ * before it connects): `check` throws a DomainError (e.g. `SMTP_DESTINATION_FORBIDDEN`) when the host
+ * resolves to a refused network or the port is not allowed. EmailConfigModule binds it to the mailer's
+ * egress guard; a test module may leave it unbound, and then nothing is checked at save time.
  */
 export interface SmtpDestinationPolicy {
   check(host: string, port: number): Promise<void>;
@@ -17,11 +17,3 @@ export const SMTP_DESTINATION_POLICY = Symbol('SmtpDestinationPolicy');
 export const CONTROLLER_PROFILE = Symbol('ControllerSmtpProfile');
 
 export type ControllerSmtpEnv = NonNullable<AppConfig['controllerSmtp']>;
-
-/**
- * Optional: an operator-trusted SMTP endpoint that becomes the controller level when no
- * FW_EVENT_SMTP_SERVER_ADDR is configured (the app binds the development mail catcher here). Same
- * shape as the environment's controller SMTP, validated by the same rules. Never consulted when the
- * environment names a controller server.
- */
-export const CONTROLLER_SMTP_FALLBACK = Symbol('ControllerSmtpFallback');

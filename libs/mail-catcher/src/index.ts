@@ -1,10 +1,10 @@
 /**
  * @mailstrata/mail-catcher — the built-in development SMTP server and its mailbox (Postgres, trimmed to
  * MAIL_CATCHER_KEEP). It runs only when `config.mailCatcher` is set (never in production); the app binds
- * its address as the controller SMTP default. Depends on config and the database only.
+ * its address as the controller SMTP default (`MailCatcherListener.start` runs before the app is built). Depends on config and the database only.
  */
 export { MailCatcherModule } from './mail-catcher.module';
-export { MailCatcher, MAIL_CATCHER_HOST, MAIL_CATCHER_SENDER } from './mail-catcher';
+export { MailCatcher, MailCatcherListener, MAIL_CATCHER_HOST, MAIL_CATCHER_SENDER } from './mail-catcher';
 export type { MailCatcherEndpoint } from './mail-catcher';
 export { Mailbox } from './mailbox';
 export type { CaughtMessage, CaughtMessageSummary, CaughtHeader } from './mailbox';

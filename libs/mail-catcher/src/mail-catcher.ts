@@ -14,6 +14,7 @@ import { DataSource } from 'typeorm';
 import { Mailbox } from './mailbox';
 
 export const MAIL_CATCHER_OPTIONS = Symbol('MailCatcherOptions');
+export const MAIL_CATCHER_LISTENER = Symbol('MailCatcherListener');
 
 /** Loopback only: the catcher must never be reachable from another machine. */
 export const MAIL_CATCHER_HOST = '127.0.0.1';
@@ -26,33 +27,23 @@ export interface MailCatcherEndpoint {
   senderEmail: string;
 }
 
-@Injectable()
-export class MailCatcher implements OnApplicationShutdown {
+/**
+ * The catcher's SMTP listener. It starts before the application is built (its address becomes the
+ * controller level of the configuration, like an operator's FW_EVENT_SMTP_SERVER_ADDR would) and keeps
+ * what it receives in the mailbox it is handed once the database is up; until then it answers 451.
+ */
+export class MailCatcherListener {
   private readonly logger = new Logger('MailCatcher');
-  private server: SMTPServer | undefined;
-  private endpoint: MailCatcherEndpoint | null = null;
-  readonly mailbox: Mailbox | null;
+  private mailbox: Mailbox | undefined;
 
-  constructor(
-    @Inject(MAIL_CATCHER_OPTIONS) private readonly options: MailCatcherConfig | null,
-    @InjectDataSource() dataSource: DataSource,
-  ) {
-    this.mailbox = options ? new Mailbox(dataSource, options.keep) : null;
-  }
+  private constructor(
+    private readonly server: SMTPServer,
+    readonly endpoint: MailCatcherEndpoint,
+  ) {}
 
-  get enabled(): boolean {
-    return this.options !== null;
-  }
-
-  /** Where it listens, once started; null when it does not run. */
-  get address(): MailCatcherEndpoint | null {
-    return this.endpoint;
-  }
-
-  /** Starts the server (once) when configured; resolves to where it listens, or null. */
-  async start(): Promise<MailCatcherEndpoint | null> {
-    if (!this.options || this.endpoint) return this.endpoint;
-    const mailbox = this.mailbox!;
+  static async start(options: MailCatcherConfig): Promise<MailCatcherListener> {
+    // The server's callbacks need the listener, which needs the started server.
+    const self: { listener?: MailCatcherListener } = {};
     const server = new SMTPServer({
       name: 'mailstrata-mail-catcher',
       banner: 'mailstrata development mail catcher',
@@ -67,6 +58,8 @@ export class MailCatcher implements OnApplicationShutdown {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           if (stream.sizeExceeded) return callback(Object.assign(new Error('Message too large'), { responseCode: 552 }));
+          const mailbox = self.listener?.mailbox;
+          if (!mailbox) return callback(Object.assign(new Error('The mailbox is not ready yet'), { responseCode: 451 }));
           const raw = Buffer.concat(chunks).toString('utf8');
           const envelope = session.envelope;
           simpleParser(raw)
@@ -86,7 +79,7 @@ export class MailCatcher implements OnApplicationShutdown {
             .then(
               (id) => callback(null, `Caught as ${id}`),
               (error: unknown) => {
-                this.logger.error(`could not store a caught message: ${error instanceof Error ? error.message : String(error)}`);
+                self.listener?.logger.error(`could not store a caught message: ${error instanceof Error ? error.message : String(error)}`);
                 callback(Object.assign(new Error('Could not store the message'), { responseCode: 451 }));
               },
             );
@@ -95,25 +88,56 @@ export class MailCatcher implements OnApplicationShutdown {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options!.port, MAIL_CATCHER_HOST, () => {
+      server.listen(options.port, MAIL_CATCHER_HOST, () => {
         server.off('error', reject);
         resolve();
       });
     });
-    server.on('error', (error) => this.logger.warn(`mail catcher: ${error.message}`));
-    this.server = server;
     const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address() as AddressInfo).port;
-    this.endpoint = { host: MAIL_CATCHER_HOST, port, senderEmail: MAIL_CATCHER_SENDER };
-    this.logger.log(
+    const listener = new MailCatcherListener(server, { host: MAIL_CATCHER_HOST, port, senderEmail: MAIL_CATCHER_SENDER });
+    self.listener = listener;
+    server.on('error', (error) => listener.logger.warn(`mail catcher: ${error.message}`));
+    listener.logger.log(
       `development mail catcher on ${MAIL_CATCHER_HOST}:${port} is the controller SMTP default; read its mail in the console (Mailbox). MAIL_CATCHER=off disables it.`,
     );
-    return this.endpoint;
+    return listener;
+  }
+
+  /** Where caught messages go from now on. */
+  deliverTo(mailbox: Mailbox): void {
+    this.mailbox = mailbox;
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** The catcher inside the application: its mailbox (for the console) and, on shutdown, the listener's end. */
+@Injectable()
+export class MailCatcher implements OnApplicationShutdown {
+  readonly mailbox: Mailbox | null;
+
+  constructor(
+    @Inject(MAIL_CATCHER_LISTENER) private readonly listener: MailCatcherListener | null,
+    @Inject(MAIL_CATCHER_OPTIONS) options: MailCatcherConfig | null,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.mailbox = listener && options ? new Mailbox(dataSource, options.keep) : null;
+    if (listener && this.mailbox) listener.deliverTo(this.mailbox);
+  }
+
+  get enabled(): boolean {
+    return this.listener !== null;
+  }
+
+  /** Where it listens; null when it does not run. */
+  get address(): MailCatcherEndpoint | null {
+    return this.listener?.endpoint ?? null;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.listener?.close();
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * The mailer's own description of where and how to send. The email-config library maps its resolved
- * profile (with decrypted secrets) into this shape, so the mailer never depends on how profiles are
- * stored, and a profile from any level looks the same here.
+ * The mailer's own description of where and how to send. The delivery library maps a resolved profile
+ * (with decrypted secrets) into this shape, so the mailer never depends on how profiles are stored, and
+ * a profile from any level looks the same here.
  */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
 
@@ -43,32 +43,6 @@ export interface SmtpTarget {
    */
   guarded: boolean;
 }
-
-export type SmtpSource = 'controller' | 'partner' | 'org';
-
-/** A target plus which level of the hierarchy supplied it. */
-export interface ResolvedSmtpTarget extends SmtpTarget {
-  source: SmtpSource;
-  partnerId: string | null;
-  orgId: string | null;
-}
-
-/** Whose effective profile is wanted: an org (partnerId given too), a partner, or the controller. */
-export interface SmtpScope {
-  partnerId: string | null;
-  orgId: string | null;
-}
-
-/**
- * Port: resolves a scope's effective profile at send time (with decrypted secrets, for internal use
- * only). Bound by the composition root to the email-config library; throws a DomainError (e.g.
- * `NO_SMTP_CONFIG`) when no level has a profile.
- */
-export interface SmtpProfileResolver {
-  resolve(scope: SmtpScope): Promise<ResolvedSmtpTarget>;
-}
-
-export const SMTP_PROFILE_RESOLVER = Symbol('SmtpProfileResolver');
 
 export function authUsername(target: SmtpTarget): string | undefined {
   const auth = target.auth;

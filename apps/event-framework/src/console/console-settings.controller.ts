@@ -24,7 +24,7 @@ export class ConsoleSettingsController {
   settings() {
     return {
       account_creation_strategy: this.config.identity.accountCreationStrategy,
-      controller_default: this.controller ? (this.config.controllerSmtp ? 'environment' : 'mail_catcher') : null,
+      controller_default: this.controller ? (this.catcher.enabled ? 'mail_catcher' : 'environment') : null,
       mail_catcher: this.catcher.enabled,
     };
   }

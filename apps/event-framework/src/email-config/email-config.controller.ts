@@ -1,13 +1,7 @@
 import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  ConfigScopeResolver,
-  EffectiveConfigService,
-  EmailConfigService,
-  profileKeyOf,
-  representationEtagOf,
-} from '@mailstrata/email-config';
-import { ProfileHealthRecorder } from '@mailstrata/mailer';
+import { profileKeyOf, ProfileHealthRecorder } from '@mailstrata/delivery';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, representationEtagOf } from '@mailstrata/email-config';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';

@@ -1,6 +1,6 @@
 /** Explicit response mappers: only the fields named here can reach a response, and never a secret. */
 import { EffectiveProfile, SecretFlags, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
-import type { ProfileHealth } from '@mailstrata/mailer';
+import type { ProfileHealth } from '@mailstrata/delivery';
 
 export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags) => ({
   host: s.host,

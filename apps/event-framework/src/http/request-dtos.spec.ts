@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { DomainError } from '@mailstrata/common';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
-import { EmailVerificationService, ProfileHealthRecorder } from '@mailstrata/mailer';
+import { EmailVerificationService, ProfileHealthRecorder } from '@mailstrata/delivery';
 import { EmailConfigController } from '../email-config/email-config.controller';
 import { VerificationBodyDto } from '../verification/verification.dto';
 import { VerificationController } from '../verification/verification.controller';

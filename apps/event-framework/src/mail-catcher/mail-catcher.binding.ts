@@ -1,47 +1,32 @@
 /**
- * Binds the development mail catcher as email-config's controller fallback: the catcher's SMTP server
- * starts while the module graph is built (before any email can be resolved) and its loopback address
- * becomes the controller level. When the catcher is off, the fallback is null and nothing changes.
+ * The development mail catcher as the controller level: when the configuration asks for it, its SMTP
+ * listener starts before the application is built and its loopback address becomes the configuration's
+ * controller SMTP server, exactly as an operator's FW_EVENT_SMTP_SERVER_* would. Email-config and
+ * delivery then need no knowledge of it.
  */
-import { DynamicModule, Module } from '@nestjs/common';
-import type { MailCatcherConfig } from '@mailstrata/config';
-import { CONTROLLER_SMTP_FALLBACK, ControllerSmtpEnv } from '@mailstrata/email-config';
-import { MailCatcher, MailCatcherModule } from '@mailstrata/mail-catcher';
+import { AppConfig } from '@mailstrata/config';
+import { MailCatcherListener } from '@mailstrata/mail-catcher';
 
-@Module({})
-export class MailCatcherBindingModule {
-  static forRoot(catcher: DynamicModule): DynamicModule {
-    return {
-      module: MailCatcherBindingModule,
-      imports: [catcher],
-      providers: [
-        {
-          provide: CONTROLLER_SMTP_FALLBACK,
-          inject: [MailCatcher],
-          useFactory: async (mailCatcher: MailCatcher): Promise<ControllerSmtpEnv | null> => {
-            const endpoint = await mailCatcher.start();
-            if (!endpoint) return null;
-            return {
-              host: endpoint.host,
-              port: endpoint.port,
-              username: undefined,
-              password: undefined,
-              useTls: false,
-              useInsecure: false,
-              caCert: undefined,
-              senderEmail: endpoint.senderEmail,
-              senderName: 'mailstrata (mail catcher)',
-              retries: 3,
-            };
-          },
-        },
-      ],
-      exports: [CONTROLLER_SMTP_FALLBACK],
-    };
-  }
+export interface WithMailCatcher {
+  config: AppConfig;
+  listener: MailCatcherListener | null;
 }
 
-export function mailCatcherModules(config: MailCatcherConfig | undefined): { catcher: DynamicModule; binding: DynamicModule } {
-  const catcher = MailCatcherModule.forRoot(config);
-  return { catcher, binding: MailCatcherBindingModule.forRoot(catcher) };
+export async function startMailCatcher(config: AppConfig): Promise<WithMailCatcher> {
+  if (!config.mailCatcher) return { config, listener: null };
+  const listener = await MailCatcherListener.start(config.mailCatcher);
+  const { host, port, senderEmail } = listener.endpoint;
+  const controllerSmtp: AppConfig['controllerSmtp'] = {
+    host,
+    port,
+    username: undefined,
+    password: undefined,
+    useTls: false,
+    useInsecure: false,
+    caCert: undefined,
+    senderEmail,
+    senderName: 'mailstrata (mail catcher)',
+    retries: 3,
+  };
+  return { config: { ...config, controllerSmtp }, listener };
 }

@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommonErrors } from '@mailstrata/common';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, toSmtpTarget } from '@mailstrata/email-config';
+import { EmailVerificationService, ResolvedSmtpTarget, toSmtpTarget, VerificationRequest } from '@mailstrata/delivery';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
 import { Actor, Principal, scopeLevelOf } from '@mailstrata/identity';
-import { EmailVerificationService, ResolvedSmtpTarget, VerificationRequest } from '@mailstrata/mailer';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
@@ -15,7 +15,7 @@ type SignedIn = Actor & { principal: Principal };
  * `POST /event/v1/email/config/verification`: a real test email (or `mode: "connect"`) through the
  * caller's effective profile, or through an unsaved `smtp_config` in the same body (validated with the
  * secret rules of email-config: a new destination must bring its own secret). Glue only: scope and
- * target come from email-config, the test itself from the mailer.
+ * target come from email-config, the test itself from delivery.
  */
 @ApiTags('email-config')
 @ApiCookieAuth('rsid')

@@ -10,7 +10,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { SmtpFailure } from './smtp-failure';
+import type { SmtpFailure } from '@mailstrata/mailer';
 
 const SUCCESS_WRITE_INTERVAL_MS = 1_000;
 

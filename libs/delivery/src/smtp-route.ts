@@ -1,18 +1,37 @@
 /**
- * Where email-config meets the mailer (written by the delivery issue): the mapping from a resolved
- * profile (decrypted secrets included) to the mailer's `SmtpTarget`, the SMTP_PROFILE_RESOLVER the
- * delivery worker calls at send time, and the egress policy bound as this library's save-time
- * SMTP_DESTINATION_POLICY. The mailer itself never imports this library.
+ * Where a profile becomes a route: the mapping from email-config's resolved profile (decrypted secrets
+ * included) to the mailer's `SmtpTarget`, and the resolver the delivery worker (and the setup emails)
+ * call at send time. Delivery sits above both libraries, so it reads email-config's resolution directly
+ * and hands the mailer a target; neither of them knows about the other's side of this mapping.
  */
-import { Inject, Injectable, Module, Optional } from '@nestjs/common';
-import { EgressPolicy, MailerModule, ResolvedSmtpTarget, SmtpProfileResolver, SmtpScope } from '@mailstrata/mailer';
-import { ControllerProfile } from './controller-profile';
-import { EffectiveConfigService } from './effective-config.service';
-import { EmailConfigErrors } from './errors';
-import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
-import { ProfileSource, ResolvedSmtpProfile } from './profile.model';
-import { EffectiveSender } from './sender';
-import { SmtpSecrets, SmtpSettings } from './smtp-settings';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  CONTROLLER_PROFILE,
+  EmailConfigErrors,
+  ControllerProfile,
+  EffectiveConfigService,
+  EffectiveSender,
+  ProfileSource,
+  ResolvedSmtpProfile,
+  SmtpSecrets,
+  SmtpSettings,
+} from '@mailstrata/email-config';
+import { SmtpTarget } from '@mailstrata/mailer';
+
+export type SmtpSource = 'controller' | 'partner' | 'org';
+
+/** A target plus which level of the hierarchy supplied it. */
+export interface ResolvedSmtpTarget extends SmtpTarget {
+  source: SmtpSource;
+  partnerId: string | null;
+  orgId: string | null;
+}
+
+/** Whose effective profile is wanted: an org (partnerId given too), a partner, or the controller. */
+export interface SmtpScope {
+  partnerId: string | null;
+  orgId: string | null;
+}
 
 export interface ProfileForTarget {
   source: ProfileSource;
@@ -72,9 +91,12 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
   };
 }
 
-/** SMTP_PROFILE_RESOLVER for the delivery worker: the scope's effective profile at send time. */
+/**
+ * A scope's effective route at send time (with decrypted secrets, for internal use only). Throws a
+ * DomainError (e.g. `NO_SMTP_CONFIG`) when no level has a profile.
+ */
 @Injectable()
-export class EmailConfigSmtpResolver implements SmtpProfileResolver {
+export class SmtpRouteResolver {
   constructor(
     private readonly effective: EffectiveConfigService,
     @Optional() @Inject(CONTROLLER_PROFILE) private readonly controller: ControllerProfile | null = null,
@@ -99,20 +121,3 @@ export class EmailConfigSmtpResolver implements SmtpProfileResolver {
     return toSmtpTarget(resolved);
   }
 }
-
-/** Binds the mailer's egress guard as the save-time SMTP_DESTINATION_POLICY (pass to `EmailConfigModule.forRoot`). */
-@Module({
-  imports: [MailerModule],
-  providers: [
-    {
-      provide: SMTP_DESTINATION_POLICY,
-      inject: [EgressPolicy],
-      useFactory: (egress: EgressPolicy): SmtpDestinationPolicy => ({
-        check: (host, port) => egress.checkAtSave(host, port),
-        checkTokenEndpoint: (url) => egress.checkUrlAtSave(new URL(url)),
-      }),
-    },
-  ],
-  exports: [SMTP_DESTINATION_POLICY],
-})
-export class SmtpDestinationPolicyModule {}

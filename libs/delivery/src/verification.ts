@@ -18,11 +18,9 @@ import { DomainError, fieldError, FieldError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { SharedRateLimiter } from '@mailstrata/database';
 import { DataSource } from 'typeorm';
-import { DESTINATION_REFUSED } from './egress-guard';
-import { Mailer, VerificationResult } from './mailer';
+import { DESTINATION_REFUSED, Mailer, SmtpDeliveryError, VerificationResult } from '@mailstrata/mailer';
 import { ProfileHealthRecorder } from './profile-health';
-import { SmtpDeliveryError } from './smtp-failure';
-import { ResolvedSmtpTarget, SmtpSource } from './smtp-target';
+import { ResolvedSmtpTarget, SmtpSource } from './smtp-route';
 
 const DETAILS = [
   'mode',

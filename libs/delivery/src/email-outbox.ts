@@ -12,14 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AUDIT_CATEGORY, AuditActor, sanitizeDetails } from '@mailstrata/audit';
+import { AuditActor, auditRow, auditRowsParam, insertAuditRowsSql } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
 import { ChangeBus, PreparedStatement } from '@mailstrata/database';
+import { assertSendable } from '@mailstrata/mailer';
 import { SecretCipher } from '@mailstrata/secrets';
 import { EntityManager } from 'typeorm';
 import { EmailQueued } from './email-delivery.events';
-import { assertSendable } from './message';
-import { SmtpScope } from './smtp-target';
+import { SmtpScope } from './smtp-route';
 
 export const EMAIL_JOBS_TOPIC = 'email.jobs';
 export const EMAIL_JOBS_TABLE = 'email_jobs';
@@ -37,22 +37,17 @@ export interface EmailJobInput {
   actor?: AuditActor | null;
 }
 
-/** AuditWriter's limit on a stored user agent. */
-const MAX_USER_AGENT = 256;
-
 /**
  * One round trip inside the caller's transaction: the job row and its `email.queued` event (the row
- * AuditWriter.record would write; the org scope always carries its partner here). Each enqueue used
- * to be three statements; on a busy queue the statements, not the work, cost most.
+ * built by the audit library, written by its statement; the org scope always carries its partner here).
+ * Each enqueue used to be three statements; on a busy queue the statements, not the work, cost most.
  */
 const ENQUEUE = new PreparedStatement(
   'email_outbox_enqueue',
   `WITH job AS (
      INSERT INTO email_jobs (id, partner_id, org_id, kind, recipient, subject, body_ciphertext) VALUES ($1, $2, $3, $4, $5, $6, $7)
    )
-   INSERT INTO audit_events (id, occurred_at, category, type, outcome, actor_id, actor_email, actor_role, actor_ip, actor_user_agent,
-     partner_id, org_id, resource_type, resource_id, details)
-   VALUES ($8, $9, $10, $11, 'success', $12, $13, $14, $15, $16, $2, $3, 'email_job', $1, $17)`,
+   ${insertAuditRowsSql('$8')}`,
 );
 
 export function bodyContext(jobId: string) {
@@ -74,8 +69,14 @@ export class EmailOutbox {
     assertSendable({ to: input.to, subject: input.subject, text: input.text }, 'sender@mailstrata.invalid', undefined);
     const id = randomUUID();
     const body = this.cipher.encrypt(JSON.stringify({ text: input.text, html: input.html ?? null }), bodyContext(id));
-    const actor = input.actor ?? null;
-    const details = sanitizeDetails(EmailQueued, { job_id: id, kind: input.kind, recipient: input.to });
+    const queued = auditRow(EmailQueued, {
+      outcome: 'success',
+      actor: input.actor ?? null,
+      partnerId: input.scope.partnerId,
+      orgId: input.scope.orgId,
+      resource: { type: 'email_job', id },
+      details: { job_id: id, kind: input.kind, recipient: input.to },
+    });
     await ENQUEUE.run(manager, [
       id,
       input.scope.partnerId,
@@ -84,16 +85,7 @@ export class EmailOutbox {
       input.to,
       input.subject,
       body,
-      randomUUID(),
-      new Date(),
-      AUDIT_CATEGORY,
-      EmailQueued.type,
-      actor?.id ?? null,
-      actor?.email ?? null,
-      actor?.role ?? null,
-      actor?.ip ?? null,
-      actor?.userAgent ? actor.userAgent.slice(0, MAX_USER_AGENT) : null,
-      JSON.stringify(details),
+      auditRowsParam([queued]),
     ]);
     this.changes.wakeAfterCommit(manager, EMAIL_JOBS_TOPIC);
     return id;

@@ -1,0 +1,53 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '@mailstrata/audit';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { EmailConfigModule } from '@mailstrata/email-config';
+import { MailerModule } from '@mailstrata/mailer';
+import { SecretsModule } from '@mailstrata/secrets';
+import { EMAIL_DELIVERY_OPTIONS, EmailDeliveryOptions, EmailDeliveryWorker } from './email-delivery.worker';
+import { EmailJobRepository } from './email-job.repository';
+import { EmailOutbox } from './email-outbox';
+import { ProfileHealthRecorder } from './profile-health';
+import { SmtpRouteResolver } from './smtp-route';
+import { EmailVerificationService } from './verification';
+
+/**
+ * Durable system email and test emails, above profiles (email-config) and transport (mailer): the
+ * outbox others use to enqueue in their own transactions, the route resolver, profile health and the
+ * test-email service. Both libraries below are imported directly; the arrows run one way.
+ */
+@Module({
+  imports: [AuditModule, SecretsModule, MailerModule, EmailConfigModule],
+  providers: [SmtpRouteResolver, ProfileHealthRecorder, EmailOutbox, EmailVerificationService],
+  exports: [SmtpRouteResolver, ProfileHealthRecorder, EmailOutbox, EmailVerificationService],
+})
+export class DeliveryModule {}
+
+/**
+ * The durable delivery worker: runs in the worker app and, by default, in the HTTP app. Its timings come
+ * from the deployment's config (EMAIL_RETRY_BASE_MS and friends); `overrides` are for tests and benches.
+ */
+@Module({})
+export class DeliveryWorkerModule {
+  static forRoot(overrides: EmailDeliveryOptions = {}): DynamicModule {
+    return {
+      module: DeliveryWorkerModule,
+      imports: [DeliveryModule, AuditModule, SecretsModule, MailerModule],
+      providers: [
+        EmailJobRepository,
+        {
+          provide: EMAIL_DELIVERY_OPTIONS,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig): EmailDeliveryOptions => ({
+            retryBaseMs: config.emailDelivery.retryBaseMs,
+            pollIntervalMs: config.emailDelivery.pollIntervalMs,
+            leaseMs: config.emailDelivery.leaseMs,
+            ...overrides,
+          }),
+        },
+        EmailDeliveryWorker,
+      ],
+      exports: [EmailDeliveryWorker],
+    };
+  }
+}

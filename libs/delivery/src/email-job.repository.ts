@@ -1,0 +1,208 @@
+/**
+ * The `email_jobs` table's SQL for the delivery worker, as prepared statements: claim (with a lease),
+ * renew leases, book sent / retry / failed (each with its audit events, written through the audit
+ * library's statement, in the same statement as the job's new state), release, and the queue's
+ * numbers. Every booking requires the job to be still `sending` and claimed by the worker that books
+ * it: a worker that lost its claim books nothing, and a renewal never brings back a booked job.
+ */
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditRow, auditRowsParam, insertAuditRowsSql } from '@mailstrata/audit';
+import { PreparedStatement } from '@mailstrata/database';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface ClaimedJob {
+  id: string;
+  partner_id: string | null;
+  org_id: string | null;
+  kind: string;
+  recipient: string;
+  subject: string;
+  body_ciphertext: string | null;
+  /** This attempt's number (counted at claim). */
+  attempts: number;
+}
+
+export interface SentBooking {
+  jobId: string;
+  messageId: string;
+  source: string;
+  /** Its `email.sent` event; written only if the job is still this worker's. */
+  event: AuditRow;
+}
+
+/** Where a failed attempt stopped, kept on the job for the delivery log. */
+export interface FailureFields {
+  stage: string | null;
+  smtpCode: number | null;
+  errorCode: string;
+  source: string | null;
+}
+
+export interface QueueStats {
+  queued: number;
+  sending: number;
+  oldestDueSeconds: number;
+}
+
+/** Claims due jobs (and jobs whose lease ran out) for this worker: $1 worker id, $2 batch size, $3 lease ms. */
+const CLAIM = new PreparedStatement(
+  'email_jobs_claim',
+  `UPDATE email_jobs j SET status = 'sending', attempts = j.attempts + 1, locked_by = $1, locked_until = now() + ($3 || ' milliseconds')::interval
+   WHERE j.id IN (
+     SELECT id FROM email_jobs
+     WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now())
+     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+   RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts`,
+);
+
+/** Extends the lease of the jobs this worker ($1) still holds ($2), by $3 ms from now; returns those it still has. */
+const RENEW = new PreparedStatement(
+  'email_jobs_renew',
+  `UPDATE email_jobs SET locked_until = now() + ($3 || ' milliseconds')::interval
+   WHERE id = ANY($2::uuid[]) AND locked_by = $1 AND status = 'sending'
+   RETURNING id`,
+);
+
+/**
+ * Books delivered jobs in one statement: the jobs still claimed by this worker ($4) become `sent` and
+ * get their `email.sent` event ($5); a job whose lease was lost belongs to another worker now and gets neither.
+ */
+const BOOK_SENT = new PreparedStatement(
+  'email_jobs_book_sent',
+  `WITH v AS (
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, message_id, source)
+   ), done AS (
+     UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
+       message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
+     FROM v WHERE j.id = v.id AND j.locked_by = $4 AND j.status = 'sending'
+     RETURNING j.id
+   )
+   ${insertAuditRowsSql('$5', 'a.resource_id IN (SELECT id::text FROM done)')}`,
+);
+
+/** A transient failure: back to the queue at $3, with where it stopped; its `email.retrying` event ($8) if still ours. */
+const BOOK_RETRY = new PreparedStatement(
+  'email_jobs_book_retry',
+  `WITH done AS (
+     UPDATE email_jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, next_attempt_at = $3,
+       last_stage = $4, last_smtp_code = $5, last_error_code = $6, source = $7
+     WHERE id = $1 AND locked_by = $2 AND status = 'sending' RETURNING id
+   ), event AS (
+     ${insertAuditRowsSql('$8', 'EXISTS (SELECT 1 FROM done)')}
+   )
+   SELECT count(*)::int AS booked FROM done`,
+);
+
+/** Given up: failed, body deleted, with where it stopped; its `email.failed` event ($7) if still ours. */
+const BOOK_FAILED = new PreparedStatement(
+  'email_jobs_book_failed',
+  `WITH done AS (
+     UPDATE email_jobs SET status = 'failed', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
+       last_stage = $3, last_smtp_code = $4, last_error_code = $5, source = $6
+     WHERE id = $1 AND locked_by = $2 AND status = 'sending' RETURNING id
+   ), event AS (
+     ${insertAuditRowsSql('$7', 'EXISTS (SELECT 1 FROM done)')}
+   )
+   SELECT count(*)::int AS booked FROM done`,
+);
+
+/** Claimed but not started (shutdown): back to the queue, the attempt not counted. */
+const RELEASE = new PreparedStatement(
+  'email_jobs_release',
+  `UPDATE email_jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL
+   WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'sending'`,
+);
+
+/** The queue gauges' numbers: unfinished jobs by status, and the wait of the oldest due, unclaimed one. */
+const QUEUE_STATS = new PreparedStatement(
+  'email_jobs_queue_stats',
+  `SELECT (SELECT count(*) FROM email_jobs WHERE status = 'queued')::int AS queued,
+          (SELECT count(*) FROM email_jobs WHERE status = 'sending')::int AS sending,
+          COALESCE(EXTRACT(EPOCH FROM now() - (SELECT min(next_attempt_at) FROM email_jobs WHERE status = 'queued' AND next_attempt_at <= now())), 0)::float8
+            AS oldest_due_seconds`,
+);
+
+/** TypeORM answers UPDATE … RETURNING with `[rows, affected]` and SELECT with `rows`. */
+function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
+@Injectable()
+export class EmailJobRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async claim(workerId: string, batchSize: number, leaseMs: number): Promise<ClaimedJob[]> {
+    return returnedRows<ClaimedJob>(await CLAIM.run(this.dataSource, [workerId, batchSize, String(leaseMs)]));
+  }
+
+  /** Renews the leases of `ids`; returns the ids this worker still holds. */
+  async renew(workerId: string, ids: string[], leaseMs: number): Promise<string[]> {
+    return returnedRows<{ id: string }>(await RENEW.run(this.dataSource, [workerId, ids, String(leaseMs)])).map((r) => r.id);
+  }
+
+  /** One round trip, its own transaction. */
+  async bookSent(workerId: string, sent: readonly SentBooking[]): Promise<void> {
+    await BOOK_SENT.run(this.dataSource, [
+      sent.map((s) => s.jobId),
+      sent.map((s) => s.messageId),
+      sent.map((s) => s.source),
+      workerId,
+      auditRowsParam(sent.map((s) => s.event)),
+    ]);
+  }
+
+  /** Whether the job was still this worker's (and so was booked, with its event). */
+  async bookRetry(
+    manager: EntityManager,
+    workerId: string,
+    jobId: string,
+    at: Date,
+    fields: FailureFields,
+    event: AuditRow,
+  ): Promise<boolean> {
+    const [row] = returnedRows<{ booked: number }>(
+      await BOOK_RETRY.run(manager, [
+        jobId,
+        workerId,
+        at,
+        fields.stage,
+        fields.smtpCode,
+        fields.errorCode,
+        fields.source,
+        auditRowsParam([event]),
+      ]),
+    );
+    return (row?.booked ?? 0) > 0;
+  }
+
+  /** Whether the job was still this worker's (and so was booked, with its event). */
+  async bookFailed(manager: EntityManager, workerId: string, jobId: string, fields: FailureFields, event: AuditRow): Promise<boolean> {
+    const [row] = returnedRows<{ booked: number }>(
+      await BOOK_FAILED.run(manager, [
+        jobId,
+        workerId,
+        fields.stage,
+        fields.smtpCode,
+        fields.errorCode,
+        fields.source,
+        auditRowsParam([event]),
+      ]),
+    );
+    return (row?.booked ?? 0) > 0;
+  }
+
+  async release(workerId: string, ids: string[]): Promise<void> {
+    await RELEASE.run(this.dataSource, [ids, workerId]);
+  }
+
+  async queueStats(): Promise<QueueStats | undefined> {
+    const [row] = returnedRows<{ queued: number; sending: number; oldest_due_seconds: number }>(await QUEUE_STATS.run(this.dataSource, []));
+    return row ? { queued: row.queued, sending: row.sending, oldestDueSeconds: Number(row.oldest_due_seconds) } : undefined;
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+}

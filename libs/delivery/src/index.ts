@@ -1,0 +1,32 @@
+/**
+ * @mailstrata/delivery — system email that must arrive: above the profiles (@mailstrata/email-config)
+ * and the transport (@mailstrata/mailer), importing both directly.
+ *  - `EmailOutbox.enqueue(manager, job)`: a durable system email, in the caller's transaction.
+ *  - `DeliveryWorkerModule.forRoot(options)`: the worker that claims, sends and books queued emails.
+ *  - `SmtpRouteResolver.resolve(scope)`: a scope's effective route at send time; `toSmtpTarget` maps a
+ *    resolved (or candidate) profile to the mailer's target.
+ *  - `EmailVerificationService`: test emails; `ProfileHealthRecorder`: health per profile version.
+ */
+export { DeliveryModule, DeliveryWorkerModule } from './delivery.module';
+export { SmtpRouteResolver, toSmtpTarget, profileKeyOf } from './smtp-route';
+export type { ResolvedSmtpTarget, SmtpScope, SmtpSource, ProfileForTarget } from './smtp-route';
+export { EmailOutbox, EMAIL_JOBS_TOPIC } from './email-outbox';
+export type { EmailJobInput } from './email-outbox';
+export { EmailDeliveryWorker, EMAIL_DELIVERY_OPTIONS } from './email-delivery.worker';
+export { decide, classifyFailure, backoffMs } from './delivery-decision';
+export type { Decision, AttemptOutcome, ClassifiedFailure, RetryPolicy } from './delivery-decision';
+export type { EmailDeliveryOptions } from './email-delivery.worker';
+export { EmailQueued, EmailSent, EmailRetrying, EmailFailed } from './email-delivery.events';
+export { ProfileHealthRecorder } from './profile-health';
+export type { ProfileHealth } from './profile-health';
+export {
+  EmailVerificationService,
+  ownsRoute,
+  restrictToForeignRoute,
+  ROUTE_NOT_OWNED,
+  EmailVerificationSucceeded,
+  EmailVerificationFailed,
+} from './verification';
+export type { VerificationRequest, VerificationScope, VerificationAnswer, VerificationCaller } from './verification';
+export { reencryptQueuedBodies } from './reencrypt-bodies';
+export type { BodyReencryptReport } from './reencrypt-bodies';
