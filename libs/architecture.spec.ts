@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 /** Lowest first. A library may import any library in a lower layer, none in its own or a higher one. */
 const LAYERS: readonly (readonly string[])[] = [
   ['common', 'config', 'observability'],
-  ['database', 'secrets', 'audit'],
+  ['database', 'secrets', 'audit', 'mail-catcher'],
   ['identity', 'mailer'],
   ['email-config'],
   ['delivery'],
