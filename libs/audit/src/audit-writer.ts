@@ -4,9 +4,16 @@ import { EntityManager } from 'typeorm';
 import { AUDIT_CATEGORY, AuditEventDefinition, sanitizeDetails } from './audit-event.definition';
 import { AuditEventEntity } from './audit-event.entity';
 
+/** What kind of caller acted: a signed-in user, or a machine caller holding a service-account token. */
+export type AuditActorType = 'user' | 'service_account';
+
 /** Who did it. Built by the HTTP layer from the session and the request; system jobs pass `null`. */
 export interface AuditActor {
+  /** Absent means a user (every actor was one before service accounts existed). */
+  type?: AuditActorType | null;
   id?: string | null;
+  /** A display name for actors without an email address (a service account's name). */
+  name?: string | null;
   email?: string | null;
   role?: string | null;
   ip?: string | null;
@@ -47,7 +54,9 @@ export class AuditWriter {
       category: AUDIT_CATEGORY,
       type: definition.type,
       outcome: input.outcome,
+      actorType: actor ? (actor.type ?? 'user') : null,
       actorId: actor?.id ?? null,
+      actorName: actor?.name ?? null,
       actorEmail: actor?.email ?? null,
       actorRole: actor?.role ?? null,
       actorIp: actor?.ip ?? null,

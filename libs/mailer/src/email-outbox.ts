@@ -51,8 +51,8 @@ const ENQUEUE = new PreparedStatement(
      INSERT INTO email_jobs (id, partner_id, org_id, kind, recipient, subject, body_ciphertext) VALUES ($1, $2, $3, $4, $5, $6, $7)
    )
    INSERT INTO audit_events (id, occurred_at, category, type, outcome, actor_id, actor_email, actor_role, actor_ip, actor_user_agent,
-     partner_id, org_id, resource_type, resource_id, details)
-   VALUES ($8, $9, $10, $11, 'success', $12, $13, $14, $15, $16, $2, $3, 'email_job', $1, $17)`,
+     partner_id, org_id, resource_type, resource_id, details, actor_type, actor_name)
+   VALUES ($8, $9, $10, $11, 'success', $12, $13, $14, $15, $16, $2, $3, 'email_job', $1, $17, $18, $19)`,
 );
 
 export function bodyContext(jobId: string) {
@@ -94,6 +94,8 @@ export class EmailOutbox {
       actor?.ip ?? null,
       actor?.userAgent ? actor.userAgent.slice(0, MAX_USER_AGENT) : null,
       JSON.stringify(details),
+      actor ? (actor.type ?? 'user') : null,
+      actor?.name ?? null,
     ]);
     this.changes.wakeAfterCommit(manager, EMAIL_JOBS_TOPIC);
     return id;
