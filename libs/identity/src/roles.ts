@@ -22,13 +22,15 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 /**
- * What a service account may hold: sending system emails, reading their delivery log, and read-only
- * views of tenants, settings and audit. Changing tenants, users or SMTP profiles stays with people,
- * so every such change is attributed to someone who signed in.
+ * What a service account may hold: sending system emails, reading their delivery log, read-only views
+ * of tenants, settings and audit, and creating partners (a billing system provisioning a new tenant).
+ * Users, organizations and SMTP profiles stay with people, so every such change names someone who
+ * signed in.
  */
 export const SERVICE_ACCOUNT_PERMISSIONS = [
   'email:send',
   'email:read',
+  'partner:create',
   'partner:read',
   'organization:read',
   'system_setting:read',

@@ -137,7 +137,7 @@ export class ServiceAccountService implements OnModuleInit {
         .update(ServiceAccountEntity)
         .set({ revokedAt: () => 'now()' })
         .where('id = :id AND revoked_at IS NULL', { id })
-        .returning(['token_hash', 'name', 'partner_id']);
+        .returning('token_hash, name, partner_id');
       if (creator.partnerId) update.andWhere('partner_id = :partnerId', { partnerId: creator.partnerId });
       const result = await update.execute();
       const row = (result.raw as Array<{ token_hash: Buffer; name: string; partner_id: string | null }>)[0];
