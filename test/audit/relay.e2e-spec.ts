@@ -72,13 +72,13 @@ describe('audit relay', () => {
       category: 'SYSTEMAUDIT',
       type: 'organization.smtp_override.changed',
       outcome: 'success',
-      actor: { id: w.partnerA.admin.id, email: w.partnerA.admin.email, role: 'partner_admin' },
+      actor: { type: 'user', id: w.partnerA.admin.id, name: null, email: w.partnerA.admin.email, role: 'partner_admin' },
       partner_id: w.partnerA.id,
       org_id: w.orgA1.id,
       resource: { type: 'organization', id: w.orgA1.id },
       details: { enabled: true, previous: false },
     });
-    expect(Object.keys(doc.actor).sort()).toEqual(['email', 'id', 'ip', 'role', 'user_agent']);
+    expect(Object.keys(doc.actor).sort()).toEqual(['email', 'id', 'ip', 'name', 'role', 'type', 'user_agent']);
     expect(new Date(doc['@timestamp']).toISOString()).toBe(doc['@timestamp']);
     // The template was installed first, with the typed mapping the queries rely on.
     const template = es.templates.get('audit-test') as any;

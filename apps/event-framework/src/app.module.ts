@@ -17,6 +17,7 @@ import { HealthController } from './health/health.controller';
 import { SessionGuard } from './http/session.guard';
 import { AuthController } from './identity/auth.controller';
 import { TenantsController } from './identity/tenants.controller';
+import { ServiceAccountsController } from './identity/service-accounts.controller';
 import { EmailThrottlerGuard } from './identity/email-throttler.guard';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -59,6 +60,7 @@ export class AppModule {
         HealthController,
         AuthController,
         TenantsController,
+        ServiceAccountsController,
         PasswordSetupController,
         EmailConfigController,
         AuditLogController,

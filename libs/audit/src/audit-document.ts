@@ -9,7 +9,15 @@ export interface AuditDocument {
   category: string;
   type: string;
   outcome: string;
-  actor: { id: string | null; email: string | null; role: string | null; ip: string | null; user_agent: string | null };
+  actor: {
+    type: string | null;
+    id: string | null;
+    name: string | null;
+    email: string | null;
+    role: string | null;
+    ip: string | null;
+    user_agent: string | null;
+  };
   partner_id: string | null;
   org_id: string | null;
   resource: { type: string; id: string } | null;
@@ -23,7 +31,9 @@ export interface AuditEventRow {
   category: string;
   type: string;
   outcome: string;
+  actor_type: string | null;
   actor_id: string | null;
+  actor_name: string | null;
   actor_email: string | null;
   actor_role: string | null;
   actor_ip: string | null;
@@ -36,7 +46,7 @@ export interface AuditEventRow {
 }
 
 export const AUDIT_EVENT_COLUMNS =
-  'id, occurred_at, category, type, outcome, actor_id, actor_email, actor_role, actor_ip, actor_user_agent, ' +
+  'id, occurred_at, category, type, outcome, actor_type, actor_id, actor_name, actor_email, actor_role, actor_ip, actor_user_agent, ' +
   'partner_id, org_id, resource_type, resource_id, details';
 
 export function toAuditDocument(row: AuditEventRow): AuditDocument {
@@ -47,7 +57,10 @@ export function toAuditDocument(row: AuditEventRow): AuditDocument {
     type: row.type,
     outcome: row.outcome,
     actor: {
+      // Rows written before actors had a type were all users' (or the system's, with no actor id).
+      type: row.actor_type ?? (row.actor_id !== null ? 'user' : null),
       id: row.actor_id,
+      name: row.actor_name,
       email: row.actor_email,
       role: row.actor_role,
       ip: row.actor_ip,
@@ -72,7 +85,9 @@ export function normalizeAuditDocument(source: Loose): AuditDocument {
     type: source.type ?? '',
     outcome: source.outcome ?? 'unknown',
     actor: {
+      type: actor.type ?? (actor.id ? 'user' : null),
       id: actor.id ?? null,
+      name: actor.name ?? null,
       email: actor.email ?? null,
       role: actor.role ?? null,
       ip: actor.ip ?? null,

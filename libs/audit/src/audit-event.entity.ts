@@ -21,6 +21,12 @@ export class AuditEventEntity {
   @Column({ type: 'text' })
   outcome: 'success' | 'failure' | 'unknown';
 
+  @Column({ name: 'actor_type', type: 'text', nullable: true })
+  actorType: string | null;
+
+  @Column({ name: 'actor_name', type: 'text', nullable: true })
+  actorName: string | null;
+
   @Column({ name: 'actor_id', type: 'uuid', nullable: true })
   actorId: string | null;
 

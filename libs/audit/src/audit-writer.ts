@@ -3,9 +3,16 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AUDIT_CATEGORY, AuditEventDefinition, AuditValue, sanitizeDetails } from './audit-event.definition';
 
+/** What kind of caller acted: a signed-in user, or a machine caller holding a service-account token. */
+export type AuditActorType = 'user' | 'service_account';
+
 /** Who did it. Built by the HTTP layer from the session and the request; system jobs pass `null`. */
 export interface AuditActor {
+  /** Absent means a user (every actor was one before service accounts existed). */
+  type?: AuditActorType | null;
   id?: string | null;
+  /** A display name for actors without an email address (a service account's name). */
+  name?: string | null;
   email?: string | null;
   role?: string | null;
   ip?: string | null;
@@ -29,7 +36,9 @@ export interface AuditRow {
   category: string;
   type: string;
   outcome: AuditRecordInput<string>['outcome'];
+  actor_type: string | null;
   actor_id: string | null;
+  actor_name: string | null;
   actor_email: string | null;
   actor_role: string | null;
   actor_ip: string | null;
@@ -47,7 +56,9 @@ const COLUMNS = [
   'category',
   'type',
   'outcome',
+  'actor_type',
   'actor_id',
+  'actor_name',
   'actor_email',
   'actor_role',
   'actor_ip',
@@ -74,7 +85,9 @@ export function auditRow<K extends string>(definition: AuditEventDefinition<K>, 
     category: AUDIT_CATEGORY,
     type: definition.type,
     outcome: input.outcome,
+    actor_type: actor ? (actor.type ?? 'user') : null,
     actor_id: actor?.id ?? null,
+    actor_name: actor?.name ?? null,
     actor_email: actor?.email ?? null,
     actor_role: actor?.role ?? null,
     actor_ip: actor?.ip ?? null,

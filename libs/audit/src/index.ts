@@ -1,6 +1,6 @@
 export { AuditModule, AuditWorkerModule, AuditQueryModule, AuditElasticModule } from './audit.module';
 export { AuditWriter, auditRow, auditRowsParam, insertAuditRowsSql } from './audit-writer';
-export type { AuditActor, AuditRecordInput, AuditRow } from './audit-writer';
+export type { AuditActor, AuditActorType, AuditRecordInput, AuditRow } from './audit-writer';
 export { defineAuditEvent, AUDIT_CATEGORY, sanitizeDetails } from './audit-event.definition';
 export type { AuditEventDefinition, AuditValue } from './audit-event.definition';
 export { AuditEventEntity } from './audit-event.entity';

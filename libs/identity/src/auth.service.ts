@@ -6,14 +6,14 @@ import { UserEntity } from './entities';
 import { IdentityErrors } from './errors';
 import { LoggedOut, LoginFailed, LoginSucceeded } from './identity.events';
 import { PasswordHasher } from './password';
-import { Actor, actingAsSelf, Principal } from './principal';
+import { Actor, actingAsSelf, UserPrincipal } from './principal';
 import { SessionService } from './session.service';
 
 export const PASSWORD_HASHER = Symbol('PasswordHasher');
 
 export interface LoginResult {
   token: string;
-  principal: Principal;
+  principal: UserPrincipal;
 }
 
 const invalidCredentials = () => IdentityErrors.INVALID_CREDENTIALS();
@@ -51,6 +51,7 @@ export class AuthService {
         outcome: 'failure',
         // An unknown "email" may be a password typed in the wrong box: keep it only if it looks like an address.
         actor: {
+          type: 'user',
           id: user?.id ?? null,
           email: user?.email ?? (/^[^\s@]+@[^\s@]+$/.test(normalized) ? normalized.slice(0, 254) : null),
           role: user?.role ?? null,
@@ -75,6 +76,7 @@ export class AuthService {
       return {
         token: session.token,
         principal: {
+          kind: 'user',
           userId: user.id,
           email: user.email,
           role: user.role,
@@ -87,7 +89,7 @@ export class AuthService {
     });
   }
 
-  async logout(actor: Actor & { principal: Principal }): Promise<void> {
+  async logout(actor: Actor & { principal: UserPrincipal }): Promise<void> {
     const { principal } = actor;
     await this.dataSource.transaction(async (manager) => {
       await this.sessions.revoke(manager, principal.sessionId);

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { Role } from './roles';
+import type { Permission, Role } from './roles';
 
 @Entity({ name: 'partners' })
 export class PartnerEntity {
@@ -93,4 +93,38 @@ export class SessionEntity {
   userAgent: string | null;
 }
 
-export const IDENTITY_ENTITIES = [PartnerEntity, OrganizationEntity, UserEntity, SessionEntity];
+/** A machine caller. The token itself is never stored: only its SHA-256, which no read ever selects. */
+@Entity({ name: 'service_accounts' })
+export class ServiceAccountEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ name: 'partner_id', type: 'uuid', nullable: true })
+  partnerId: string | null;
+
+  @Column({ type: 'text', array: true })
+  permissions: Permission[];
+
+  @Column({ name: 'token_hash', type: 'bytea', select: false })
+  tokenHash: Buffer;
+
+  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
+  createdAt: Date;
+
+  @Column({ name: 'created_by_id', type: 'uuid', nullable: true })
+  createdById: string | null;
+
+  @Column({ name: 'created_by_name', type: 'text', nullable: true })
+  createdByName: string | null;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}
+
+export const IDENTITY_ENTITIES = [PartnerEntity, OrganizationEntity, UserEntity, SessionEntity, ServiceAccountEntity];

@@ -7,10 +7,11 @@ import { BootstrapAdminService } from './bootstrap.service';
 import { IDENTITY_ENTITIES } from './entities';
 import { PasswordOnboarding } from './onboarding';
 import { PasswordHasher } from './password';
+import { ServiceAccountService } from './service-account.service';
 import { SessionService } from './session.service';
 import { TenantService } from './tenant.service';
 
-/** Tenants (partners, organizations), users, sessions and what each role may do. */
+/** Tenants (partners, organizations), users, sessions, service accounts and what each may do. */
 @Module({
   imports: [TypeOrmModule.forFeature(IDENTITY_ENTITIES), AuditModule],
   providers: [
@@ -20,7 +21,8 @@ import { TenantService } from './tenant.service';
     TenantService,
     BootstrapAdminService,
     PasswordOnboarding,
+    ServiceAccountService,
   ],
-  exports: [SessionService, AuthService, TenantService, BootstrapAdminService, PasswordOnboarding, PASSWORD_HASHER],
+  exports: [SessionService, AuthService, TenantService, BootstrapAdminService, PasswordOnboarding, ServiceAccountService, PASSWORD_HASHER],
 })
 export class IdentityModule {}

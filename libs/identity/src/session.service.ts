@@ -13,7 +13,7 @@ import { ChangeBus } from '@mailstrata/database';
 import { LRUCache } from 'lru-cache';
 import { DataSource, EntityManager } from 'typeorm';
 import { SessionEntity, UserEntity } from './entities';
-import { Principal } from './principal';
+import { UserPrincipal } from './principal';
 
 const TOKEN_BYTES = 32;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -22,7 +22,7 @@ const NEGATIVE_TTL_MS = 5_000;
 export const SESSION_TOPIC = 'session';
 export const USER_TOPIC = 'user';
 
-type Cached = { principal: Principal } | { principal: null };
+type Cached = { principal: UserPrincipal } | { principal: null };
 
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
@@ -30,7 +30,7 @@ export function hashToken(token: string): Buffer {
 
 // One-shot hashing (Node ≥ 20.12) skips the Hash object: this runs on every authenticated request.
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
-const tokenHashHex = (token: string): string => (oneShotHash ? oneShotHash('sha256', token) : hashToken(token).toString('hex'));
+export const tokenHashHex = (token: string): string => (oneShotHash ? oneShotHash('sha256', token) : hashToken(token).toString('hex'));
 
 @Injectable()
 export class SessionService implements OnModuleInit {
@@ -78,7 +78,7 @@ export class SessionService implements OnModuleInit {
    * synchronously when the replica already knows the session (the hot path), so a signed-in request
    * costs no promise; a Promise only when Postgres must be asked.
    */
-  authenticate(token: string): Principal | null | Promise<Principal | null> {
+  authenticate(token: string): UserPrincipal | null | Promise<UserPrincipal | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     const key = tokenHashHex(token);
     const hit = this.cache.get(key);
@@ -86,13 +86,13 @@ export class SessionService implements OnModuleInit {
     return this.load(token, key);
   }
 
-  private async load(token: string, key: string): Promise<Principal | null> {
+  private async load(token: string, key: string): Promise<UserPrincipal | null> {
     const rows: Array<{
       session_id: string;
       expires_at: Date;
       user_id: string;
       email: string;
-      role: Principal['role'];
+      role: UserPrincipal['role'];
       partner_id: string | null;
       org_id: string | null;
     }> = await this.dataSource.query(
@@ -106,7 +106,8 @@ export class SessionService implements OnModuleInit {
       this.cache.set(key, { principal: null }, { ttl: NEGATIVE_TTL_MS });
       return null;
     }
-    const principal: Principal = {
+    const principal: UserPrincipal = {
+      kind: 'user',
       userId: row.user_id,
       email: row.email,
       role: row.role,

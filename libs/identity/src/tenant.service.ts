@@ -150,6 +150,8 @@ export class TenantService {
 
   async createUser(actor: ScopedActor, input: CreateUserInput, onboarding: Onboarding): Promise<UserEntity> {
     const { principal } = actor;
+    // Service accounts hold no role and cannot add people.
+    if (principal.kind !== 'user') throw IdentityErrors.USERS_ONLY('Service accounts cannot create users.');
     if (!assignableRoles(principal.role).includes(input.role)) {
       throw IdentityErrors.ROLE_NOT_ASSIGNABLE(`A ${principal.role} cannot create a ${input.role}.`);
     }

@@ -6,7 +6,10 @@ export const HttpErrors = defineErrors({
     kind: 'unauthenticated',
     detail: 'Sign in first: send the rsid session cookie or an Authorization: Bearer token.',
   },
-  SESSION_INVALID: { kind: 'unauthenticated', detail: 'The session is unknown, expired or revoked. Sign in again.' },
+  SESSION_INVALID: {
+    kind: 'unauthenticated',
+    detail: 'The session or service-account token is unknown, expired or revoked. Sign in again, or use a live token.',
+  },
   PERMISSION_DENIED: 'forbidden',
   CROSS_SITE_REQUEST: {
     kind: 'forbidden',

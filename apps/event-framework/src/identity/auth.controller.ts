@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
-import { Actor, AuthService, Principal } from '@mailstrata/identity';
+import { Actor, AuthService, IdentityErrors, Principal } from '@mailstrata/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentActor, Public, requestMeta } from '../http/auth.decorators';
 import { SESSION_COOKIE } from '../http/session.guard';
@@ -39,13 +39,16 @@ export class AuthController {
   @ApiCookieAuth('rsid')
   @ApiOperation({ summary: 'Revoke the current session' })
   async logout(@CurrentActor() actor: Actor & { principal: Principal }, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.auth.logout(actor);
+    const { principal } = actor;
+    if (principal.kind !== 'user') throw IdentityErrors.USERS_ONLY('A service account has no session to end; revoke the account instead.');
+    await this.auth.logout({ ...actor, principal });
     void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: this.config.http.cookieSecure });
   }
 
   @Get('me')
   @ApiCookieAuth('rsid')
-  @ApiOperation({ summary: 'Who the caller is, with role, scope and permissions' })
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Who the caller is (a user or a service account), with role, scope and permissions' })
   me(@CurrentActor() actor: Actor & { principal: Principal }) {
     return meView(actor.principal);
   }

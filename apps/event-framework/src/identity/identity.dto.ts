@@ -1,7 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ROLES, Role } from '@mailstrata/identity';
+import { ROLES, Role, SERVICE_ACCOUNT_PERMISSIONS, ServiceAccountPermission } from '@mailstrata/identity';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsEmail, IsIn, IsNotEmpty, IsObject, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsEmail,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { IsNotBlank, IsOmittable } from '../http/validators';
 
 const EMAIL_MAX = 254;
@@ -108,4 +123,36 @@ export class CreateUserDto {
   @IsString()
   @MaxLength(1024)
   password?: string;
+}
+
+export class CreateServiceAccountDto {
+  @ApiProperty({ example: 'billing-notifier', description: 'Unique among the live accounts of its scope.' })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(NAME_MAX)
+  name: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'The partner the account acts for. A controller admin may omit it for a platform-wide account; a partner admin gets its own.',
+  })
+  @IsOmittable()
+  @IsUUID()
+  partner_id?: string;
+
+  @ApiProperty({ enum: SERVICE_ACCOUNT_PERMISSIONS, isArray: true, example: ['email:send'] })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(SERVICE_ACCOUNT_PERMISSIONS.length)
+  @ArrayUnique()
+  @IsIn(SERVICE_ACCOUNT_PERMISSIONS, { each: true })
+  permissions: ServiceAccountPermission[];
+}
+
+export class ListServiceAccountsQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Controller admins: only this partner’s accounts.' })
+  @IsOmittable()
+  @IsUUID()
+  partner_id?: string;
 }

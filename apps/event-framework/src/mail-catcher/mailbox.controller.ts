@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@mailstrata/common';
-import { Actor, Principal } from '@mailstrata/identity';
+import { Actor, isControllerAdmin, Principal } from '@mailstrata/identity';
 import { CaughtMessage, CaughtMessageSummary, Mailbox, MailCatcher } from '@mailstrata/mail-catcher';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -113,7 +113,7 @@ export class MailboxController {
   }
 
   private mailboxFor(actor: SignedIn): Mailbox {
-    if (actor.principal.role !== 'controller_admin') {
+    if (!isControllerAdmin(actor.principal)) {
       throw DomainError.forbidden('PERMISSION_DENIED', 'The development mailbox is for controller admins.');
     }
     if (!this.catcher.mailbox) {

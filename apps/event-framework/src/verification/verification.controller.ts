@@ -3,7 +3,7 @@ import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommonErrors } from '@mailstrata/common';
 import { EmailVerificationService, ResolvedSmtpTarget, toSmtpTarget, VerificationRequest } from '@mailstrata/delivery';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
-import { Actor, Principal, scopeLevelOf } from '@mailstrata/identity';
+import { Actor, IdentityErrors, Principal, scopeLevelOf } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
@@ -77,7 +77,10 @@ export class VerificationController {
         scope.orgId ? await this.effective.resolveForOrg(scope.orgId) : await this.effective.resolveForPartner(scope.partnerId),
       );
     }
-    const caller = { level: scopeLevelOf(actor.principal), email: actor.principal.email };
+    const { principal } = actor;
+    // Test emails go to the tester's own address; only people have one (service accounts never hold system_setting:modify).
+    if (principal.kind !== 'user') throw IdentityErrors.USERS_ONLY();
+    const caller = { level: scopeLevelOf(principal), email: principal.email };
     return this.verification.verify(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, target, candidate, request, caller);
   }
 }

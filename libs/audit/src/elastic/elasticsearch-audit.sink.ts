@@ -18,7 +18,9 @@ export const AUDIT_MAPPINGS = {
     outcome: { type: 'keyword' },
     actor: {
       properties: {
+        type: { type: 'keyword' },
         id: { type: 'keyword' },
+        name: { type: 'keyword' },
         email: { type: 'keyword' },
         role: { type: 'keyword' },
         ip: { type: 'keyword' },
