@@ -12,6 +12,7 @@ import { IdentityModule } from '@mailstrata/identity';
 import { MailCatcherListener, MailCatcherModule } from '@mailstrata/mail-catcher';
 import { AuditLogController } from './audit/audit-log.controller';
 import { EmailConfigController } from './email-config/email-config.controller';
+import { PasswordResetController } from './accounts/password-reset.controller';
 import { PasswordSetupController } from './accounts/password-setup.controller';
 import { HealthController } from './health/health.controller';
 import { SessionGuard } from './http/session.guard';
@@ -62,6 +63,7 @@ export class AppModule {
         TenantsController,
         ServiceAccountsController,
         PasswordSetupController,
+        PasswordResetController,
         EmailConfigController,
         AuditLogController,
         VerificationController,

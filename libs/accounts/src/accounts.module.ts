@@ -3,13 +3,14 @@ import { AuditModule } from '@mailstrata/audit';
 import { DeliveryModule } from '@mailstrata/delivery';
 import { IdentityModule } from '@mailstrata/identity';
 import { AccountOnboarding } from './account-onboarding.service';
+import { PasswordResetService } from './password-reset.service';
 import { PasswordSetupService } from './password-setup.service';
 import { SetupEmailDelivery } from './setup-email-delivery';
 
-/** Account creation strategy and password setup; the setup emails go through the durable outbox (delivery). */
+/** Account creation strategy, password setup and reset; their emails go through the durable outbox (delivery). */
 @Module({
   imports: [IdentityModule, AuditModule, DeliveryModule],
-  providers: [PasswordSetupService, AccountOnboarding, SetupEmailDelivery],
-  exports: [PasswordSetupService, AccountOnboarding],
+  providers: [PasswordSetupService, PasswordResetService, AccountOnboarding, SetupEmailDelivery],
+  exports: [PasswordSetupService, PasswordResetService, AccountOnboarding],
 })
 export class AccountsModule {}

@@ -1,11 +1,17 @@
 import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
 
-/** Error codes of account onboarding and password setup. */
+/** Error codes of account onboarding, password setup and password reset. */
 export const AccountsErrors = defineErrors({
   INVALID_SETUP_TOKEN: {
     kind: 'invalid',
     detail: 'This password-setup link is not valid (it may be used, expired or replaced). Ask for a new one.',
   },
+  INVALID_RESET_TOKEN: {
+    kind: 'invalid',
+    detail: 'This password-reset link is not valid (it may be used, expired or replaced). Ask for a new one.',
+  },
+  // The same code as the sign-in throttler's 429, so clients handle both alike.
+  RATE_LIMITED: { kind: 'rate_limited', detail: 'Too many password-reset requests; try again later.' },
   ACCOUNT_VERIFY_NOT_AVAILABLE: { kind: 'unavailable', detail: 'Password-setup emails cannot be sent by this deployment.' },
   PASSWORD_NOT_ACCEPTED: {
     kind: 'invalid',

@@ -30,6 +30,14 @@ export interface IdentityConfig {
   bootstrapAdmin: { email: string; password: string } | undefined;
   accountCreationStrategy: AccountCreationStrategy;
   passwordSetupTtlHours: number;
+  passwordReset: PasswordResetConfig;
+}
+
+export interface PasswordResetConfig {
+  ttlMinutes: number;
+  /** Reset requests allowed per hour for one address, and for one client address, across all replicas. */
+  limitPerAddress: number;
+  limitPerClient: number;
 }
 
 export interface ControllerSmtpConfig {
@@ -247,6 +255,11 @@ export function loadConfig(env: Env): AppConfig {
           : undefined,
       accountCreationStrategy: e.ACCOUNT_CREATION_STRATEGY,
       passwordSetupTtlHours: e.PASSWORD_SETUP_TTL_HOURS,
+      passwordReset: {
+        ttlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
+        limitPerAddress: e.PASSWORD_RESET_LIMIT_PER_ADDRESS,
+        limitPerClient: e.PASSWORD_RESET_LIMIT_PER_CLIENT,
+      },
     },
     controllerSmtp:
       e.FW_EVENT_SMTP_SERVER_ADDR === undefined

@@ -125,6 +125,9 @@ export const envSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? 'AUTO' : v.trim().toUpperCase()))
     .pipe(z.enum(['AUTO', 'VERIFY'], { message: 'must be AUTO or VERIFY' })),
   PASSWORD_SETUP_TTL_HOURS: int(24, 1, 24 * 14),
+  PASSWORD_RESET_TTL_MINUTES: int(60, 5, 24 * 60),
+  PASSWORD_RESET_LIMIT_PER_ADDRESS: int(5, 1, 100000),
+  PASSWORD_RESET_LIMIT_PER_CLIENT: int(30, 1, 100000),
 
   FW_EVENT_SMTP_SERVER_ADDR: optionalText,
   FW_EVENT_SMTP_SERVER_PORT: int(undefined, 1, 65535),

@@ -134,6 +134,20 @@ export class SessionService implements OnModuleInit {
       await this.bus.publish(manager, { topic: SESSION_TOPIC, key: row.token_hash.toString('hex') });
   }
 
+  /**
+   * Revokes every live session of a user in the caller's transaction (a password reset): one user event
+   * on the change bus makes every replica drop all of the user's cached sessions on commit, however many
+   * there are. Returns how many sessions were revoked.
+   */
+  async revokeAllForUser(manager: EntityManager, userId: string): Promise<number> {
+    const [, count]: [unknown, number] = await manager.query(
+      `UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()`,
+      [userId],
+    );
+    await this.bus.publish(manager, { topic: USER_TOPIC, key: userId });
+    return count;
+  }
+
   /** Local eviction right after commit, so this replica does not wait for its own notification. */
   forgetLocally(sessionTokenHashHex: string): void {
     this.cache.delete(sessionTokenHashHex);

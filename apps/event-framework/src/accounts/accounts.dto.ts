@@ -20,3 +20,23 @@ export class ResendPasswordSetupDto {
   @MaxLength(254)
   email: string;
 }
+
+export class RequestPasswordResetDto {
+  @ApiProperty({ example: 'user@example.com' })
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+}
+
+export class CompletePasswordResetDto {
+  @ApiProperty({ description: 'The token from the password-reset link.' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  token: string;
+
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @MaxLength(1024)
+  password: string;
+}

@@ -1,0 +1,222 @@
+/**
+ * Password reset for active accounts. A request answers the same, in the same time, for every address:
+ * the caller's part is only the rate limit (counted per address and per client, whatever the address
+ * is), and the lookup, the token and the email happen after the answer. Tokens are 256 random bits,
+ * stored only as SHA-256, single use (one conditional UPDATE), expiring, and superseded by a newer
+ * request. Completing one sets the password, spends the token, revokes every session of the user on
+ * every replica and records the audit event in one transaction. Pending accounts get nothing: their way
+ * in is the password-setup link (`/auth/v1/password-setup/resend`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditWriter } from '@mailstrata/audit';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { SharedRateLimiter } from '@mailstrata/database';
+import { EmailOutbox } from '@mailstrata/delivery';
+import {
+  actingAsSelf,
+  checkPasswordPolicy,
+  IdentityErrors,
+  normalizeEmail,
+  OrganizationEntity,
+  PartnerEntity,
+  PASSWORD_HASHER,
+  PasswordHasher,
+  RequestMeta,
+  SessionService,
+  UserEntity,
+} from '@mailstrata/identity';
+import { DataSource, EntityManager } from 'typeorm';
+import { PasswordResetCompleted, PasswordResetRequested } from './accounts.events';
+import { AccountsErrors } from './errors';
+import { renderResetEmail, resetLink } from './reset-email';
+import { SetupEmailDelivery } from './setup-email-delivery';
+
+export const PASSWORD_RESET_EMAIL_KIND = 'password_reset';
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const RATE_WINDOW_SECONDS = 3600;
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+export const invalidResetToken = () => AccountsErrors.INVALID_RESET_TOKEN();
+
+@Injectable()
+export class PasswordResetService implements OnApplicationShutdown {
+  private readonly logger = new Logger(PasswordResetService.name);
+  /** Requests answered but not yet worked off (see `request`). */
+  private readonly pending = new Set<Promise<void>>();
+  private readonly perAddress: SharedRateLimiter;
+  private readonly perClient: SharedRateLimiter;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditWriter,
+    private readonly sessions: SessionService,
+    private readonly outbox: EmailOutbox,
+    private readonly routes: SetupEmailDelivery,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    const limits = config.identity.passwordReset;
+    // Counted in Postgres, so N replicas allow the limit once, not N times.
+    this.perAddress = new SharedRateLimiter(dataSource, {
+      name: 'password_reset_address',
+      points: limits.limitPerAddress,
+      windowSeconds: RATE_WINDOW_SECONDS,
+    });
+    this.perClient = new SharedRateLimiter(dataSource, {
+      name: 'password_reset_client',
+      points: limits.limitPerClient,
+      windowSeconds: RATE_WINDOW_SECONDS,
+    });
+  }
+
+  /**
+   * Takes a reset request and returns once it is counted against the limits; the same work for every
+   * address. The lookup and, for an active account, the token, the email and the audit event happen
+   * after the caller has had its answer, so neither the answer nor its timing says whether the account
+   * exists. Throws RATE_LIMITED (with `retry_after` seconds) when the address or the client is over its limit.
+   */
+  async request(email: string, meta: RequestMeta): Promise<void> {
+    const address = normalizeEmail(email);
+    // The address is counted by its hash: the counters table is no list of who asked.
+    const [byAddress, byClient] = await Promise.all([
+      this.perAddress.take(sha256(address).toString('hex')),
+      this.perClient.take(meta.ip ?? 'unknown'),
+    ]);
+    const wait = Math.max(byAddress, byClient);
+    if (wait > 0) {
+      throw AccountsErrors.RATE_LIMITED(`Too many password-reset requests; try again in ${wait} s.`, { extensions: { retry_after: wait } });
+    }
+    // setImmediate: not even the first query is sent before the answer is written.
+    const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.requestNow(address, meta))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'password-reset request failed'))
+      .finally(() => this.pending.delete(task));
+    this.pending.add(task);
+  }
+
+  /** Resolves once every request taken so far has been worked off (shutdown, tests). */
+  async requestsSettled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.requestsSettled();
+  }
+
+  /** Sets the password from a valid token, spends it and revokes every session of the user. */
+  async complete(token: string, password: string, meta: RequestMeta): Promise<void> {
+    if (!TOKEN_PATTERN.test(token)) throw invalidResetToken();
+    const tokenHash = sha256(token);
+    const [candidate] = await this.dataSource.query<Array<{ email: string }>>(
+      `SELECT u.email FROM password_reset_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.consumed_at IS NULL AND t.superseded_at IS NULL AND t.expires_at > now() AND u.status = 'active'`,
+      [tokenHash],
+    );
+    if (!candidate) throw invalidResetToken();
+    // The policy is checked before the token is spent, so a weak choice does not burn the link.
+    const problems = checkPasswordPolicy(password, candidate.email, 'password');
+    if (problems.length > 0) throw IdentityErrors.PASSWORD_POLICY(undefined, { errors: problems });
+    const passwordHash = await this.hasher.hash(password);
+
+    await this.dataSource.transaction(async (manager) => {
+      const [consumed, count]: [Array<{ user_id: string }>, number] = await manager.query(
+        `UPDATE password_reset_tokens SET consumed_at = now()
+          WHERE token_hash = $1 AND consumed_at IS NULL AND superseded_at IS NULL AND expires_at > now()
+          RETURNING user_id`,
+        [tokenHash],
+      );
+      if (count !== 1) throw invalidResetToken();
+      const userId = consumed[0]!.user_id;
+      const [, changed]: [unknown, number] = await manager.query(
+        `UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1 AND status = 'active'`,
+        [userId, passwordHash],
+      );
+      if (changed !== 1) throw invalidResetToken();
+      // Other links still out there die with this one: the password they would replace is gone.
+      await manager.query(
+        `UPDATE password_reset_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
+        [userId],
+      );
+      const revoked = await this.sessions.revokeAllForUser(manager, userId);
+      const user = await manager.findOneByOrFail(UserEntity, { id: userId });
+      await this.audit.record(manager, PasswordResetCompleted, {
+        outcome: 'success',
+        ...actingAsSelf(user, meta),
+        resource: { type: 'user', id: user.id },
+        details: { email: user.email, sessions_revoked: revoked },
+      });
+    });
+  }
+
+  private async requestNow(address: string, meta: RequestMeta): Promise<void> {
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: address });
+    if (!user || user.status !== 'active') {
+      await this.audit.record(this.dataSource.manager, PasswordResetRequested, {
+        outcome: 'failure',
+        actor: { id: user?.id ?? null, email: address, role: user?.role ?? null, ip: meta.ip, userAgent: meta.userAgent },
+        partnerId: user?.partnerId ?? null,
+        orgId: user?.orgId ?? null,
+        details: { account_matched: false, reason: user ? `user_${user.status}` : 'unknown_address' },
+      });
+      return;
+    }
+    try {
+      await this.routes.assertDeliverable({ partnerId: user.partnerId, orgId: user.orgId });
+    } catch (error) {
+      if (!AccountsErrors.SMTP_NOT_CONFIGURED.is(error)) throw error;
+      await this.audit.record(this.dataSource.manager, PasswordResetRequested, {
+        outcome: 'failure',
+        ...actingAsSelf(user, meta),
+        resource: { type: 'user', id: user.id },
+        details: { account_matched: true, reason: 'no_smtp_route' },
+      });
+      return;
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await this.issueAndSend(manager, user);
+      await this.audit.record(manager, PasswordResetRequested, {
+        outcome: 'success',
+        ...actingAsSelf(user, meta),
+        resource: { type: 'user', id: user.id },
+        details: { account_matched: true },
+      });
+    });
+  }
+
+  /** A fresh token (earlier ones superseded) and its email, in the caller's transaction: both or neither. */
+  private async issueAndSend(manager: EntityManager, user: UserEntity): Promise<void> {
+    await manager.query(
+      `UPDATE password_reset_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
+      [user.id],
+    );
+    const token = randomBytes(32).toString('base64url');
+    const ttlMinutes = this.config.identity.passwordReset.ttlMinutes;
+    await manager.query(
+      `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(mins => $3))`,
+      [user.id, sha256(token), ttlMinutes],
+    );
+    const content = renderResetEmail({
+      link: resetLink(this.config.http.publicUrl, token),
+      email: user.email,
+      tenantName: await this.tenantName(manager, user),
+      expiresInMinutes: ttlMinutes,
+    });
+    await this.outbox.enqueue(manager, {
+      scope: { partnerId: user.partnerId, orgId: user.orgId },
+      kind: PASSWORD_RESET_EMAIL_KIND,
+      to: user.email,
+      ...content,
+      actor: { id: user.id, email: user.email, role: user.role },
+    });
+  }
+
+  private async tenantName(manager: EntityManager, user: Pick<UserEntity, 'partnerId' | 'orgId'>): Promise<string> {
+    if (user.orgId) return (await manager.findOneByOrFail(OrganizationEntity, { id: user.orgId })).name;
+    if (user.partnerId) return (await manager.findOneByOrFail(PartnerEntity, { id: user.partnerId })).name;
+    return 'mailstrata';
+  }
+}
