@@ -184,13 +184,29 @@ describe('role matrix over the identity routes', () => {
     },
     {
       name: 'POST /auth/v1/password-reset (public, the same answer for everyone)',
-      call: (who) => t.client.post('/auth/v1/password-reset', { email: `${unique()}@reset.test` }, token(who)),
-      expected: { anonymous: 202, controllerAdmin: 202, partnerAdmin: 202, partnerAuditor: 202, orgAdmin: 202, orgAuditor: 202 },
+      call: (who) => post('/auth/v1/password-reset', { email: `${unique()}@reset.test` }, who),
+      expected: {
+        anonymous: 202,
+        controllerAdmin: 202,
+        partnerAdmin: 202,
+        partnerAuditor: 202,
+        orgAdmin: 202,
+        orgAuditor: 202,
+        serviceAccount: 202,
+      },
     },
     {
       name: 'POST /auth/v1/password-reset/complete (public; an unknown token is refused alike)',
-      call: (who) => t.client.post('/auth/v1/password-reset/complete', { token: 'A'.repeat(43), password: PASSWORD }, token(who)),
-      expected: { anonymous: 400, controllerAdmin: 400, partnerAdmin: 400, partnerAuditor: 400, orgAdmin: 400, orgAuditor: 400 },
+      call: (who) => post('/auth/v1/password-reset/complete', { token: 'A'.repeat(43), password: PASSWORD }, who),
+      expected: {
+        anonymous: 400,
+        controllerAdmin: 400,
+        partnerAdmin: 400,
+        partnerAuditor: 400,
+        orgAdmin: 400,
+        orgAuditor: 400,
+        serviceAccount: 400,
+      },
     },
     {
       name: 'POST /auth/v1/logout',
