@@ -45,15 +45,68 @@ export interface QueueStats {
   oldestDueSeconds: number;
 }
 
-/** Claims due jobs (and jobs whose lease ran out) for this worker: $1 worker id, $2 batch size, $3 lease ms. */
+/**
+ * Whose share of the queue a job takes: its partner, with the platform's own jobs (no partner) as one more
+ * tenant. The same expression as `email_jobs_due_tenant_idx`, so every lookup by tenant is an index scan.
+ */
+const TENANT = `COALESCE(partner_id, '00000000-0000-0000-0000-000000000000'::uuid)`;
+
+/**
+ * Claims due jobs for this worker, fairly across tenants: $1 worker id, $2 batch size, $3 lease ms.
+ *
+ * Jobs whose lease ran out come first. Then each tenant with due work (at most $2 tenants, those waiting
+ * longest) gets an equal share of the batch, its jobs ranked in due order, and the batch is taken by rank,
+ * then due time: a tenant's first job goes before any tenant's second, so one partner's burst of 10,000
+ * jobs never stands in front of another tenant's next job. What the shares leave (tenants with fewer jobs
+ * than their share) is filled in due order, so a claim is full whenever enough is due.
+ *
+ * It never reads the backlog: the tenants with queued jobs are found by a loose index scan (one probe per
+ * tenant on `email_jobs_due_tenant_idx`), and each share is an index range of that tenant. Every candidate
+ * is locked with `FOR UPDATE SKIP LOCKED`, so workers claiming at once get disjoint batches; the few locked
+ * beyond the batch (shares round up) are left as they were and unlocked when the statement commits.
+ */
 const CLAIM = new PreparedStatement(
   'email_jobs_claim',
-  `UPDATE email_jobs j SET status = 'sending', attempts = j.attempts + 1, locked_by = $1, locked_until = now() + ($3 || ' milliseconds')::interval
-   WHERE j.id IN (
-     SELECT id FROM email_jobs
-     WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now())
-     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-   RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts`,
+  `WITH RECURSIVE tenants(t) AS (
+     (SELECT ${TENANT} FROM email_jobs WHERE status = 'queued' ORDER BY ${TENANT} LIMIT 1)
+     UNION ALL
+     SELECT (SELECT ${TENANT} FROM email_jobs WHERE status = 'queued' AND ${TENANT} > tenants.t ORDER BY ${TENANT} LIMIT 1)
+     FROM tenants WHERE tenants.t IS NOT NULL
+   ), due AS MATERIALIZED (
+     SELECT tenants.t FROM tenants
+     CROSS JOIN LATERAL (
+       SELECT next_attempt_at FROM email_jobs
+       WHERE ${TENANT} = tenants.t AND status = 'queued' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 1
+     ) oldest
+     ORDER BY oldest.next_attempt_at LIMIT $2
+   ), expired AS MATERIALIZED (
+     SELECT id FROM email_jobs WHERE status = 'sending' AND locked_until < now() ORDER BY locked_until LIMIT $2 FOR UPDATE SKIP LOCKED
+   ), shares AS MATERIALIZED (
+     SELECT s.id, s.next_attempt_at, row_number() OVER (PARTITION BY due.t ORDER BY s.next_attempt_at) AS rank
+     FROM due CROSS JOIN LATERAL (
+       SELECT id, next_attempt_at FROM email_jobs
+       WHERE ${TENANT} = due.t AND status = 'queued' AND next_attempt_at <= now()
+       ORDER BY next_attempt_at LIMIT ceil($2::float8 / greatest((SELECT count(*) FROM due), 1))::int
+       FOR UPDATE SKIP LOCKED
+     ) s
+   ), rest AS MATERIALIZED (
+     SELECT id, next_attempt_at FROM email_jobs
+     WHERE status = 'queued' AND next_attempt_at <= now() AND id NOT IN (SELECT id FROM shares)
+     ORDER BY next_attempt_at LIMIT greatest($2 - (SELECT count(*) FROM expired) - (SELECT count(*) FROM shares), 0)
+     FOR UPDATE SKIP LOCKED
+   ), picked AS (
+     SELECT id, row_number() OVER (ORDER BY tier, rank, due_at) AS pos FROM (
+       SELECT id, 0 AS tier, 0::bigint AS rank, now() AS due_at FROM expired
+       UNION ALL SELECT id, 1, rank, next_attempt_at FROM shares
+       UNION ALL SELECT id, 2, 0, next_attempt_at FROM rest
+     ) candidates
+     ORDER BY tier, rank, due_at LIMIT $2
+   ), claimed AS (
+     UPDATE email_jobs j SET status = 'sending', attempts = j.attempts + 1, locked_by = $1, locked_until = now() + ($3 || ' milliseconds')::interval
+     FROM picked WHERE j.id = picked.id
+     RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts, picked.pos
+   )
+   SELECT id, partner_id, org_id, kind, recipient, subject, body_ciphertext, attempts FROM claimed ORDER BY pos`,
 );
 
 /** Extends the lease of the jobs this worker ($1) still holds ($2), by $3 ms from now; returns those it still has. */

@@ -1,0 +1,83 @@
+/**
+ * The claim statement's order on a small queue, with no worker running (WORKER_IN_PROCESS=false): jobs
+ * enqueued through the product's outbox for two partners and the platform, claimed by the repository
+ * directly. Each tenant's first job goes before any tenant's second; what the shares leave is filled in
+ * due order; and a job whose lease ran out comes first.
+ */
+import { EmailOutbox } from '@mailstrata/delivery';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { EmailJobRepository } from '../../libs/delivery/src/email-job.repository';
+import { startTestApp, TestApp } from '../support/app';
+import { waitFor } from '../support/wait';
+import { createTenant, rootToken } from '../email-config/helpers';
+
+describe('fair claim order', () => {
+  let t: TestApp;
+  let outbox: EmailOutbox;
+  let jobs: EmailJobRepository;
+  let dataSource: DataSource;
+  let a: string;
+  let b: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { WORKER_IN_PROCESS: 'false' } });
+    outbox = t.app.get(EmailOutbox);
+    dataSource = t.app.get<DataSource>(getDataSourceToken());
+    // The worker's own repository class on the app's connection (the worker is not running here).
+    jobs = new EmailJobRepository(dataSource);
+    const root = await rootToken(t.client);
+    a = (await createTenant(t.client, root, 'fair-a')).partnerId;
+    b = (await createTenant(t.client, root, 'fair-b')).partnerId;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** One transaction per job, in this order, so each has its own due time. */
+  const enqueue = async (list: [partnerId: string | null, subject: string][]) => {
+    for (const [partnerId, subject] of list) {
+      await dataSource.transaction((m) =>
+        outbox.enqueue(m, { scope: { partnerId, orgId: null }, kind: 'fairness_test', to: 'user@customer.test', subject, text: 'hi' }),
+      );
+    }
+  };
+  const subjects = async (workerId: string, batch: number, leaseMs = 60_000) =>
+    (await jobs.claim(workerId, batch, leaseMs)).map((j) => j.subject);
+
+  it('takes each tenant’s next job before any tenant’s second, fills the rest in due order, and reclaims expired leases first', async () => {
+    await enqueue([
+      [a, 'a1'],
+      [a, 'a2'],
+      [a, 'a3'],
+      [a, 'a4'],
+      [a, 'a5'],
+      [a, 'a6'],
+      [b, 'b1'],
+      [b, 'b2'],
+      [null, 'p1'],
+    ]);
+
+    // Three tenants, batch 4: a1, b1, p1 (each tenant's first, oldest tenant first), then a2 (oldest second).
+    expect(await subjects('w1', 4)).toEqual(['a1', 'b1', 'p1', 'a2']);
+    // A and B left; shares of 2: a3, b2, then a4; the fourth comes from what is left in due order.
+    expect(await subjects('w1', 4)).toEqual(['a3', 'b2', 'a4', 'a5']);
+
+    // A lease that runs out: its job is claimed again before anything that is merely due.
+    expect(await subjects('w2', 1, 1)).toEqual(['a6']);
+    await enqueue([[b, 'b3']]);
+    const reclaimed = await waitFor(async () => {
+      const [row] = await t.db.query<{ expired: boolean }>(
+        `SELECT locked_until < now() AS expired FROM email_jobs WHERE subject = 'a6' AND status = 'sending'`,
+      );
+      return row?.expired ? subjects('w3', 2) : undefined;
+    });
+    expect(reclaimed).toEqual(['a6', 'b3']);
+    expect(await subjects('w3', 4)).toEqual([]);
+
+    const [a6] = await t.db.query<{ attempts: number; locked_by: string }>(
+      `SELECT attempts, locked_by FROM email_jobs WHERE subject = 'a6'`,
+    );
+    expect(a6).toEqual({ attempts: 2, locked_by: 'w3' });
+  });
+});
