@@ -4,8 +4,8 @@
  * Every run gets its own stream, subjects and consumer, deleted afterwards, so parallel runs never meet.
  */
 import { randomBytes } from 'node:crypto';
-import { jetstream, JetStreamClient, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
-import { connect, NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, JetStreamClient, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
+import { connect, nanos, NatsConnection } from '@nats-io/transport-node';
 
 export const NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -63,8 +63,14 @@ export async function openNatsTestBus(tag: string): Promise<NatsTestBus> {
     deadLetters: async () => {
       const info = await jsm.streams.info(stream);
       const out: { headers: Record<string, string>; reason: Record<string, unknown> }[] = [];
-      const reader = await js.consumers.get(stream, { filter_subjects: [deadLetterSubject] });
-      const pending = (await reader.info()).num_pending;
+      // A throwaway consumer on the dead-letter subject (filter_subject: the ordered consumer needs NATS 2.10).
+      const created = await jsm.consumers.add(stream, {
+        filter_subject: deadLetterSubject,
+        ack_policy: AckPolicy.None,
+        inactive_threshold: nanos(30_000),
+      });
+      const reader = await js.consumers.get(stream, created.name);
+      const pending = created.num_pending;
       if (pending === 0 || info.state.messages === 0) return out;
       const batch = await reader.fetch({ max_messages: pending, expires: 5000 });
       for await (const m of batch) {
@@ -73,6 +79,7 @@ export async function openNatsTestBus(tag: string): Promise<NatsTestBus> {
         out.push({ headers, reason: m.json<Record<string, unknown>>() });
         if (out.length >= pending) break;
       }
+      await jsm.consumers.delete(stream, created.name).catch(() => undefined);
       return out;
     },
     close: async () => {

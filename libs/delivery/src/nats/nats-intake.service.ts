@@ -154,7 +154,8 @@ export class NatsIntakeService implements OnApplicationBootstrap, BeforeApplicat
 
   /** The reason and the original headers on the dead-letter subject, then the audit event; never the body. */
   private async deadLetter(msg: JsMsg, outcome: Extract<Outcome, { kind: 'rejected' }>): Promise<void> {
-    const eventId = outcome.eventId ?? msg.headers?.get('Nats-Msg-Id') ?? undefined;
+    // headers.get answers '' for a missing header.
+    const eventId = outcome.eventId ?? (msg.headers?.get('Nats-Msg-Id') || undefined);
     const h = natsHeaders();
     copyHeaders(msg.headers, h);
     h.set('Mailstrata-Reject-Code', outcome.error.code);
