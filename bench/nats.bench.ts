@@ -13,7 +13,7 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../apps/event-framework/src/bootstrap';
 import { testEnv } from '../test/support/app';
 import { createTestDatabase } from '../test/support/database';
-import { openNatsTestBus } from '../test/delivery/support/nats';
+import { openNatsTestBus } from '../test/support/nats';
 import { startSmtpServer } from '../test/support/smtp';
 import { BenchSection, cpuPerItem, cpuTotals, Row } from './harness';
 import { Measured, rawRate } from './mailer.bench';

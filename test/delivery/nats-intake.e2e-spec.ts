@@ -18,7 +18,7 @@ import { SlowSmtpServer, startSlowSmtpServer } from '../support/slow-smtp';
 import { startTestApp, TestApp, testEnv } from '../support/app';
 import { waitFor } from '../support/wait';
 import { WorkerProcesses, workerDeploymentEnv } from '../deploy/support/workers';
-import { NatsTestBus, openNatsTestBus } from './support/nats';
+import { NatsTestBus, openNatsTestBus } from '../support/nats';
 
 const VALID = 700;
 const DUPLICATES = 200;
