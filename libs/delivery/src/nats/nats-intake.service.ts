@@ -112,13 +112,14 @@ export class NatsIntakeService implements OnApplicationBootstrap, BeforeApplicat
   private async handle(msg: JsMsg): Promise<void> {
     try {
       const outcome = await this.process(msg);
+      // A plain ack, not a confirmed one: should it be lost, the redelivery finds the event id committed.
       if (outcome.kind === 'done') {
-        await msg.ackAck();
+        msg.ack();
         recordNatsEvent(outcome.duplicate ? 'duplicate' : 'accepted');
         return;
       }
       await this.deadLetter(msg, outcome);
-      await msg.ackAck();
+      msg.ack();
       recordNatsEvent('rejected');
     } catch (error) {
       // Not acknowledged: the event comes back after the delay (or after the ack wait if this nak is lost).
