@@ -42,7 +42,7 @@ const message = (i: number) => ({
   text: 'Hello from the delivery benchmark.\nLine two.',
 });
 
-interface Measured {
+export interface Measured {
   rate: number;
   /** CPU per message, this process and Postgres: where the time of a path goes. */
   cpu: string;
@@ -64,7 +64,7 @@ function pump(count: number, send: (i: number) => Promise<unknown>): Promise<Mea
   return measure(count, () => Promise.all(Array.from({ length: CONCURRENCY }, lane)));
 }
 
-async function rawRate(sink: TestSmtpServer): Promise<Measured> {
+export async function rawRate(sink: TestSmtpServer): Promise<Measured> {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port: sink.port,

@@ -25,11 +25,23 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { 
   services: Record<string, ComposeService>;
 };
 const services = compose.services;
-const env = (name: string) => services[name].environment ?? {};
+/** `${VAR:-default}` resolved as Compose does, from `vars` (the shell's environment at `docker compose up`). */
+const interpolate = (value: string, vars: Record<string, string>) =>
+  value.replace(/\$\{([A-Z0-9_]+):-([^}]*)\}/g, (_, name: string, fallback: string) => vars[name] || fallback);
+const env = (name: string, vars: Record<string, string> = {}) =>
+  Object.fromEntries(Object.entries(services[name].environment ?? {}).map(([k, v]) => [k, interpolate(String(v), vars)]));
 
 describe('docker-compose.yml', () => {
   it('has the stack: Postgres, Elasticsearch, a mail catcher, migrate, API and worker', () => {
-    expect(Object.keys(services).sort()).toEqual(['elasticsearch', 'event-framework', 'event-worker', 'mailpit', 'migrate', 'postgres']);
+    expect(Object.keys(services).sort()).toEqual([
+      'elasticsearch',
+      'event-framework',
+      'event-worker',
+      'mailpit',
+      'migrate',
+      'nats',
+      'postgres',
+    ]);
   });
 
   it('runs both apps and the migration from one image, each with its own command', () => {
@@ -111,6 +123,16 @@ describe('docker-compose.yml', () => {
       expect(config.database.migrateOnStart).toBe(false);
     }
     expect(loadConfig(env('event-framework')).worker.inProcess).toBe(false);
+  });
+
+  it('offers NATS JetStream as an option: a profile, and the worker consumes only when EVENTS_NATS_URL is given', () => {
+    const nats = services.nats as ComposeService & { profiles?: string[] };
+    expect(nats.profiles).toEqual(['nats']);
+    expect(nats.command).toContain('-js');
+    expect(nats.healthcheck?.test.join(' ')).toContain('js-enabled-only=true');
+    expect(loadConfig(env('event-worker')).natsIntake).toBeUndefined();
+    const intake = loadConfig(env('event-worker', { EVENTS_NATS_URL: 'nats://nats:4222' })).natsIntake;
+    expect(intake).toMatchObject({ servers: ['nats://nats:4222'], createStream: true });
   });
 });
 

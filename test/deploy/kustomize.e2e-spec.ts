@@ -182,6 +182,11 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
       expect(config.env).toBe('production');
       expect(config.database.migrateOnStart).toBe(false);
       if (owner === 'Deployment/event-framework') expect(config.worker.inProcess).toBe(false);
+      // With the NATS component the worker consumes from an operator-made stream; without it, no intake.
+      if (owner === 'Deployment/event-worker') {
+        expect(config.natsIntake?.createStream ?? false).toBe(false);
+        expect(config.natsIntake !== undefined).toBe(overlay.includes('nats'));
+      }
       if (owner !== 'Job/mailstrata-migrate') {
         expect(config.controllerSmtp?.password).toBe('placeholder-secret');
         expect(config.elastic?.password).toBe('placeholder-secret');
@@ -269,12 +274,14 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
       for (const port of rule.ports) allowed.add(`${port.protocol}/${port.port}`);
       for (const peer of rule.to) if (peer.ipBlock) expect(peer.ipBlock.except).toContain('169.254.169.254/32');
     }
+    // The NATS component (deploy/components/nats) adds the NATS client port.
+    const nats = overlay.includes('nats') ? ['TCP/4222'] : [];
     expect([...allowed].sort()).toEqual(
-      ['TCP/25', 'TCP/2525', 'TCP/443', 'TCP/465', 'TCP/53', 'TCP/5432', 'TCP/587', 'TCP/9200', 'UDP/53'].sort(),
+      ['TCP/25', 'TCP/2525', 'TCP/443', 'TCP/465', 'TCP/53', 'TCP/5432', 'TCP/587', 'TCP/9200', 'UDP/53', ...nats].sort(),
     );
   });
 });
 
-it('has at least a dev and a production overlay', () => {
-  expect(overlays).toEqual(expect.arrayContaining(['dev', 'production']));
+it('has at least a dev and a production overlay, and production with NATS intake', () => {
+  expect(overlays).toEqual(expect.arrayContaining(['dev', 'production', 'production-nats']));
 });

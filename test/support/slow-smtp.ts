@@ -17,10 +17,18 @@ export interface SlowSmtpServer {
   dataReceived(): number;
   /** Messages whose DATA has been received but not yet acknowledged. */
   inFlight(): number;
+  /** With `{ held: true }`: lets the held messages (and every later one) be acknowledged. */
+  release(): void;
   close(): Promise<void>;
 }
 
-export async function startSlowSmtpServer(delayMs: number): Promise<SlowSmtpServer> {
+/**
+ * `held: true` holds every message without an answer until `release()` (a client killed meanwhile never
+ * had one acknowledged, so nothing it sent can reach the server twice).
+ */
+export async function startSlowSmtpServer(delayMs: number, options: { held?: boolean } = {}): Promise<SlowSmtpServer> {
+  let releaseGate!: () => void;
+  const gate = options.held ? new Promise<void>((resolve) => (releaseGate = resolve)) : Promise.resolve();
   const accepted = new Map<string, number>();
   const firstAcceptedAt = new Map<string, number>();
   const closed = new Set<string>();
@@ -40,7 +48,7 @@ export async function startSlowSmtpServer(delayMs: number): Promise<SlowSmtpServ
       stream.on('end', () => {
         inFlight += 1;
         dataReceived += 1;
-        setTimeout(() => {
+        const acknowledge = () => {
           inFlight -= 1;
           if (!closed.has(session.id)) {
             const raw = Buffer.concat(chunks).toString('utf8');
@@ -49,7 +57,8 @@ export async function startSlowSmtpServer(delayMs: number): Promise<SlowSmtpServ
             if (!firstAcceptedAt.has(subject)) firstAcceptedAt.set(subject, Date.now());
           }
           callback();
-        }, delayMs);
+        };
+        void gate.then(() => setTimeout(acknowledge, delayMs));
       });
     },
   });
@@ -64,6 +73,7 @@ export async function startSlowSmtpServer(delayMs: number): Promise<SlowSmtpServ
     firstAcceptedAt,
     dataReceived: () => dataReceived,
     inFlight: () => inFlight,
+    release: () => releaseGate?.(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -6,7 +6,7 @@ import { AuditModule, AuditQueryModule, AuditWorkerModule } from '@mailstrata/au
 import { AccountsModule } from '@mailstrata/accounts';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
-import { DeliveryModule, DeliveryWorkerModule } from '@mailstrata/delivery';
+import { DeliveryModule, DeliveryWorkerModule, NatsIntakeModule } from '@mailstrata/delivery';
 import { EmailConfigModule } from '@mailstrata/email-config';
 import { IdentityModule } from '@mailstrata/identity';
 import { MailCatcherListener, MailCatcherModule } from '@mailstrata/mail-catcher';
@@ -56,6 +56,7 @@ export class AppModule {
         DeliveryModule,
         MailCatcherModule.forRoot(config.mailCatcher, mailCatcher),
         ...(config.worker.inProcess ? [AuditWorkerModule, DeliveryWorkerModule.forRoot()] : []),
+        ...(config.worker.inProcess && config.natsIntake ? [NatsIntakeModule] : []),
       ],
       controllers: [
         HealthController,

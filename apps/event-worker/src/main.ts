@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadProcessConfigOrExit } from '@mailstrata/config';
+import { NatsIntakeService } from '@mailstrata/delivery';
 import { resolveDatabaseUrl } from '@mailstrata/database';
 import { createLogger, NestPinoLogger, OpsServer, startOpsServer } from '@mailstrata/observability';
 import { WorkerModule } from './worker.module';
@@ -39,7 +40,13 @@ async function main(): Promise<void> {
   running.app = app;
   await app.init();
   // /healthz, /readyz and /metrics for the kubelet and Prometheus.
-  running.ops = await startOpsServer({ host: config.http.host, port: config.worker.httpPort, ready: () => !stopping });
+  // With the NATS intake configured, ready also means connected to NATS and pulling from the consumer.
+  const intake = config.natsIntake ? app.get(NatsIntakeService) : undefined;
+  running.ops = await startOpsServer({
+    host: config.http.host,
+    port: config.worker.httpPort,
+    ready: () => !stopping && (intake?.ready() ?? true),
+  });
   process.stdout.write(`mailstrata-worker: started (ops listener on :${running.ops.port})\n`);
 }
 

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditWorkerModule } from '@mailstrata/audit';
 import { AppConfig, ConfigModule } from '@mailstrata/config';
 import { DatabaseModule } from '@mailstrata/database';
-import { DeliveryWorkerModule } from '@mailstrata/delivery';
+import { DeliveryWorkerModule, NatsIntakeModule } from '@mailstrata/delivery';
 
 /** The background deployment: the same work the HTTP app runs in-process by default, without HTTP. */
 @Module({})
@@ -15,6 +15,7 @@ export class WorkerModule {
         DatabaseModule.forRoot({ url: databaseUrl, poolMax: config.database.poolMax, migrateOnStart: config.database.migrateOnStart }),
         AuditWorkerModule,
         DeliveryWorkerModule.forRoot(),
+        ...(config.natsIntake ? [NatsIntakeModule] : []),
       ],
     };
   }

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { envSchema, ParsedEnv, SECRET_VARIABLES } from './env.schema';
 
@@ -102,6 +102,22 @@ export interface EmailConfigCacheConfig {
   maxEntries: number;
 }
 
+/** Event intake over NATS JetStream (EVENTS_NATS_*); undefined when EVENTS_NATS_URL is unset. */
+export interface NatsIntakeConfig {
+  servers: string[];
+  stream: string;
+  subject: string;
+  consumer: string;
+  deadLetterSubject: string;
+  createStream: boolean;
+  auth: { user: string; password: string } | { token: string } | { credsFile: string } | undefined;
+  caFile: string | undefined;
+  ackWaitMs: number;
+  maxAckPending: number;
+  concurrency: number;
+  retryDelayMs: number;
+}
+
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   logLevel: ParsedEnv['LOG_LEVEL'];
@@ -118,6 +134,7 @@ export interface AppConfig {
   egress: EgressConfig;
   emailDelivery: EmailDeliveryConfig;
   emailConfigCache: EmailConfigCacheConfig;
+  natsIntake: NatsIntakeConfig | undefined;
   worker: { inProcess: boolean; httpPort: number };
   /** SIGTERM handling: readiness off, serve for `drainDelayMs`, close; give up after `timeoutMs`. */
   shutdown: { drainDelayMs: number; timeoutMs: number };
@@ -216,6 +233,7 @@ export function loadConfig(env: Env): AppConfig {
   if (e.ES_RETENTION_DAYS !== undefined && e.ES_ILM_POLICY === undefined) {
     problems.push('ES_ILM_POLICY: required when ES_RETENTION_DAYS is set (the policy that deletes old audit indices)');
   }
+  problems.push(...natsProblems(e));
   if (production) {
     if (e.SECRETS_ENCRYPTION_KEYS === undefined) {
       problems.push('SECRETS_ENCRYPTION_KEYS: required when NODE_ENV=production (a keyring "id:base64-32-bytes")');
@@ -318,7 +336,68 @@ export function loadConfig(env: Env): AppConfig {
       ttlMs: e.EMAIL_CONFIG_CACHE_TTL_SECONDS * 1000,
       maxEntries: e.EMAIL_CONFIG_CACHE_MAX_ENTRIES,
     },
+    natsIntake: natsIntakeConfig(e),
     worker: { inProcess: e.WORKER_IN_PROCESS, httpPort: e.WORKER_HTTP_PORT },
     shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+  };
+}
+
+const NATS_AUTH_VARS = [
+  'EVENTS_NATS_USER',
+  'EVENTS_NATS_PASSWORD',
+  'EVENTS_NATS_TOKEN',
+  'EVENTS_NATS_CREDS_FILE',
+  'EVENTS_NATS_CA_FILE',
+] as const;
+
+function natsProblems(e: ParsedEnv): string[] {
+  const problems: string[] = [];
+  if (e.EVENTS_NATS_URL === undefined) {
+    const stray = NATS_AUTH_VARS.filter((v) => e[v] !== undefined);
+    if (stray.length > 0) problems.push(`EVENTS_NATS_URL: required when ${stray.join(', ')} is set`);
+    return problems;
+  }
+  if ((e.EVENTS_NATS_USER === undefined) !== (e.EVENTS_NATS_PASSWORD === undefined)) {
+    problems.push('EVENTS_NATS_USER and EVENTS_NATS_PASSWORD: set both or neither');
+  }
+  const methods = [e.EVENTS_NATS_USER !== undefined, e.EVENTS_NATS_TOKEN !== undefined, e.EVENTS_NATS_CREDS_FILE !== undefined];
+  if (methods.filter(Boolean).length > 1) {
+    problems.push('EVENTS_NATS_USER, EVENTS_NATS_TOKEN, EVENTS_NATS_CREDS_FILE: choose one way to authenticate');
+  }
+  for (const v of ['EVENTS_NATS_CREDS_FILE', 'EVENTS_NATS_CA_FILE'] as const) {
+    const path = e[v];
+    if (path !== undefined && !existsSync(path)) problems.push(`${v}: no such file (${path})`);
+  }
+  const subject = e.EVENTS_NATS_SUBJECT;
+  const dead = e.EVENTS_NATS_DEAD_LETTER_SUBJECT;
+  if (dead === subject) {
+    problems.push('EVENTS_NATS_DEAD_LETTER_SUBJECT: must differ from EVENTS_NATS_SUBJECT (a rejected event would come back)');
+  }
+  return problems;
+}
+
+function natsIntakeConfig(e: ParsedEnv): NatsIntakeConfig | undefined {
+  if (e.EVENTS_NATS_URL === undefined) return undefined;
+  return {
+    servers: e.EVENTS_NATS_URL.split(',').map((s) => s.trim()),
+    stream: e.EVENTS_NATS_STREAM,
+    subject: e.EVENTS_NATS_SUBJECT,
+    consumer: e.EVENTS_NATS_CONSUMER,
+    deadLetterSubject: e.EVENTS_NATS_DEAD_LETTER_SUBJECT,
+    // An operator in production owns the stream's limits and replicas; elsewhere one command should just work.
+    createStream: e.EVENTS_NATS_CREATE_STREAM ?? e.NODE_ENV !== 'production',
+    auth:
+      e.EVENTS_NATS_USER !== undefined && e.EVENTS_NATS_PASSWORD !== undefined
+        ? { user: e.EVENTS_NATS_USER, password: e.EVENTS_NATS_PASSWORD }
+        : e.EVENTS_NATS_TOKEN !== undefined
+          ? { token: e.EVENTS_NATS_TOKEN }
+          : e.EVENTS_NATS_CREDS_FILE !== undefined
+            ? { credsFile: e.EVENTS_NATS_CREDS_FILE }
+            : undefined,
+    caFile: e.EVENTS_NATS_CA_FILE,
+    ackWaitMs: e.EVENTS_NATS_ACK_WAIT_MS,
+    maxAckPending: e.EVENTS_NATS_MAX_ACK_PENDING,
+    concurrency: e.EVENTS_NATS_CONCURRENCY,
+    retryDelayMs: e.EVENTS_NATS_RETRY_DELAY_MS,
   };
 }

@@ -38,6 +38,22 @@ const int = <F extends number | undefined>(fallback: F, min: number, max: number
       return n;
     });
 
+/** A boolean whose default depends on other variables (resolved in app-config.ts). */
+const optionalBool = z
+  .string()
+  .optional()
+  .transform((value, ctx): boolean | undefined => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const v = value.trim().toLowerCase();
+    if (TRUE.has(v)) return true;
+    if (FALSE.has(v)) return false;
+    ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+    return z.NEVER;
+  });
+
+/** A literal NATS subject: dot-separated tokens, no wildcards (events are published to it). */
+const NATS_SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
 const optionalText = z
   .string()
   .optional()
@@ -186,6 +202,48 @@ export const envSchema = z.object({
   EMAIL_CONFIG_CACHE_TTL_SECONDS: int(600, 1, 86400),
   EMAIL_CONFIG_CACHE_MAX_ENTRIES: int(250000, 100, 10000000),
 
+  /**
+   * Event intake over NATS JetStream: unset, no intake. Comma-separated server URLs (nats:// or tls://).
+   * The worker pulls from a durable consumer on EVENTS_NATS_STREAM filtered to EVENTS_NATS_SUBJECT.
+   */
+  EVENTS_NATS_URL: optionalText.refine(
+    (v) =>
+      v === undefined ||
+      v.split(',').every((part) => {
+        try {
+          return ['nats:', 'tls:'].includes(new URL(part.trim()).protocol);
+        } catch {
+          return false;
+        }
+      }),
+    { message: 'must be a comma-separated list of nats:// or tls:// URLs' },
+  ),
+  EVENTS_NATS_STREAM: text('MAILSTRATA_EMAIL_EVENTS').pipe(
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a JetStream stream name (letters, digits, _ and -)'),
+  ),
+  EVENTS_NATS_SUBJECT: text('mailstrata.email.events').pipe(z.string().regex(NATS_SUBJECT, 'must be a NATS subject like a.b.c')),
+  EVENTS_NATS_CONSUMER: text('mailstrata-email-intake').pipe(
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a durable consumer name (letters, digits, _ and -)'),
+  ),
+  EVENTS_NATS_DEAD_LETTER_SUBJECT: text('mailstrata.email.dead-letter').pipe(
+    z.string().regex(NATS_SUBJECT, 'must be a NATS subject like a.b.c'),
+  ),
+  /** Create the stream (capturing the intake and dead-letter subjects) when it is missing; default: not in production. */
+  EVENTS_NATS_CREATE_STREAM: optionalBool,
+  EVENTS_NATS_USER: optionalText,
+  EVENTS_NATS_PASSWORD: secretText,
+  EVENTS_NATS_TOKEN: secretText,
+  EVENTS_NATS_CREDS_FILE: optionalText,
+  EVENTS_NATS_CA_FILE: optionalText,
+  /** How long a delivered event may stay unacknowledged before JetStream redelivers it. */
+  EVENTS_NATS_ACK_WAIT_MS: int(30000, 1000, 3600000),
+  /** Events delivered and not yet acknowledged, across every replica of the consumer. */
+  EVENTS_NATS_MAX_ACK_PENDING: int(1000, 1, 100000),
+  /** Events one worker processes at once. */
+  EVENTS_NATS_CONCURRENCY: int(16, 1, 256),
+  /** After a transient failure (e.g. Postgres down) the event is redelivered after this delay. */
+  EVENTS_NATS_RETRY_DELAY_MS: int(5000, 100, 600000),
+
   WORKER_IN_PROCESS: bool(true),
   /** The worker's ops listener (/healthz, /readyz, /metrics); the API serves those on PORT. */
   WORKER_HTTP_PORT: int(9464, 0, 65535),
@@ -205,4 +263,6 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'ES_PASSWORD',
   'SECRETS_ENCRYPTION_KEYS',
   'DATABASE_URL',
+  'EVENTS_NATS_PASSWORD',
+  'EVENTS_NATS_TOKEN',
 ]);

@@ -13,5 +13,6 @@ export type {
   AuditConfig,
   EgressConfig,
   EmailDeliveryConfig,
+  NatsIntakeConfig,
 } from './app-config';
 export { SECRET_VARIABLES } from './env.schema';

@@ -6,6 +6,7 @@
  *  - `SmtpRouteResolver.resolve(scope)`: a scope's effective route at send time; `toSmtpTarget` maps a
  *    resolved (or candidate) profile to the mailer's target.
  *  - `EmailVerificationService`: test emails; `ProfileHealthRecorder`: health per profile version.
+ *  - `NatsIntakeModule`: email events from NATS JetStream, queued exactly once per event id (EVENTS_NATS_*).
  */
 export { DeliveryModule, DeliveryWorkerModule } from './delivery.module';
 export { SmtpRouteResolver, toSmtpTarget, profileKeyOf } from './smtp-route';
@@ -30,3 +31,15 @@ export {
 export type { VerificationRequest, VerificationScope, VerificationAnswer, VerificationCaller } from './verification';
 export { reencryptQueuedBodies } from './reencrypt-bodies';
 export type { BodyReencryptReport } from './reencrypt-bodies';
+export {
+  NatsIntakeModule,
+  NatsIntakeService,
+  EVENT_SUBMITTER,
+  EmailEventDto,
+  validateEmailEvent,
+  EMAIL_EVENT_LIMITS,
+  NatsIntakeErrors,
+  EmailEventRejected,
+  natsConnectionOptions,
+} from './nats';
+export type { EventSubmitter, ValidatedEvent, NatsIntakeErrorCode } from './nats';

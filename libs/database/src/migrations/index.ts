@@ -15,6 +15,7 @@ import { ProfileRoutes1764800000000 } from './1764800000000-profile-routes';
 import { ServiceAccounts1764900000000 } from './1764900000000-service-accounts';
 import { EmailJobsFairClaim1765050000000 } from './1765050000000-email-jobs-fair-claim';
 import { PasswordReset1765100000000 } from './1765100000000-password-reset';
+import { EmailEventsSeen1765150000000 } from './1765150000000-email-events-seen';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   ServiceAccounts1764900000000,
   EmailJobsFairClaim1765050000000,
   PasswordReset1765100000000,
+  EmailEventsSeen1765150000000,
 ];
