@@ -15,7 +15,7 @@ export interface Branding {
 
 export const NO_BRANDING: Branding = Object.freeze({ productName: null, logoUrl: null, supportEmail: null, footer: null });
 
-const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+$/;
 const LINE_BREAK = /[\r\n]/;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;

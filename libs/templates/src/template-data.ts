@@ -20,7 +20,7 @@ const LINE_BREAK = /[\r\n]/;
 // Other C0 controls and DEL have no place in a mail body; tab, CR and LF do in text.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+$/;
 
 export type TemplateData = Record<string, string | number>;
 
