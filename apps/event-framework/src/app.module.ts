@@ -9,6 +9,7 @@ import { DatabaseModule } from '@mailstrata/database';
 import { EmailConfigModule, EmailConfigSmtpResolver, SmtpDestinationPolicyModule } from '@mailstrata/email-config';
 import { MailerModule, MailerWorkerModule, SMTP_PROFILE_RESOLVER } from '@mailstrata/mailer';
 import { IdentityModule } from '@mailstrata/identity';
+import { TemplatesModule } from '@mailstrata/templates';
 import { AuditLogController } from './audit/audit-log.controller';
 import { EmailConfigController } from './email-config/email-config.controller';
 import { PasswordSetupController } from './accounts/password-setup.controller';
@@ -23,6 +24,7 @@ import { VerificationController } from './verification/verification.controller';
 import { ConsoleSettingsController } from './console/console-settings.controller';
 import { mailCatcherModules } from './mail-catcher/mail-catcher.binding';
 import { MailboxController } from './mail-catcher/mailbox.controller';
+import { TemplatesController } from './templates/templates.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -56,6 +58,7 @@ export class AppModule {
         }),
         emailConfig,
         MailerModule,
+        TemplatesModule,
         mailCatcher.catcher,
         ...(config.worker.inProcess ? [AuditWorkerModule, mailerWorker(config, emailConfig)] : []),
       ],
@@ -69,6 +72,7 @@ export class AppModule {
         VerificationController,
         ConsoleSettingsController,
         MailboxController,
+        TemplatesController,
       ],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };

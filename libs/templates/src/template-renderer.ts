@@ -68,8 +68,10 @@ export class TemplateRenderer {
         if (!(error instanceof TemplateRenderFailure)) throw error;
         // The reason and position only: the engine's message could echo the template, never the data, but stays out anyway.
         const facts = { kind: known, level: override.level, version: override.version, part: error.part, reason: error.reason };
+        // `level` would shadow the log line's own level: the template's level is logged as template_level.
+        const { level, ...rest } = facts;
         this.logger.warn(
-          { ...facts, line: error.line, column: error.column },
+          { ...rest, template_level: level, line: error.line, column: error.column },
           'tenant email template failed; the built-in template was used',
         );
         await this.audit.record(manager, EmailTemplateFallback, {

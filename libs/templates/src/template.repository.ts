@@ -63,6 +63,12 @@ interface BrandingRow {
   updated_by_email: string | null;
 }
 
+/** TypeORM answers an UPDATE … RETURNING as [rows, count] and an INSERT … RETURNING as rows. */
+function returned<T>(result: T[] | [T[], number]): T {
+  const rows = Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]);
+  return rows[0]!;
+}
+
 const stampOf = (row: TemplateRow | BrandingRow): Stamp => ({
   id: row.id,
   level: row.org_id === null ? 'partner' : 'org',
@@ -133,7 +139,7 @@ export class TemplateRepository {
     by: { id: string | null; email: string | null },
     id: string,
   ): Promise<StoredTemplate> {
-    const rows: TemplateRow[] = existing
+    const result: TemplateRow[] | [TemplateRow[], number] = existing
       ? await manager.query(
           `UPDATE email_templates SET subject = $2, text_body = $3, html_body = $4, version = version + 1, updated_at = now(),
                   updated_by_id = $5, updated_by_email = $6 WHERE id = $1 RETURNING *`,
@@ -144,7 +150,7 @@ export class TemplateRepository {
            VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) RETURNING *`,
           [id, scope.partnerId, scope.orgId, kind, source.subject, source.text, source.html, by.id, by.email],
         );
-    return templateOf(rows[0]!);
+    return templateOf(returned(result));
   }
 
   async removeTemplate(manager: EntityManager, id: string): Promise<void> {
@@ -173,7 +179,7 @@ export class TemplateRepository {
     by: { id: string | null; email: string | null },
     id: string,
   ): Promise<StoredBranding> {
-    const rows: BrandingRow[] = existing
+    const result: BrandingRow[] | [BrandingRow[], number] = existing
       ? await manager.query(
           `UPDATE email_branding SET product_name = $2, logo_url = $3, support_email = $4, footer = $5, version = version + 1,
                   updated_at = now(), updated_by_id = $6, updated_by_email = $7 WHERE id = $1 RETURNING *`,
@@ -184,7 +190,7 @@ export class TemplateRepository {
            VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) RETURNING *`,
           [id, scope.partnerId, scope.orgId, b.productName, b.logoUrl, b.supportEmail, b.footer, by.id, by.email],
         );
-    return brandingOf(rows[0]!);
+    return brandingOf(returned(result));
   }
 
   async removeBranding(manager: EntityManager, id: string): Promise<void> {
