@@ -84,7 +84,19 @@ export class TemplateRenderer {
         });
       }
     }
-    const builtIn = await this.engine.render(KIND_DEFINITIONS[known].builtIn, context);
+    let builtIn: RenderedEmail;
+    try {
+      builtIn = await this.engine.render(KIND_DEFINITIONS[known].builtIn, context, { trusted: true });
+    } catch (error) {
+      if (!(error instanceof TemplateRenderFailure)) throw error;
+      // Only the data can make a built-in fail (a result over the output limits): the sender's to fix.
+      throw TemplatesErrors.TEMPLATE_RENDER_FAILED(
+        `The ${known} email cannot be rendered with this data (${error.part}: ${error.reason}).`,
+        {
+          extensions: { part: error.part, reason: error.reason },
+        },
+      );
+    }
     return { kind: known, ...builtIn, source: 'built-in', fallback: override !== null };
   }
 }

@@ -303,7 +303,9 @@ export class TemplateService {
       branding = (await this.repository.findBrandingInEffect(this.dataSource.manager, scope))?.branding ?? NO_BRANDING;
     }
     try {
-      const rendered = await this.engine.render(source, templateScopeOf(kind, data as Record<string, unknown>, brandScopeOf(branding)));
+      const rendered = await this.engine.render(source, templateScopeOf(kind, data as Record<string, unknown>, brandScopeOf(branding)), {
+        trusted: level === 'built-in',
+      });
       return { kind, ...rendered, source: level, sample };
     } catch (error) {
       if (!(error instanceof TemplateRenderFailure)) throw error;
