@@ -131,7 +131,7 @@ describe('email templates per tenant', () => {
     const created = await put(`${BASE}/password_setup`, partnerTemplate, partnerAdmin, { 'if-none-match': '*' });
     expect(created.status).toBe(201);
     partnerEtag = created.headers.etag as string;
-    expect(partnerEtag).toMatch(/^"[0-9a-f-]{36}\.1"$/);
+    expect(partnerEtag).toMatch(/^"[0-9a-f-]{36}\.1\.[A-Za-z0-9_-]+"$/);
     expect(created.body).toMatchObject({
       source: 'partner',
       subject: partnerTemplate.subject,
@@ -140,14 +140,14 @@ describe('email templates per tenant', () => {
 
     expect((await put(`${BASE}/password_setup`, partnerTemplate, partnerAdmin, { 'if-none-match': '*' })).status).toBe(412);
     const stale = await put(`${BASE}/password_setup`, { ...partnerTemplate, subject: 'Changed {{ org_name }}' }, partnerAdmin, {
-      'if-match': partnerEtag.replace('.1"', '.7"'),
+      'if-match': partnerEtag.replace('.1.', '.7.'),
     });
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe('PRECONDITION_FAILED');
 
     const replaced = await put(`${BASE}/password_setup`, partnerTemplate, partnerAdmin, { 'if-match': partnerEtag });
     expect(replaced.status).toBe(200);
-    expect(replaced.headers.etag).toMatch(/\.2"$/);
+    expect(replaced.headers.etag).toMatch(/\.2\.[A-Za-z0-9_-]+"$/);
     partnerEtag = replaced.headers.etag as string;
     expect((await t.client.get(`${BASE}/password_setup`, partnerAdmin)).headers.etag).toBe(partnerEtag);
     expect((await kindsOf(partnerAdmin)).password_setup.source).toBe('partner');
@@ -314,7 +314,20 @@ describe('email templates per tenant', () => {
     const off = await onboard('/auth/v1/users', { email: 'off@org.tmpl.test', role: 'auditor' }, orgAdmin, 'off@org.tmpl.test');
     expect(off.mail.subject).toBe('Welcome aboard Tmpl Org');
 
+    const offView = await t.client.get(`${BASE}/password_setup?org_id=${orgId}`, partnerAdmin);
+    expect(offView.body.own).toMatchObject({ in_effect: false });
+    expect(
+      (await t.client.get(`${BASE}/password_setup?org_id=${orgId}`, partnerAdmin, { 'if-none-match': offView.headers.etag as string }))
+        .status,
+    ).toBe(304);
+
     expect((await t.client.patch(`/auth/v1/organizations/${orgId}`, { smtp_override_enabled: true }, partnerAdmin)).status).toBe(200);
+    // The row did not change but what the answer shows did: a conditional GET must not answer 304.
+    const onView = await t.client.get(`${BASE}/password_setup?org_id=${orgId}`, partnerAdmin, {
+      'if-none-match': offView.headers.etag as string,
+    });
+    expect(onView.status).toBe(200);
+    expect(onView.body).toMatchObject({ source: 'org', own: { in_effect: true } });
     expect((await kindsOf(orgAdmin)).password_setup).toMatchObject({ source: 'org', own: { in_effect: true } });
     const on = await onboard('/auth/v1/users', { email: 'on@org.tmpl.test', role: 'auditor' }, orgAdmin, 'on@org.tmpl.test');
     expect(on.mail.subject).toBe('Org says hello to on@org.tmpl.test');

@@ -10,7 +10,7 @@
 export { TemplatesModule } from './templates.module';
 export { TemplateRenderer, assertTemplateKind } from './template-renderer';
 export type { RenderedTemplate, TemplateRenderOptions, TemplateSourceLevel } from './template-renderer';
-export { TemplateService, etagOf as templateEtagOf } from './template.service';
+export { TemplateService, representationEtagOf as templateEtagOf } from './template.service';
 export type {
   TemplateEditor,
   Preconditions as TemplatePreconditions,

@@ -11,7 +11,7 @@
  * words; partner and controller admins may prepare an org's templates before switching it on, as with
  * the org's SMTP profile.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditActor, AuditWriter } from '@mailstrata/audit';
@@ -79,9 +79,24 @@ export function etagOf(stamp: { id: string; version: number }): string {
   return `"${stamp.id}.${stamp.version}"`;
 }
 
+/**
+ * The ETag of a representation that shows more than the row (what is in effect, from other levels): the
+ * row's tag with a digest of the rest, so a conditional GET never answers 304 over a change elsewhere.
+ * As a precondition it still stands for the row's version alone.
+ */
+export function representationEtagOf(stamp: { id: string; version: number }, shown: unknown): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify(shown ?? null))
+    .digest('base64url')
+    .slice(0, 12);
+  return `"${stamp.id}.${stamp.version}.${digest}"`;
+}
+
+const rowTagOf = (tag: string) => tag.replace(/^"([^".]+\.\d+)\.[A-Za-z0-9_-]+"$/, '"$1"');
+
 /** RFC 9110 §13.1.1–2 over the scope's own row. */
 function checkPreconditions(current: { id: string; version: number } | null, p: Preconditions, what: string): void {
-  const tags = (header: string) => header.split(',').map((t) => t.trim().replace(/^W\//, ''));
+  const tags = (header: string) => header.split(',').map((t) => rowTagOf(t.trim().replace(/^W\//, '')));
   const etag = current ? etagOf(current) : null;
   if (p.ifMatch !== undefined) {
     const list = tags(p.ifMatch);

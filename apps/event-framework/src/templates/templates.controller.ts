@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Que
 import { ApiCookieAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ConfigScope, ConfigScopeResolver } from '@mailstrata/email-config';
 import { Actor, Principal } from '@mailstrata/identity';
-import { TemplateEditor, TemplateScope, TemplateService, templateEtagOf } from '@mailstrata/templates';
+import { TemplateEditor, TemplateScope, TemplateService } from '@mailstrata/templates';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
@@ -42,9 +42,9 @@ export class TemplatesController {
   @ApiOperation({ summary: 'The scope’s own branding, else the branding in effect from above' })
   async getBranding(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const scope = await this.scope(actor, query);
-    const view = await this.templates.branding(scope);
-    if (view.own) void reply.header('etag', templateEtagOf(view.own));
-    return brandingView(scope, view);
+    const body = brandingView(scope, await this.templates.branding(scope));
+    if (body.own) void reply.header('etag', body.own.etag);
+    return body;
   }
 
   @Put('branding')
@@ -61,9 +61,10 @@ export class TemplatesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const scope = await this.scope(actor, query);
-    const { branding, created } = await this.templates.putBranding(editorOf(actor), scope, brandingOf(body), { ifMatch, ifNoneMatch });
-    void reply.status(created ? 201 : 200).header('etag', templateEtagOf(branding));
-    return brandingView(scope, await this.templates.branding(scope));
+    const { created } = await this.templates.putBranding(editorOf(actor), scope, brandingOf(body), { ifMatch, ifNoneMatch });
+    const view = brandingView(scope, await this.templates.branding(scope));
+    void reply.status(created ? 201 : 200).header('etag', view.own!.etag);
+    return view;
   }
 
   @Delete('branding')
@@ -85,9 +86,9 @@ export class TemplatesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const scope = await this.scope(actor, query);
-    const view = await this.templates.get(scope, kind);
-    if (view.own) void reply.header('etag', templateEtagOf(view.own));
-    return templateView(scope, view);
+    const body = templateView(scope, await this.templates.get(scope, kind));
+    if (body.own) void reply.header('etag', body.own.etag);
+    return body;
   }
 
   @Put(':kind')
@@ -107,9 +108,10 @@ export class TemplatesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const scope = await this.scope(actor, query);
-    const { template, created } = await this.templates.put(editorOf(actor), scope, kind, sourceOf(body), { ifMatch, ifNoneMatch });
-    void reply.status(created ? 201 : 200).header('etag', templateEtagOf(template));
-    return templateView(scope, await this.templates.get(scope, kind));
+    const { created } = await this.templates.put(editorOf(actor), scope, kind, sourceOf(body), { ifMatch, ifNoneMatch });
+    const view = templateView(scope, await this.templates.get(scope, kind));
+    void reply.status(created ? 201 : 200).header('etag', view.own!.etag);
+    return view;
   }
 
   @Delete(':kind')

@@ -13,10 +13,11 @@ import {
 } from '@mailstrata/templates';
 import type { BrandingBodyDto, TemplateBodyDto } from './templates.dto';
 
-const stampView = (s: StoredTemplate | StoredBranding, inEffect: boolean) => ({
+/** `shown`: what else the representation shows, so its ETag changes with it (see templateEtagOf). */
+const stampView = (s: StoredTemplate | StoredBranding, inEffect: boolean, shown: unknown) => ({
   level: s.level,
   version: s.version,
-  etag: templateEtagOf(s),
+  etag: templateEtagOf(s, { shown, inEffect }),
   updated_at: s.updatedAt.toISOString(),
   updated_by: s.updatedByEmail,
   in_effect: inEffect,
@@ -54,9 +55,12 @@ export const listView = (scope: TemplateScope, list: { kinds: KindSummary[]; bra
     kind: k.kind,
     description: KIND_DEFINITIONS[k.kind].description,
     source: k.source,
-    own: k.own ? stampView(k.own, k.source === k.own.level) : null,
+    own: k.own ? stampView(k.own, k.source === k.own.level, k.source) : null,
   })),
-  branding: { source: list.branding.source, own: list.branding.own ? stampView(list.branding.own, list.branding.inEffect) : null },
+  branding: {
+    source: list.branding.source,
+    own: list.branding.own ? stampView(list.branding.own, list.branding.inEffect, list.branding.source) : null,
+  },
 });
 
 export const templateView = (scope: TemplateScope, v: TemplateView) => ({
@@ -68,14 +72,14 @@ export const templateView = (scope: TemplateScope, v: TemplateView) => ({
   text: v.template.text,
   html: v.template.html,
   variables: variablesView(v.kind),
-  own: v.own ? stampView(v.own, v.inEffect) : null,
+  own: v.own ? stampView(v.own, v.inEffect, [v.source, v.template]) : null,
 });
 
 export const brandingView = (scope: TemplateScope, v: BrandingView) => ({
   scope: scopeView(scope),
   source: v.source,
   ...brandingFields(v.branding),
-  own: v.own ? stampView(v.own, v.inEffect) : null,
+  own: v.own ? stampView(v.own, v.inEffect, [v.source, v.branding]) : null,
 });
 
 export const previewView = (p: PreviewResult) => ({
