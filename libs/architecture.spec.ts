@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 const LAYERS: readonly (readonly string[])[] = [
   ['common', 'config', 'observability'],
   ['database', 'secrets', 'audit', 'mail-catcher'],
-  ['identity', 'mailer'],
+  ['identity', 'mailer', 'templates'],
   ['email-config'],
   ['delivery'],
   ['accounts'],

@@ -10,6 +10,7 @@ import { DeliveryModule, DeliveryWorkerModule, NatsIntakeModule } from '@mailstr
 import { EmailConfigModule } from '@mailstrata/email-config';
 import { IdentityModule } from '@mailstrata/identity';
 import { MailCatcherListener, MailCatcherModule } from '@mailstrata/mail-catcher';
+import { TemplatesModule } from '@mailstrata/templates';
 import { AuditLogController } from './audit/audit-log.controller';
 import { EmailConfigController } from './email-config/email-config.controller';
 import { PasswordResetController } from './accounts/password-reset.controller';
@@ -25,6 +26,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { VerificationController } from './verification/verification.controller';
 import { ConsoleSettingsController } from './console/console-settings.controller';
 import { MailboxController } from './mail-catcher/mailbox.controller';
+import { TemplatesController } from './templates/templates.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -54,6 +56,7 @@ export class AppModule {
         // Static modules: one instance shared by the controllers and the in-process worker (one profile cache).
         EmailConfigModule,
         DeliveryModule,
+        TemplatesModule,
         MailCatcherModule.forRoot(config.mailCatcher, mailCatcher),
         ...(config.worker.inProcess ? [AuditWorkerModule, DeliveryWorkerModule.forRoot()] : []),
         ...(config.worker.inProcess && config.natsIntake ? [NatsIntakeModule] : []),
@@ -70,6 +73,7 @@ export class AppModule {
         VerificationController,
         ConsoleSettingsController,
         MailboxController,
+        TemplatesController,
       ],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };

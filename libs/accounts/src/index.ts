@@ -2,7 +2,7 @@ export { AccountsModule } from './accounts.module';
 export { AccountOnboarding } from './account-onboarding.service';
 export { PasswordSetupService, invalidSetupToken } from './password-setup.service';
 export { PasswordResetService, PASSWORD_RESET_EMAIL_KIND, invalidResetToken } from './password-reset.service';
-export { renderSetupEmail, setupLink } from './setup-email';
+export { setupLink } from './setup-email';
 export { renderResetEmail, resetLink } from './reset-email';
 export type { ResetEmailContent } from './reset-email';
 export type { SetupEmailContent } from './setup-email';

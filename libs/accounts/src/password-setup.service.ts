@@ -8,6 +8,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { TemplateRenderer } from '@mailstrata/templates';
 import { ChangeBus } from '@mailstrata/database';
 import {
   Actor,
@@ -25,7 +26,7 @@ import {
 import { DataSource, EntityManager } from 'typeorm';
 import { PasswordSetupCompleted, PasswordSetupRequested } from './accounts.events';
 import { AccountsErrors } from './errors';
-import { renderSetupEmail, setupLink } from './setup-email';
+import { setupLink } from './setup-email';
 import { SetupEmailDelivery } from './setup-email-delivery';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -46,6 +47,7 @@ export class PasswordSetupService implements OnApplicationShutdown {
     private readonly bus: ChangeBus,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly templates: TemplateRenderer,
     private readonly delivery: SetupEmailDelivery,
   ) {}
 
@@ -73,15 +75,17 @@ export class PasswordSetupService implements OnApplicationShutdown {
       [user.id, hash(token), ttlHours],
     );
     const tenantName = await this.tenantName(manager, user);
-    const content = renderSetupEmail({
-      link: setupLink(this.config.http.publicUrl, token),
-      email: user.email,
-      tenantName,
-      expiresInHours: ttlHours,
-    });
+    // The template in effect for the user's scope (org → partner → built-in), read in this transaction:
+    // the organization may have been created by it.
+    const content = await this.templates.render(
+      'password_setup',
+      { partnerId: user.partnerId, orgId: user.orgId },
+      { link: setupLink(this.config.http.publicUrl, token), email: user.email, org_name: tenantName, expires_in_hours: ttlHours },
+      { manager },
+    );
     await this.delivery.enqueue(
       manager,
-      { ...content, to: user.email },
+      { subject: content.subject, text: content.text, ...(content.html !== null ? { html: content.html } : {}), to: user.email },
       { partnerId: user.partnerId, orgId: user.orgId, userId: user.id },
       actor,
     );
