@@ -15,6 +15,8 @@ export const PERMISSIONS = [
   'system_setting:read',
   'system_setting:modify',
   'audit:read',
+  'email:send',
+  'email:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -29,9 +31,19 @@ const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     'system_setting:read',
     'system_setting:modify',
     'audit:read',
+    'email:send',
+    'email:read',
   ]),
-  org_admin: new Set<Permission>(['organization:read', 'user:create', 'system_setting:read', 'system_setting:modify', 'audit:read']),
-  auditor: new Set<Permission>(['organization:read', 'system_setting:read', 'audit:read']),
+  org_admin: new Set<Permission>([
+    'organization:read',
+    'user:create',
+    'system_setting:read',
+    'system_setting:modify',
+    'audit:read',
+    'email:send',
+    'email:read',
+  ]),
+  auditor: new Set<Permission>(['organization:read', 'system_setting:read', 'audit:read', 'email:read']),
 };
 
 export function permissionsOf(role: Role): Permission[] {

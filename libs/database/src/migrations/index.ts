@@ -12,6 +12,7 @@ import { RequestHeaderSecrets1764500000000 } from './1764500000000-request-heade
 import { ProfileHealthPerVersion1764550000000 } from './1764550000000-profile-health-per-version';
 import { MailCatcher1764700000000 } from './1764700000000-mail-catcher';
 import { ProfileRoutes1764800000000 } from './1764800000000-profile-routes';
+import { EmailMessages1765000000000 } from './1765000000000-email-messages';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   ProfileHealthPerVersion1764550000000,
   MailCatcher1764700000000,
   ProfileRoutes1764800000000,
+  EmailMessages1765000000000,
 ];
