@@ -23,6 +23,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { VerificationController } from './verification/verification.controller';
 import { ConsoleSettingsController } from './console/console-settings.controller';
 import { MailboxController } from './mail-catcher/mailbox.controller';
+import { MessagesController } from './delivery/messages.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -65,6 +66,7 @@ export class AppModule {
         VerificationController,
         ConsoleSettingsController,
         MailboxController,
+        MessagesController,
       ],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };
