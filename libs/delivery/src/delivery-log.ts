@@ -127,7 +127,7 @@ function decodeCursor(text: string): [string, string] | undefined {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && isUUID(value[1])) {
-      if (!Number.isNaN(Date.parse(value[0].replace(' ', 'T')))) return [value[0], value[1]];
+      if (/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:?\d{2})?$/.test(value[0])) return [value[0], value[1]];
     }
   } catch {
     // refused below
