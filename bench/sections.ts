@@ -6,6 +6,7 @@ import type { BenchSection } from './harness';
 import { httpBench } from './http.bench';
 import { mailerBench } from './mailer.bench';
 import { natsBench } from './nats.bench';
+import { sendApiBench } from './send-api.bench';
 
 /**
  * Every benchmark section, in the order they run. A new section adds itself here. A section that loads the
@@ -18,6 +19,7 @@ export const SECTIONS: BenchSection[] = [
   effectiveScaleBench,
   mailerBench,
   natsBench,
+  sendApiBench,
   httpBench,
   consoleBench,
 ];

@@ -65,6 +65,8 @@ describe('tables with one writer', () => {
   const owners: [table: RegExp, lib: string][] = [
     [/INSERT\s+INTO\s+audit_events\b/i, 'audit'],
     [/\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+email_jobs\b/i, 'delivery'],
+    [/\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+email_messages\b/i, 'delivery'],
+    [/\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+email_attempts\b/i, 'delivery'],
   ];
 
   it.each(owners)('%s is written only from its owning library', (pattern, owner) => {

@@ -48,7 +48,7 @@ describe('email config: two replicas on one database, concurrency and preconditi
     const switchMs = await eventually(async () => (await hostOn(b, tenant.orgToken)) === 'two.partner.test', 1000);
 
     expect((await b.client.delete('/event/v1/email/config', tenant.partnerToken)).status).toBe(204);
-    const deleteMs = await eventually(async () => (await hostOn(a, tenant.orgToken)) === 'status 404', 1000);
+    const deleteMs = await eventually(async () => (await hostOn(a, tenant.orgToken)) === 'status 409', 1000);
     expect(Math.max(updateMs, orgMs, switchMs, deleteMs)).toBeLessThan(1000);
   });
 

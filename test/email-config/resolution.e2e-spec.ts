@@ -98,7 +98,7 @@ describe('email config: resolution org → partner → controller, and scope', (
       const r = await rootToken(bare.client);
       const tenant = await createTenant(bare.client, r, 'bare');
       const res = await bare.client.get(EFFECTIVE, tenant.orgToken);
-      expect(res.status).toBe(404);
+      expect(res.status).toBe(409);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.body.code).toBe('NO_SMTP_CONFIG');
     } finally {

@@ -152,6 +152,11 @@ export interface SmtpFailures {
   auth?: number;
   mailFrom?: number;
   rcptTo?: number;
+  /**
+   * Per recipient address: refuse its RCPT TO with `code`, `times` times (then accept it), or always
+   * when `times` is absent, e.g. `{ 'late@x.test': { code: 451, times: 1 }, 'gone@x.test': { code: 550 } }`.
+   */
+  rcptToFor?: Record<string, { code: number; times?: number }>;
   /** Reply to the end of DATA with this code (e.g. 451). */
   data?: number;
 }
@@ -255,7 +260,12 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       if (failures.mailFrom) return callback(smtpError(failures.mailFrom, 'Sender refused'));
       callback();
     },
-    onRcptTo(_address, _session, callback) {
+    onRcptTo(address, _session, callback) {
+      const planned = failures.rcptToFor?.[address.address.toLowerCase()];
+      if (planned && (planned.times === undefined || planned.times > 0)) {
+        if (planned.times !== undefined) planned.times -= 1;
+        return callback(smtpError(planned.code, planned.code >= 500 ? '5.1.1 Mailbox unavailable' : '4.2.1 Try again later'));
+      }
       if (failures.rcptTo)
         return callback(smtpError(failures.rcptTo, failures.rcptTo >= 500 ? '5.1.1 Mailbox unavailable' : '4.2.1 Try again later'));
       callback();

@@ -27,6 +27,7 @@ import { VerificationController } from './verification/verification.controller';
 import { ConsoleSettingsController } from './console/console-settings.controller';
 import { MailboxController } from './mail-catcher/mailbox.controller';
 import { TemplatesController } from './templates/templates.controller';
+import { MessagesController } from './delivery/messages.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -74,6 +75,7 @@ export class AppModule {
         ConsoleSettingsController,
         MailboxController,
         TemplatesController,
+        MessagesController,
       ],
       providers: [{ provide: APP_GUARD, useClass: SessionGuard }, EmailThrottlerGuard],
     };

@@ -94,6 +94,12 @@ export interface EmailDeliveryConfig {
   pollIntervalMs: number;
   /** A dead worker's claimed jobs return to the queue about this long after its last renewal. */
   leaseMs: number;
+  /** The send API's quotas per partner, in recipients (the controller's own sends share one). */
+  sendQuotaPerMinute: number;
+  sendQuotaPerHour: number;
+  idempotencyTtlHours: number;
+  /** Finished messages older than this leave the delivery log; 0 keeps them. */
+  logRetentionDays: number;
 }
 
 /** The per-replica cache of SMTP profile resolution (organizations' and partners' entries). */
@@ -331,6 +337,10 @@ export function loadConfig(env: Env): AppConfig {
       retryBaseMs: e.EMAIL_RETRY_BASE_MS,
       pollIntervalMs: e.EMAIL_POLL_INTERVAL_MS,
       leaseMs: e.EMAIL_JOB_LEASE_MS,
+      sendQuotaPerMinute: e.EMAIL_SEND_QUOTA_PER_MINUTE,
+      sendQuotaPerHour: e.EMAIL_SEND_QUOTA_PER_HOUR,
+      idempotencyTtlHours: e.EMAIL_IDEMPOTENCY_TTL_HOURS,
+      logRetentionDays: e.EMAIL_LOG_RETENTION_DAYS,
     },
     emailConfigCache: {
       ttlMs: e.EMAIL_CONFIG_CACHE_TTL_SECONDS * 1000,

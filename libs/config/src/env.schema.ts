@@ -198,6 +198,13 @@ export const envSchema = z.object({
   EMAIL_POLL_INTERVAL_MS: int(1000, 10, 60000),
   /** How long a claimed email job stays with its worker without a renewal (renewed every third of it while the worker lives). */
   EMAIL_JOB_LEASE_MS: int(60000, 1000, 3600000),
+  /** The send API's quotas per partner (the controller's own sends count as one tenant), in recipients, across replicas. */
+  EMAIL_SEND_QUOTA_PER_MINUTE: int(600, 1, 10000000),
+  EMAIL_SEND_QUOTA_PER_HOUR: int(10000, 1, 100000000),
+  /** How long an Idempotency-Key answers with its first message (then it may be used again). */
+  EMAIL_IDEMPOTENCY_TTL_HOURS: int(24, 1, 720),
+  /** The delivery log keeps finished messages this long (0: forever). */
+  EMAIL_LOG_RETENTION_DAYS: int(30, 0, 3650),
   /** Per-replica cache of SMTP profile resolution: how long an entry may live (every change invalidates it sooner) and how many entries it holds. */
   EMAIL_CONFIG_CACHE_TTL_SECONDS: int(600, 1, 86400),
   EMAIL_CONFIG_CACHE_MAX_ENTRIES: int(250000, 100, 10000000),

@@ -31,10 +31,10 @@ export class SharedRateLimiter {
     });
   }
 
-  /** Counts one request for `key`: 0 when allowed, else the seconds until the window lets it through. */
-  async take(key: string): Promise<number> {
+  /** Counts `points` (one request by default) for `key`: 0 when allowed, else the seconds until the window lets it through. */
+  async take(key: string, points = 1): Promise<number> {
     try {
-      await this.limiter.consume(key);
+      await this.limiter.consume(key, points);
       return 0;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));

@@ -10,16 +10,36 @@ import { EmailOutbox } from './email-outbox';
 import { ProfileHealthRecorder } from './profile-health';
 import { SmtpRouteResolver } from './smtp-route';
 import { EmailVerificationService } from './verification';
+import { DeliveryLogService } from './delivery-log';
+import { MessageIntake } from './message-intake';
+import { GenericMessageRenderer, MESSAGE_RENDERER } from './message-renderer';
 
 /**
  * Durable system email and test emails, above profiles (email-config) and transport (mailer): the
  * outbox others use to enqueue in their own transactions, the route resolver, profile health and the
- * test-email service. Both libraries below are imported directly; the arrows run one way.
+ * test-email service, the send intake and the delivery log. Both libraries below are imported directly; the arrows run one way.
  */
 @Module({
   imports: [AuditModule, SecretsModule, MailerModule, EmailConfigModule],
-  providers: [SmtpRouteResolver, ProfileHealthRecorder, EmailOutbox, EmailVerificationService],
-  exports: [SmtpRouteResolver, ProfileHealthRecorder, EmailOutbox, EmailVerificationService],
+  providers: [
+    SmtpRouteResolver,
+    ProfileHealthRecorder,
+    EmailOutbox,
+    EmailVerificationService,
+    MessageIntake,
+    DeliveryLogService,
+    // The seam for tenant templates: bind another MessageRenderer here.
+    { provide: MESSAGE_RENDERER, useClass: GenericMessageRenderer },
+  ],
+  exports: [
+    SmtpRouteResolver,
+    ProfileHealthRecorder,
+    EmailOutbox,
+    EmailVerificationService,
+    MessageIntake,
+    DeliveryLogService,
+    MESSAGE_RENDERER,
+  ],
 })
 export class DeliveryModule {}
 

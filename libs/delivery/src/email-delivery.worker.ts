@@ -25,7 +25,8 @@ import { recordDelivery, recordQueue } from './delivery-metrics';
 import { AttemptOutcome, classifyFailure, decide } from './delivery-decision';
 import { EmailFailed, EmailRetrying, EmailSent } from './email-delivery.events';
 import { ClaimedJob, EmailJobRepository } from './email-job.repository';
-import { bodyContext, EMAIL_JOBS_TOPIC } from './email-outbox';
+import { EMAIL_JOBS_TOPIC } from './email-outbox';
+import { bodyContext, JobPayload } from './message-writer';
 import { LeasedBatchPump } from './leased-batch-pump';
 import { ProfileHealthRecorder } from './profile-health';
 import { ResolvedSmtpTarget, SmtpRouteResolver } from './smtp-route';
@@ -65,10 +66,29 @@ interface SentRecord {
   target: ResolvedSmtpTarget;
   messageId: string;
   smtpCode: number | null;
+  reply: string | null;
   details: Record<string, unknown>;
 }
 
-type Attempt = AttemptOutcome & { target: ResolvedSmtpTarget | null; messageId?: string; smtpCode?: number | null };
+type Attempt = AttemptOutcome & {
+  target: ResolvedSmtpTarget | null;
+  payload: JobPayload | null;
+  messageId?: string;
+  smtpCode?: number | null;
+  reply?: string | null;
+};
+
+/** The delivery log's fields of a job's audit events (from its payload; absent for jobs queued before the log). */
+function messageDetails(payload: JobPayload | null): Record<string, unknown> {
+  if (!payload?.messageId) return {};
+  return {
+    message_id: payload.messageId,
+    template: payload.template ?? null,
+    producer_type: payload.producer?.type ?? null,
+    producer_id: payload.producer?.id ?? null,
+    producer_name: payload.producer?.name ?? null,
+  };
+}
 
 @Injectable()
 export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -148,13 +168,18 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
         jobId: r.job.id,
         messageId: r.messageId,
         source: r.target.source,
+        smtpCode: r.smtpCode,
+        attempt: r.job.attempts,
+        host: r.target.host,
+        version: r.target.version,
+        reply: r.reply,
         event: auditRow(EmailSent, {
           outcome: 'success',
           actor: null,
           partnerId: r.job.partner_id,
           orgId: r.job.org_id,
           resource: { type: 'email_job', id: r.job.id },
-          details: { ...r.details, message_id: r.messageId, smtp_code: r.smtpCode },
+          details: { ...r.details, smtp_message_id: r.messageId, smtp_code: r.smtpCode },
           occurredAt: now,
         }),
       })),
@@ -165,22 +190,24 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
   private async attempt(job: ClaimedJob): Promise<Attempt> {
     let target: ResolvedSmtpTarget | null = null;
+    let payload: JobPayload | null = null;
     try {
-      target = await this.resolver.resolve({ partnerId: job.partner_id, orgId: job.org_id });
       if (job.body_ciphertext === null) throw new Error('job has no body');
-      const body = JSON.parse(this.cipher.decrypt(job.body_ciphertext, bodyContext(job.id))) as { text: string; html: string | null };
+      payload = JSON.parse(this.cipher.decrypt(job.body_ciphertext, bodyContext(job.id))) as JobPayload;
+      target = await this.resolver.resolve({ partnerId: job.partner_id, orgId: job.org_id });
       const sent = await this.mailer.send(target, {
         to: job.recipient,
         subject: job.subject,
-        text: body.text,
-        ...(body.html !== null ? { html: body.html } : {}),
+        text: payload.text,
+        ...(payload.html !== null ? { html: payload.html } : {}),
+        ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
       });
       const code = sent.response ? Number(/^(\d{3})/.exec(sent.response)?.[1] ?? NaN) : NaN;
-      return { ok: true, target, messageId: sent.messageId, smtpCode: Number.isFinite(code) ? code : null };
+      return { ok: true, target, payload, messageId: sent.messageId, smtpCode: Number.isFinite(code) ? code : null, reply: sent.response };
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.unexpected) this.logger.error({ err: error, jobId: job.id }, 'unexpected error delivering an email');
-      return { ok: false, target, ...failure };
+      return { ok: false, target, payload, ...failure };
     }
   }
 
@@ -191,6 +218,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     const seconds = (performance.now() - startedAt) / 1000;
     const t = outcome.target;
     const base = {
+      ...messageDetails(outcome.payload),
       job_id: job.id,
       kind: job.kind,
       recipient: job.recipient,
@@ -200,7 +228,14 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
     if (outcome.ok) {
       recordDelivery('sent', seconds);
-      return { job, target: t!, messageId: outcome.messageId!, smtpCode: outcome.smtpCode ?? null, details: base };
+      return {
+        job,
+        target: t!,
+        messageId: outcome.messageId!,
+        smtpCode: outcome.smtpCode ?? null,
+        reply: outcome.reply ?? null,
+        details: base,
+      };
     }
 
     const decision = decide(
@@ -211,6 +246,12 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     const stage = outcome.failure?.stage ?? null;
     const smtpCode = outcome.failure?.smtpCode ?? null;
     const fields = { stage, smtpCode, errorCode: outcome.errorCode, source: t?.source ?? null };
+    const attempt = {
+      attempt: job.attempts,
+      host: t?.host ?? null,
+      version: t?.version ?? null,
+      reply: outcome.failure?.smtpResponse ?? null,
+    };
     const failureDetails = { ...base, max_attempts: decision.maxAttempts, stage, smtp_code: smtpCode, error_code: outcome.errorCode };
     const event = (definition: typeof EmailRetrying | typeof EmailFailed, details: Record<string, unknown>) =>
       auditRow(definition, {
@@ -232,6 +273,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
               decision.at,
               fields,
               event(EmailRetrying, { ...failureDetails, next_attempt_at: decision.at.toISOString() }),
+              attempt,
             )) && 'retrying'
           : (await this.jobs.bookFailed(
               manager,
@@ -239,6 +281,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
               job.id,
               fields,
               event(EmailFailed, { ...failureDetails, permanent: outcome.permanent }),
+              attempt,
             )) && 'failed';
       if (!result) return undefined;
       if (t) await this.health.failure(t.cacheKey, t.version, outcome.failure, outcome.errorCode, manager);

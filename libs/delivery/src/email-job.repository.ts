@@ -4,6 +4,8 @@
  * library's statement, in the same statement as the job's new state), release, and the queue's
  * numbers. Every booking requires the job to be still `sending` and claimed by the worker that books
  * it: a worker that lost its claim books nothing, and a renewal never brings back a booked job.
+ * Each booking also writes the attempt into the delivery log (`email_attempts`) and moves its message's
+ * status, in the same statement: the log, the queue and the audit record never disagree.
  */
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -23,10 +25,19 @@ export interface ClaimedJob {
   attempts: number;
 }
 
-export interface SentBooking {
+/** One attempt as the delivery log shows it: where it went and what the server said (redacted by the mailer). */
+export interface AttemptFields {
+  attempt: number;
+  host: string | null;
+  version: string | null;
+  reply: string | null;
+}
+
+export interface SentBooking extends AttemptFields {
   jobId: string;
   messageId: string;
   source: string;
+  smtpCode: number | null;
   /** Its `email.sent` event; written only if the job is still this worker's. */
   event: AuditRow;
 }
@@ -124,15 +135,41 @@ const RENEW = new PreparedStatement(
 const BOOK_SENT = new PreparedStatement(
   'email_jobs_book_sent',
   `WITH v AS (
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, message_id, source)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[])
+       AS v(id, message_id, source, attempt, host, version, smtp_code, reply)
    ), done AS (
      UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
        message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
      FROM v WHERE j.id = v.id AND j.locked_by = $4 AND j.status = 'sending'
-     RETURNING j.id
+     RETURNING j.id, j.email_message_id, j.recipient, v.message_id AS smtp_message_id, v.source, v.attempt, v.host, v.version, v.smtp_code, v.reply
+   ), attempts AS (
+     INSERT INTO email_attempts (job_id, attempt, message_id, recipient, route_level, route_host, route_version, smtp_code, reply, smtp_message_id, outcome)
+     SELECT id, attempt, email_message_id, recipient, source, host, version, smtp_code, reply, smtp_message_id, 'sent'
+     FROM done WHERE email_message_id IS NOT NULL
+     ON CONFLICT DO NOTHING
+   ), messages AS (
+     UPDATE email_messages m SET recipients_sent = m.recipients_sent + c.n, updated_at = now(),
+       final_message_id = COALESCE(m.final_message_id, c.smtp_message_id),
+       status = CASE WHEN m.recipients_sent + c.n + m.recipients_failed < m.recipients_total THEN 'sending'
+                     WHEN m.recipients_failed > 0 THEN 'failed' ELSE 'sent' END
+     FROM (SELECT email_message_id AS id, count(*)::int AS n, min(smtp_message_id) AS smtp_message_id
+           FROM done WHERE email_message_id IS NOT NULL GROUP BY 1) c
+     WHERE m.id = c.id
    )
    ${insertAuditRowsSql('$5', 'a.resource_id IN (SELECT id::text FROM done)')}`,
 );
+
+/**
+ * The attempt's row in the delivery log for the outcome given; `first` is the parameter number of the
+ * stage, followed by smtp code, error code, source, (the event), attempt, host, version and reply.
+ */
+function failedAttemptSql(outcome: 'retrying' | 'failed', first: number): string {
+  const p = (offset: number) => `$${first + offset}`;
+  return `INSERT INTO email_attempts (job_id, attempt, message_id, recipient, route_level, route_host, route_version, stage, smtp_code, error_code, reply, outcome)
+     SELECT id, ${p(5)}, email_message_id, recipient, ${p(3)}, ${p(6)}, ${p(7)}, ${p(0)}, ${p(1)}, ${p(2)}, ${p(8)}, '${outcome}'
+     FROM done WHERE email_message_id IS NOT NULL
+     ON CONFLICT DO NOTHING`;
+}
 
 /** A transient failure: back to the queue at $3, with where it stopped; its `email.retrying` event ($8) if still ours. */
 const BOOK_RETRY = new PreparedStatement(
@@ -140,7 +177,11 @@ const BOOK_RETRY = new PreparedStatement(
   `WITH done AS (
      UPDATE email_jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, next_attempt_at = $3,
        last_stage = $4, last_smtp_code = $5, last_error_code = $6, source = $7
-     WHERE id = $1 AND locked_by = $2 AND status = 'sending' RETURNING id
+     WHERE id = $1 AND locked_by = $2 AND status = 'sending' RETURNING id, email_message_id, recipient
+   ), attempts AS (
+     ${failedAttemptSql('retrying', 4)}
+   ), messages AS (
+     UPDATE email_messages m SET status = 'retrying', updated_at = now() FROM done WHERE m.id = done.email_message_id
    ), event AS (
      ${insertAuditRowsSql('$8', 'EXISTS (SELECT 1 FROM done)')}
    )
@@ -153,7 +194,13 @@ const BOOK_FAILED = new PreparedStatement(
   `WITH done AS (
      UPDATE email_jobs SET status = 'failed', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
        last_stage = $3, last_smtp_code = $4, last_error_code = $5, source = $6
-     WHERE id = $1 AND locked_by = $2 AND status = 'sending' RETURNING id
+     WHERE id = $1 AND locked_by = $2 AND status = 'sending' RETURNING id, email_message_id, recipient
+   ), attempts AS (
+     ${failedAttemptSql('failed', 3)}
+   ), messages AS (
+     UPDATE email_messages m SET recipients_failed = m.recipients_failed + 1, updated_at = now(),
+       status = CASE WHEN m.recipients_sent + m.recipients_failed + 1 >= m.recipients_total THEN 'failed' ELSE m.status END
+     FROM done WHERE m.id = done.email_message_id
    ), event AS (
      ${insertAuditRowsSql('$7', 'EXISTS (SELECT 1 FROM done)')}
    )
@@ -203,6 +250,11 @@ export class EmailJobRepository {
       sent.map((s) => s.source),
       workerId,
       auditRowsParam(sent.map((s) => s.event)),
+      sent.map((s) => s.attempt),
+      sent.map((s) => s.host),
+      sent.map((s) => s.version),
+      sent.map((s) => s.smtpCode),
+      sent.map((s) => s.reply),
     ]);
   }
 
@@ -214,6 +266,7 @@ export class EmailJobRepository {
     at: Date,
     fields: FailureFields,
     event: AuditRow,
+    attempt: AttemptFields,
   ): Promise<boolean> {
     const [row] = returnedRows<{ booked: number }>(
       await BOOK_RETRY.run(manager, [
@@ -225,13 +278,24 @@ export class EmailJobRepository {
         fields.errorCode,
         fields.source,
         auditRowsParam([event]),
+        attempt.attempt,
+        attempt.host,
+        attempt.version,
+        attempt.reply,
       ]),
     );
     return (row?.booked ?? 0) > 0;
   }
 
   /** Whether the job was still this worker's (and so was booked, with its event). */
-  async bookFailed(manager: EntityManager, workerId: string, jobId: string, fields: FailureFields, event: AuditRow): Promise<boolean> {
+  async bookFailed(
+    manager: EntityManager,
+    workerId: string,
+    jobId: string,
+    fields: FailureFields,
+    event: AuditRow,
+    attempt: AttemptFields,
+  ): Promise<boolean> {
     const [row] = returnedRows<{ booked: number }>(
       await BOOK_FAILED.run(manager, [
         jobId,
@@ -241,6 +305,10 @@ export class EmailJobRepository {
         fields.errorCode,
         fields.source,
         auditRowsParam([event]),
+        attempt.attempt,
+        attempt.host,
+        attempt.version,
+        attempt.reply,
       ]),
     );
     return (row?.booked ?? 0) > 0;

@@ -10,24 +10,24 @@
  * The body is encrypted with the secrets keyring (bound to the job row) because it may carry a one-time
  * link, and it is deleted once the job is finished, sent or failed.
  */
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditActor, auditRow, auditRowsParam, insertAuditRowsSql } from '@mailstrata/audit';
+import { AuditActor } from '@mailstrata/audit';
 import { DomainError } from '@mailstrata/common';
-import { ChangeBus, PreparedStatement } from '@mailstrata/database';
+import { ChangeBus } from '@mailstrata/database';
 import { assertSendable } from '@mailstrata/mailer';
 import { SecretCipher } from '@mailstrata/secrets';
 import { EntityManager } from 'typeorm';
-import { EmailQueued } from './email-delivery.events';
+import { MessageProducer } from './message-request';
+import { writeMessage } from './message-writer';
 import { SmtpScope } from './smtp-route';
 
+export { bodyContext, EMAIL_JOBS_TABLE } from './message-writer';
 export const EMAIL_JOBS_TOPIC = 'email.jobs';
-export const EMAIL_JOBS_TABLE = 'email_jobs';
 
 export interface EmailJobInput {
   /** Whose effective profile delivers it (resolved at send time, so a changed profile applies). */
   scope: SmtpScope;
-  /** What the email is, e.g. `password_setup`; shown in audit events. */
+  /** What the email is, e.g. `password_setup`; shown in audit events and the delivery log as its template. */
   kind: string;
   to: string;
   subject: string;
@@ -35,23 +35,8 @@ export interface EmailJobInput {
   html?: string;
   /** Who caused it, for the `email.queued` event. */
   actor?: AuditActor | null;
-}
-
-/**
- * One round trip inside the caller's transaction: the job row and its `email.queued` event (the row
- * built by the audit library, written by its statement; the org scope always carries its partner here).
- * Each enqueue used to be three statements; on a busy queue the statements, not the work, cost most.
- */
-const ENQUEUE = new PreparedStatement(
-  'email_outbox_enqueue',
-  `WITH job AS (
-     INSERT INTO email_jobs (id, partner_id, org_id, kind, recipient, subject, body_ciphertext) VALUES ($1, $2, $3, $4, $5, $6, $7)
-   )
-   ${insertAuditRowsSql('$8')}`,
-);
-
-export function bodyContext(jobId: string) {
-  return { table: EMAIL_JOBS_TABLE, rowId: jobId, field: 'body' };
+  /** Shown in the delivery log; by default the system itself, named by the kind. */
+  producer?: MessageProducer;
 }
 
 @Injectable()
@@ -61,33 +46,31 @@ export class EmailOutbox {
     private readonly changes: ChangeBus,
   ) {}
 
-  /** Must be called with the caller's transaction manager. Returns the job id. */
+  /**
+   * Must be called with the caller's transaction manager: the delivery log's message, its job and its
+   * `email.queued` event in one round trip. Returns the job id.
+   */
   async enqueue(manager: EntityManager, input: EmailJobInput): Promise<string> {
     if (!/^[a-z][a-z0-9_]{0,63}$/.test(input.kind)) throw new Error(`bad email kind ${input.kind}`);
     if (input.scope.orgId && !input.scope.partnerId) throw DomainError.invalid('INVALID_SCOPE', 'An org scope needs its partner id.');
     // The sender is the profile's and is checked at send time; here only the recipient and subject.
     assertSendable({ to: input.to, subject: input.subject, text: input.text }, 'sender@mailstrata.invalid', undefined);
-    const id = randomUUID();
-    const body = this.cipher.encrypt(JSON.stringify({ text: input.text, html: input.html ?? null }), bodyContext(id));
-    const queued = auditRow(EmailQueued, {
-      outcome: 'success',
+    const { jobIds } = await writeMessage(manager, this.cipher, {
+      scope: input.scope,
+      producer: input.producer ?? { type: 'system', id: null, name: input.kind },
+      template: input.kind,
+      to: [input.to],
+      cc: [],
+      replyTo: null,
+      subject: input.subject,
+      text: input.text,
+      ...(input.html !== undefined ? { html: input.html } : {}),
+      route: null,
+      dedup: null,
       actor: input.actor ?? null,
-      partnerId: input.scope.partnerId,
-      orgId: input.scope.orgId,
-      resource: { type: 'email_job', id },
-      details: { job_id: id, kind: input.kind, recipient: input.to },
+      accepted: false,
     });
-    await ENQUEUE.run(manager, [
-      id,
-      input.scope.partnerId,
-      input.scope.orgId,
-      input.kind,
-      input.to,
-      input.subject,
-      body,
-      auditRowsParam([queued]),
-    ]);
     this.changes.wakeAfterCommit(manager, EMAIL_JOBS_TOPIC);
-    return id;
+    return jobIds[0]!;
   }
 }

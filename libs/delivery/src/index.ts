@@ -7,6 +7,10 @@
  *    resolved (or candidate) profile to the mailer's target.
  *  - `EmailVerificationService`: test emails; `ProfileHealthRecorder`: health per profile version.
  *  - `NatsIntakeModule`: email events from NATS JetStream, queued exactly once per event id (EVENTS_NATS_*).
+ *  - `MessageIntake.submit(request, producer, dedup, options?)`: a system email from a producer (send API,
+ *    event intake), with idempotency, tenancy, quota and the route it will take.
+ *  - `DeliveryLogService`: the delivery log (messages, attempts), scoped like the audit log; retention.
+ *  - `MESSAGE_RENDERER` / `MessageRenderer`: where a template kind and data become subject, text and HTML.
  */
 export { DeliveryModule, DeliveryWorkerModule } from './delivery.module';
 export { SmtpRouteResolver, toSmtpTarget, profileKeyOf } from './smtp-route';
@@ -43,3 +47,14 @@ export {
   natsConnectionOptions,
 } from './nats';
 export type { EventSubmitter, ValidatedEvent, NatsIntakeErrorCode } from './nats';
+export { MessageIntake } from './message-intake';
+export type { MessageCaller, SubmitOptions, SubmitResult } from './message-intake';
+export { TEMPLATE_KINDS, MESSAGE_LIMITS, messageFieldErrors, contentErrors, requestFingerprint } from './message-request';
+export type { MessageRequest, MessageProducer, MessageDedup, ProducerType, TemplateKind } from './message-request';
+export { MESSAGE_RENDERER, GenericMessageRenderer } from './message-renderer';
+export type { MessageRenderer, RenderedMessage, RenderScope } from './message-renderer';
+export { DeliveryLogService, MESSAGE_STATUSES } from './delivery-log';
+export type { DeliveryLogScope, DeliveryLogQuery, DeliveryLogPage, MessageView, AttemptView, MessageStatus } from './delivery-log';
+export { DeliveryErrors } from './delivery-errors';
+export type { DeliveryErrorCode } from './delivery-errors';
+export { EmailMessageAccepted } from './email-delivery.events';

@@ -23,6 +23,8 @@ export type SmtpSource = 'controller' | 'partner' | 'org';
 /** A target plus which level of the hierarchy supplied it. */
 export interface ResolvedSmtpTarget extends SmtpTarget {
   source: SmtpSource;
+  /** The profile row that supplies the route; null for the controller's (environment) and unsaved candidates. */
+  profileId: string | null;
   partnerId: string | null;
   orgId: string | null;
 }
@@ -35,6 +37,7 @@ export interface SmtpScope {
 
 export interface ProfileForTarget {
   source: ProfileSource;
+  profileId?: string | null;
   profilePartnerId: string | null;
   profileOrgId: string | null;
   version: number | null;
@@ -86,6 +89,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
     retries: s.retries,
     guarded: p.source !== 'controller',
     source: p.source,
+    profileId: p.profileId ?? null,
     partnerId: p.profilePartnerId,
     orgId: p.profileOrgId,
   };

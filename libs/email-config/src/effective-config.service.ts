@@ -171,8 +171,10 @@ export class EffectiveConfigService implements OnModuleInit {
 
   private async withSecrets(scope: ConfigScope): Promise<ResolvedSmtpProfile> {
     const winner = await this.winner(scope);
+    // The view first: with no level configured it throws NO_SMTP_CONFIG before secrets are looked for.
+    const view = this.viewOf(winner);
     const secrets = winner ? decryptSecrets(this.cipher, winner.entity) : this.controller!.secrets;
-    return { ...this.viewOf(winner), scope, secrets };
+    return { ...view, scope, secrets };
   }
 
   /** What a scope's system emails use: a stored profile, or null for the controller level (or nothing). */

@@ -2,8 +2,11 @@ import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
 
 /** Error codes of SMTP profiles and their resolution. */
 export const EmailConfigErrors = defineErrors({
-  /** No level (org, partner, controller) has a profile: a delivery waits for one rather than failing. */
-  NO_SMTP_CONFIG: 'not_found',
+  /**
+   * No level (org, partner, controller) has a profile: the scope's state refuses what was asked (a send,
+   * a resolution) until one is configured; a queued delivery waits for one rather than failing.
+   */
+  NO_SMTP_CONFIG: 'conflict',
   SMTP_PROFILE_NOT_FOUND: 'not_found',
   SCOPE_REQUIRED: { kind: 'invalid', detail: 'A controller-level caller must name the scope with ?partner_id= or ?org_id=.' },
   SMTP_OVERRIDE_DISABLED: {

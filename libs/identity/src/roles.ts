@@ -53,6 +53,7 @@ const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     'system_setting:modify',
     'audit:read',
     'service_account:manage',
+    'email:send',
     'email:read',
   ]),
   org_admin: new Set<Permission>([
@@ -61,6 +62,7 @@ const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     'system_setting:read',
     'system_setting:modify',
     'audit:read',
+    'email:send',
     'email:read',
   ]),
   auditor: new Set<Permission>(['organization:read', 'system_setting:read', 'audit:read', 'email:read']),

@@ -76,6 +76,7 @@ function prepareMessage(
     fromName,
     fromAddress,
     to: email.to,
+    ...(email.replyTo !== undefined ? { replyTo: email.replyTo } : {}),
     subject: email.subject,
     text: email.text,
     html: email.html,
@@ -88,6 +89,7 @@ function prepareMessage(
         ...identity,
         from: { name: fromName, address: fromAddress },
         to: email.to,
+        ...(email.replyTo !== undefined ? { replyTo: email.replyTo } : {}),
         // nodemailer folds only at spaces: a long unbroken subject would make a line over 998 octets.
         subject: foldableText('Subject', email.subject),
         text: email.text,

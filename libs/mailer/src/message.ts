@@ -8,6 +8,8 @@ import { DomainError, fieldError, FieldError, pooledRandomBytes } from '@mailstr
 
 export interface OutgoingEmail {
   to: string;
+  /** A Reply-To address (one plain mailbox). */
+  replyTo?: string;
   subject: string;
   text: string;
   html?: string;
@@ -38,8 +40,8 @@ export function headerFieldErrors(values: Record<string, string | undefined>, ad
 
 export function assertSendable(email: OutgoingEmail, senderEmail: string, senderName: string | undefined): void {
   const errors = headerFieldErrors(
-    { to: email.to, subject: email.subject, from: email.fromEmail ?? senderEmail, sender_name: senderName },
-    ['to', 'from'],
+    { to: email.to, reply_to: email.replyTo, subject: email.subject, from: email.fromEmail ?? senderEmail, sender_name: senderName },
+    ['to', 'reply_to', 'from'],
   );
   if (errors.length > 0) throw DomainError.invalid('INVALID_EMAIL_MESSAGE', 'The message has invalid header fields.', errors);
 }

@@ -23,6 +23,8 @@ export interface MimeInput {
   fromName: string;
   fromAddress: string;
   to: string;
+  /** One plain address (checked by assertSendable). */
+  replyTo?: string;
   subject: string;
   text: string;
   html?: string;
@@ -128,6 +130,7 @@ function textPart(type: 'plain' | 'html', content: string): string {
 
 export function composeMime(input: MimeInput): Buffer | undefined {
   if (!ASCII_ADDRESS.test(input.fromAddress) || !ASCII_ADDRESS.test(input.to)) return undefined;
+  if (input.replyTo !== undefined && !ASCII_ADDRESS.test(input.replyTo)) return undefined;
   const { fromName, fromAddress } = input;
   const from = fromName
     ? header('From', `${displayName(fromName)} <${fromAddress}>`, () => `${encodedText(fromName)} <${fromAddress}>`)
@@ -137,6 +140,7 @@ export function composeMime(input: MimeInput): Buffer | undefined {
   const headers = [
     from,
     fold(`To: ${input.to}`),
+    ...(input.replyTo !== undefined ? [fold(`Reply-To: ${input.replyTo}`)] : []),
     subject,
     fold(`Date: ${rfc5322Date(input.date)}`),
     fold(`Message-ID: ${input.messageId}`),

@@ -102,6 +102,10 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
   if (error instanceof DomainError) {
     const status = KIND_STATUS[error.kind];
     if (status >= 500) logger.warn({ code: error.code, correlationId }, error.detail);
+    // A rate limit that knows when it lets the caller through says so in the standard header too.
+    if (error.kind === 'rate_limited' && typeof error.extensions.retry_after === 'number') {
+      headers['retry-after'] = String(error.extensions.retry_after);
+    }
     return {
       headers,
       problem: {

@@ -14,6 +14,7 @@ import { MailCatcher1764700000000 } from './1764700000000-mail-catcher';
 import { ProfileRoutes1764800000000 } from './1764800000000-profile-routes';
 import { ServiceAccounts1764900000000 } from './1764900000000-service-accounts';
 import { EmailTemplates1764950000000 } from './1764950000000-email-templates';
+import { EmailMessages1765000000000 } from './1765000000000-email-messages';
 import { EmailJobsFairClaim1765050000000 } from './1765050000000-email-jobs-fair-claim';
 import { PasswordReset1765100000000 } from './1765100000000-password-reset';
 import { EmailEventsSeen1765150000000 } from './1765150000000-email-events-seen';
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   ProfileRoutes1764800000000,
   ServiceAccounts1764900000000,
   EmailTemplates1764950000000,
+  EmailMessages1765000000000,
   EmailJobsFairClaim1765050000000,
   PasswordReset1765100000000,
   EmailEventsSeen1765150000000,

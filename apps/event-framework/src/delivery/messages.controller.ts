@@ -1,0 +1,135 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { fieldError, notFound, validationFailed } from '@mailstrata/common';
+import {
+  DeliveryLogQuery,
+  DeliveryLogScope,
+  DeliveryLogService,
+  MessageIntake,
+  MessageRequest,
+  requestFingerprint,
+} from '@mailstrata/delivery';
+import { Actor, Principal } from '@mailstrata/identity';
+import type { FastifyReply } from 'fastify';
+import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { IDEMPOTENCY_KEY, SendMessageDto } from './messages.dto';
+
+type SignedIn = Actor & { principal: Principal };
+
+const LOG_QUERY = ['status', 'template', 'to', 'timefrom', 'timeto', 'cursor', 'limit', 'org_id', 'partner_id'] as const;
+
+function requestOf(body: SendMessageDto): MessageRequest {
+  return {
+    ...(body.org_id !== undefined ? { orgId: body.org_id } : {}),
+    ...(body.partner_id !== undefined ? { partnerId: body.partner_id } : {}),
+    to: body.to,
+    ...(body.cc !== undefined ? { cc: body.cc } : {}),
+    ...(body.reply_to !== undefined ? { replyTo: body.reply_to } : {}),
+    ...(body.template !== undefined ? { template: body.template, data: body.data ?? {} } : {}),
+    ...(body.subject !== undefined ? { subject: body.subject } : {}),
+    ...(body.text !== undefined ? { text: body.text } : {}),
+    ...(body.html !== undefined ? { html: body.html } : {}),
+  };
+}
+
+/**
+ * The send API and the delivery log. Glue only: the intake (tenancy, idempotency, quota, route) and the
+ * log (scoping, filters, paging) live in @mailstrata/delivery. A caller sends for its own tenant: an org
+ * user for its org, a partner user for its partner and its orgs, a controller admin for any; another
+ * tenant's id answers 404 like an unknown one.
+ */
+@ApiTags('email')
+@ApiCookieAuth('rsid')
+@Controller('event/v1/email/messages')
+export class MessagesController {
+  constructor(
+    private readonly intake: MessageIntake,
+    private readonly log: DeliveryLogService,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @RequirePermissions('email:send')
+  @ApiOperation({ summary: 'Queue a system email for a tenant; answers its id and the route it will take' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1–255 printable characters; a retry with the same key and body answers the first message',
+  })
+  async send(
+    @CurrentActor() actor: SignedIn,
+    @Body() body: SendMessageDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw validationFailed([fieldError('Idempotency-Key', 'idempotencyKey', 'must be 1–255 printable ASCII characters')]);
+    }
+    const request = requestOf(body);
+    const { principal } = actor;
+    const result = await this.intake.submit(
+      request,
+      principal.kind === 'service_account'
+        ? { type: 'service_account', id: principal.serviceAccountId, name: principal.name }
+        : { type: 'user', id: principal.userId, name: principal.email },
+      key !== undefined ? { key, fingerprint: requestFingerprint(request) } : null,
+      { caller: { partnerId: principal.partnerId, orgId: principal.orgId }, actor },
+    );
+    if (result.replayed) void reply.header('idempotent-replayed', 'true');
+    return { id: result.id, status: result.status, route: result.route };
+  }
+
+  @Get()
+  @RequirePermissions('email:read')
+  @ApiOperation({ summary: 'The delivery log: messages newest first, with every attempt' })
+  @ApiQuery({ name: 'status', required: false, description: 'queued, sending, sent, retrying or failed' })
+  @ApiQuery({ name: 'template', required: false })
+  @ApiQuery({ name: 'to', required: false, description: 'A recipient (to or cc), any case' })
+  @ApiQuery({ name: 'timefrom', required: false, description: 'Date math (now-1h) or ISO 8601' })
+  @ApiQuery({ name: 'timeto', required: false })
+  @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
+  @ApiQuery({ name: 'limit', required: false, description: '1–100, default 20' })
+  @ApiQuery({ name: 'org_id', required: false, description: 'Narrow to one organization' })
+  @ApiQuery({ name: 'partner_id', required: false, description: 'Controller admins: narrow to one partner' })
+  async list(@CurrentActor() actor: SignedIn, @Query() raw: Record<string, unknown>) {
+    const query: Record<string, string> = {};
+    const errors = [];
+    for (const [name, value] of Object.entries(raw)) {
+      if (!(LOG_QUERY as readonly string[]).includes(name)) errors.push(fieldError(name, 'unknown_field', 'is not a known parameter'));
+      else if (typeof value !== 'string') errors.push(fieldError(name, 'single', 'must be given once'));
+      else query[name] = value;
+    }
+    for (const name of ['org_id', 'partner_id']) {
+      if (query[name] !== undefined && !/^[0-9a-f-]{36}$/i.test(query[name])) errors.push(fieldError(name, 'isUuid', 'must be a UUID'));
+    }
+    if (errors.length > 0) throw validationFailed(errors);
+    return this.log.list(
+      this.scopeOf(actor.principal, query.org_id?.toLowerCase(), query.partner_id?.toLowerCase()),
+      query as DeliveryLogQuery,
+    );
+  }
+
+  @Get(':id')
+  @RequirePermissions('email:read')
+  @ApiOperation({ summary: 'One message of the delivery log with every attempt' })
+  async get(@CurrentActor() actor: SignedIn, @Param('id', new ParseUUIDPipe()) id: string) {
+    return this.log.get(this.scopeOf(actor.principal), id);
+  }
+
+  /** The caller's part of the log, narrowed by org_id / partner_id; a foreign narrowing finds nothing (404). */
+  private scopeOf(principal: Principal, orgId?: string, partnerId?: string): DeliveryLogScope {
+    if (principal.orgId) {
+      if ((orgId !== undefined && orgId !== principal.orgId) || partnerId !== undefined) throw notFound('Organization');
+      return { kind: 'org', orgId: principal.orgId };
+    }
+    if (principal.partnerId) {
+      if (partnerId !== undefined && partnerId !== principal.partnerId) throw notFound('Partner');
+      return orgId !== undefined
+        ? { kind: 'partner-org', partnerId: principal.partnerId, orgId }
+        : { kind: 'partner', partnerId: principal.partnerId };
+    }
+    if (orgId !== undefined) return { kind: 'org', orgId };
+    if (partnerId !== undefined) return { kind: 'partner', partnerId };
+    return { kind: 'all' };
+  }
+}

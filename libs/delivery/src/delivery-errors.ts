@@ -1,0 +1,15 @@
+import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
+
+/** Error codes of the send intake and the delivery log. */
+export const DeliveryErrors = defineErrors({
+  /** The same Idempotency-Key (or event id) came with another request. */
+  IDEMPOTENCY_KEY_REUSED: {
+    kind: 'conflict',
+    detail: 'This Idempotency-Key was used with a different request; use a new key for a new message.',
+  },
+  INVALID_EMAIL_MESSAGE: { kind: 'invalid', detail: 'The message has invalid fields.' },
+  /** A known template kind whose renderer is not available in this installation. */
+  TEMPLATE_UNAVAILABLE: 'unprocessable',
+  INVALID_DELIVERY_LOG_QUERY: { kind: 'invalid', detail: 'The delivery log query has invalid parameters.' },
+});
+export type DeliveryErrorCode = ErrorCodeOf<typeof DeliveryErrors>;

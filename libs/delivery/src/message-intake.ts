@@ -1,0 +1,187 @@
+/**
+ * The send intake: where a producer outside delivery (the send API, an event consumer) hands over a
+ * system email for a tenant. `submit` checks the message, the caller's right to the tenant (a foreign
+ * or unknown scope is not found), the idempotency key, renders the template, resolves the route the
+ * message will take (reported to the caller, resolved again at send time), takes the tenant's quota,
+ * and writes the message, its per-recipient jobs and audit events in one transaction.
+ *
+ * Idempotency: a key is the caller's (scoped by producer type and id) and answers with its first
+ * message while it is younger than EMAIL_IDEMPOTENCY_TTL_HOURS: the same request (same fingerprint)
+ * gets the first message back, another request IDEMPOTENCY_KEY_REUSED. The unique index decides
+ * between two concurrent submissions of one key; the loser answers like a late duplicate.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditActor } from '@mailstrata/audit';
+import { CommonErrors, notFound } from '@mailstrata/common';
+import { APP_CONFIG, AppConfig } from '@mailstrata/config';
+import { ChangeBus, SharedRateLimiter } from '@mailstrata/database';
+import { SecretCipher } from '@mailstrata/secrets';
+import { DataSource } from 'typeorm';
+import { DeliveryErrors } from './delivery-errors';
+import { EMAIL_JOBS_TOPIC } from './email-outbox';
+import { MESSAGE_RENDERER, MessageRenderer, RenderedMessage } from './message-renderer';
+import { MessageDedup, messageFieldErrors, MessageProducer, MessageRequest } from './message-request';
+import { RouteAtEnqueue, writeMessage } from './message-writer';
+import { SmtpRouteResolver, SmtpScope } from './smtp-route';
+
+/** The tenancy a caller is bound to: an org, a partner (and its orgs), or the platform (both null). */
+export interface MessageCaller {
+  partnerId: string | null;
+  orgId: string | null;
+}
+
+export interface SubmitOptions {
+  /** Absent or null: a platform-level producer (any tenant). */
+  caller?: MessageCaller | null;
+  /** Who to name in the audit events (a signed-in user with ip and agent); null for machine producers. */
+  actor?: AuditActor | null;
+}
+
+export interface SubmitResult {
+  id: string;
+  status: 'queued';
+  route: { level: string; profile_id: string | null; version: string | null };
+  /** The key had already been used with this request: the first message, nothing new was queued. */
+  replayed: boolean;
+}
+
+interface StoredMessage {
+  id: string;
+  idempotency_fingerprint: string | null;
+  fresh: boolean;
+  route_level: string | null;
+  route_profile_id: string | null;
+  route_version: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+@Injectable()
+export class MessageIntake {
+  private readonly perMinute: SharedRateLimiter;
+  private readonly perHour: SharedRateLimiter;
+  private readonly idempotencyTtlMs: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cipher: SecretCipher,
+    private readonly changes: ChangeBus,
+    private readonly routes: SmtpRouteResolver,
+    @Inject(MESSAGE_RENDERER) private readonly renderer: MessageRenderer,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const { sendQuotaPerMinute, sendQuotaPerHour, idempotencyTtlHours } = config.emailDelivery;
+    this.perMinute = new SharedRateLimiter(dataSource, { name: 'email-send-minute', points: sendQuotaPerMinute, windowSeconds: 60 });
+    this.perHour = new SharedRateLimiter(dataSource, { name: 'email-send-hour', points: sendQuotaPerHour, windowSeconds: 3600 });
+    this.idempotencyTtlMs = idempotencyTtlHours * HOUR_MS;
+  }
+
+  async submit(
+    request: MessageRequest,
+    producer: MessageProducer,
+    dedup: MessageDedup | null,
+    options: SubmitOptions = {},
+  ): Promise<SubmitResult> {
+    const errors = messageFieldErrors(request);
+    if (errors.length > 0) throw DeliveryErrors.INVALID_EMAIL_MESSAGE(undefined, { errors });
+    const scope = await this.scopeFor(request, options.caller ?? null);
+    const keyScope = `${producer.type}:${producer.id ?? ''}`;
+    if (dedup) {
+      const earlier = await this.earlier(keyScope, dedup);
+      if (earlier) return earlier;
+    }
+    const content: RenderedMessage =
+      request.template !== undefined
+        ? await this.renderer.render(request.template, scope, request.data ?? {})
+        : { subject: request.subject!, text: request.text!, ...(request.html !== undefined ? { html: request.html } : {}) };
+    const target = await this.routes.resolve(scope);
+    const route: RouteAtEnqueue = { level: target.source, profileId: target.profileId, version: target.version };
+    const recipients = request.to.length + (request.cc?.length ?? 0);
+    await this.takeQuota(scope, recipients);
+
+    const written = await this.dataSource.transaction(async (manager) => {
+      const result = await writeMessage(manager, this.cipher, {
+        scope,
+        producer,
+        template: request.template ?? 'generic',
+        to: request.to,
+        cc: request.cc ?? [],
+        replyTo: request.replyTo ?? null,
+        ...content,
+        route,
+        dedup: dedup ? { scope: keyScope, ...dedup } : null,
+        actor: options.actor ?? null,
+        accepted: true,
+      });
+      if (result.inserted) this.changes.wakeAfterCommit(manager, EMAIL_JOBS_TOPIC);
+      return result;
+    });
+    if (!written.inserted) {
+      // Another submission of the same key committed first: answer as a duplicate of it.
+      const earlier = dedup ? await this.earlier(keyScope, dedup) : undefined;
+      if (earlier) return earlier;
+      throw CommonErrors.DEPENDENCY_UNAVAILABLE('The message could not be queued; try again with the same Idempotency-Key.');
+    }
+    return {
+      id: written.id,
+      status: 'queued',
+      route: { level: route.level, profile_id: route.profileId, version: route.version },
+      replayed: false,
+    };
+  }
+
+  /** The tenant whose route sends, if the caller may send for it; unknown and foreign ids alike are not found. */
+  private async scopeFor(request: MessageRequest, caller: MessageCaller | null): Promise<SmtpScope> {
+    if (request.orgId !== undefined) {
+      const [org] = (await this.dataSource.query('SELECT id, partner_id FROM organizations WHERE id = $1', [request.orgId])) as {
+        id: string;
+        partner_id: string;
+      }[];
+      const visible =
+        org &&
+        (!caller ||
+          ((caller.orgId === null || caller.orgId === org.id) && (caller.partnerId === null || caller.partnerId === org.partner_id)));
+      if (!visible) throw notFound('Organization');
+      return { partnerId: org.partner_id, orgId: org.id };
+    }
+    const [partner] = (await this.dataSource.query('SELECT id FROM partners WHERE id = $1', [request.partnerId])) as { id: string }[];
+    const visible = partner && (!caller || (caller.orgId === null && (caller.partnerId === null || caller.partnerId === partner.id)));
+    if (!visible) throw notFound('Partner');
+    return { partnerId: partner.id, orgId: null };
+  }
+
+  /** The first message of a key still held (a replay), or IDEMPOTENCY_KEY_REUSED; an expired key is released. */
+  private async earlier(keyScope: string, dedup: MessageDedup): Promise<SubmitResult | undefined> {
+    const [row] = (await this.dataSource.query(
+      `SELECT id, idempotency_fingerprint, created_at > now() - ($3 || ' milliseconds')::interval AS fresh,
+              route_level, route_profile_id, route_version
+       FROM email_messages WHERE idempotency_scope = $1 AND idempotency_key = $2`,
+      [keyScope, dedup.key, String(this.idempotencyTtlMs)],
+    )) as StoredMessage[];
+    if (!row) return undefined;
+    if (!row.fresh) {
+      await this.dataSource.query(`UPDATE email_messages SET idempotency_key = NULL WHERE id = $1`, [row.id]);
+      return undefined;
+    }
+    if (row.idempotency_fingerprint !== dedup.fingerprint) throw DeliveryErrors.IDEMPOTENCY_KEY_REUSED();
+    return {
+      id: row.id,
+      status: 'queued',
+      route: { level: row.route_level ?? 'controller', profile_id: row.route_profile_id, version: row.route_version },
+      replayed: true,
+    };
+  }
+
+  /** Counts the recipients against the partner's quotas (across replicas); over either: RATE_LIMITED with retry_after. */
+  private async takeQuota(scope: SmtpScope, recipients: number): Promise<void> {
+    const key = scope.partnerId ?? 'controller';
+    let wait = await this.perMinute.take(key, recipients);
+    if (wait === 0) wait = await this.perHour.take(key, recipients);
+    if (wait > 0) {
+      throw CommonErrors.RATE_LIMITED(`The email quota of this tenant is used up; try again in ${wait} s.`, {
+        extensions: { retry_after: wait },
+      });
+    }
+  }
+}

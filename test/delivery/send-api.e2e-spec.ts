@@ -1,0 +1,316 @@
+/**
+ * The send API and the delivery log in the real app (in-process worker) against real SMTP servers: the
+ * route a message takes as profiles and the org switch change (org → partner → controller), idempotency,
+ * the per-partner quota, refusals (foreign scope, header injection, oversized parts, no route), a 451
+ * then 250 and a 550 recipient shown attempt by attempt, and the log's scoping.
+ */
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { EmailOutbox } from '@mailstrata/delivery';
+import { DataSource } from 'typeorm';
+import { startTestApp, TestApp } from '../support/app';
+import { startSmtpServer, TestSmtpServer, waitFor } from '../support/smtp';
+import { createTenant, rootToken, setOverride, Tenant } from '../email-config/helpers';
+
+const MESSAGES = '/event/v1/email/messages';
+const QUOTA = 20;
+
+describe('send API and delivery log', () => {
+  let t: TestApp;
+  let controllerSmtp: TestSmtpServer;
+  let partnerSmtp: TestSmtpServer;
+  let orgSmtp: TestSmtpServer;
+  let root: string;
+  let a: Tenant;
+  let b: Tenant;
+
+  const profile = (port: number, sender: string) => ({
+    email_config: { smtp_config: { host: '127.0.0.1', port, use_tls: false, retries: 2, sender_email: sender } },
+  });
+  const send = (token: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    t.client.post(MESSAGES, body, token, headers);
+  const message = (id: string, token: string) => t.client.get(`${MESSAGES}/${id}`, token);
+  const settled = async (id: string, token: string, status: string) => {
+    await waitFor(async () => (await message(id, token)).body.status === status, 10_000);
+    return (await message(id, token)).body;
+  };
+
+  beforeAll(async () => {
+    controllerSmtp = await startSmtpServer();
+    partnerSmtp = await startSmtpServer();
+    orgSmtp = await startSmtpServer();
+    t = await startTestApp({
+      env: {
+        FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
+        FW_EVENT_SMTP_SERVER_PORT: String(controllerSmtp.port),
+        FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
+        FW_EVENT_SMTP_SENDER_EMAIL: 'ops@controller.test',
+        SMTP_ALLOWED_NETWORKS: '127.0.0.1/32',
+        SMTP_ALLOWED_PORTS: [controllerSmtp.port, partnerSmtp.port, orgSmtp.port].join(','),
+        EMAIL_RETRY_BASE_MS: '40',
+        EMAIL_POLL_INTERVAL_MS: '25',
+        EMAIL_SEND_QUOTA_PER_MINUTE: String(QUOTA),
+      },
+    });
+    root = await rootToken(t.client);
+    a = await createTenant(t.client, root, 'senda');
+    b = await createTenant(t.client, root, 'sendb');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await controllerSmtp?.close();
+    await partnerSmtp?.close();
+    await orgSmtp?.close();
+  });
+
+  it('sends through the org, partner and controller servers as profiles and the org switch change', async () => {
+    expect((await t.client.post('/event/v1/email/config', profile(partnerSmtp.port, 'noreply@partner.test'), a.partnerToken)).status).toBe(
+      201,
+    );
+    await setOverride(t.client, a.partnerToken, a.orgId, true);
+    expect(
+      (await t.client.post(`/event/v1/email/config?org_id=${a.orgId}`, profile(orgSmtp.port, 'noreply@org.test'), a.partnerToken)).status,
+    ).toBe(201);
+    const body = (subject: string) => ({ org_id: a.orgId, to: ['someone@customer.test'], subject, text: 'Hello' });
+
+    const viaOrg = await send(a.partnerToken, body('via org'));
+    expect(viaOrg.status).toBe(202);
+    expect(viaOrg.body).toMatchObject({
+      id: expect.any(String),
+      status: 'queued',
+      route: { level: 'org', profile_id: expect.any(String) },
+    });
+    await orgSmtp.waitForMessages(1);
+    expect(orgSmtp.messages[0]!.subject).toBe('via org');
+
+    await setOverride(t.client, a.partnerToken, a.orgId, false);
+    const viaPartner = await send(a.orgToken, body('via partner'));
+    expect(viaPartner.body.route).toMatchObject({ level: 'partner', profile_id: expect.any(String) });
+    await partnerSmtp.waitForMessages(1);
+    expect(partnerSmtp.messages[0]!.subject).toBe('via partner');
+
+    expect((await t.client.delete('/event/v1/email/config', a.partnerToken)).status).toBe(204);
+    const viaController = await send(root, body('via controller'));
+    expect(viaController.body.route).toMatchObject({ level: 'controller', profile_id: null });
+    await controllerSmtp.waitForMessages(1);
+    expect(controllerSmtp.messages[0]!.subject).toBe('via controller');
+
+    const logged = await settled(viaController.body.id, a.orgToken, 'sent');
+    expect(logged).toMatchObject({
+      template: 'generic',
+      producer: { type: 'user', name: 'root@controller.test' },
+      recipients: { to: ['someone@customer.test'], cc: [], reply_to: null },
+      message_id: expect.stringMatching(/^<.+>$/),
+      attempts: [{ attempt: 1, outcome: 'sent', smtp_code: 250, route: { level: 'controller', host: '127.0.0.1' } }],
+    });
+    expect(JSON.stringify(logged)).not.toContain('Hello');
+    expect(orgSmtp.messages).toHaveLength(1);
+    expect(partnerSmtp.messages).toHaveLength(1);
+  });
+
+  it('answers the first message for a repeated Idempotency-Key with the same body, 409 for another body', async () => {
+    const key = { 'idempotency-key': `order-${Date.now()}` };
+    const body = { partner_id: a.partnerId, to: ['Idem@Customer.test'], template: 'generic', data: { subject: 'Once', text: 'only once' } };
+    const first = await send(a.partnerToken, body, key);
+    expect(first.status).toBe(202);
+    const again = await send(a.partnerToken, body, key);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const other = await send(a.partnerToken, { ...body, to: ['other@customer.test'] }, key);
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    await settled(first.body.id, a.partnerToken, 'sent');
+    const copies = controllerSmtp.messages.filter((m) => m.subject === 'Once');
+    expect(copies).toHaveLength(1);
+    const bad = await send(a.partnerToken, body, { 'idempotency-key': 'x'.repeat(256) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('Idempotency-Key');
+  });
+
+  it('shows a 451-then-250 recipient and a 550 recipient attempt by attempt', async () => {
+    controllerSmtp.failures.rcptToFor = { 'late@customer.test': { code: 451, times: 1 }, 'gone@customer.test': { code: 550 } };
+    const res = await send(a.orgToken, {
+      org_id: a.orgId,
+      to: ['late@customer.test'],
+      cc: ['gone@customer.test'],
+      reply_to: 'help@partner.test',
+      subject: 'Two fates',
+      text: 'body',
+    });
+    expect(res.status).toBe(202);
+    const logged = await settled(res.body.id, a.orgToken, 'failed');
+    const late = logged.attempts.filter((x: { recipient: string }) => x.recipient === 'late@customer.test');
+    const gone = logged.attempts.filter((x: { recipient: string }) => x.recipient === 'gone@customer.test');
+    expect(late).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        outcome: 'retrying',
+        stage: 'RCPT_TO',
+        smtp_code: 451,
+        reply: expect.stringContaining('Try again'),
+      }),
+      expect.objectContaining({ attempt: 2, outcome: 'sent', smtp_code: 250, stage: null }),
+    ]);
+    expect(gone).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', stage: 'RCPT_TO', smtp_code: 550 })]);
+    expect(late[0].route).toEqual({ level: 'controller', host: '127.0.0.1', profile_version: 'env' });
+    const delivered = controllerSmtp.messages.filter((m) => m.subject === 'Two fates');
+    expect(delivered.map((m) => m.envelopeTo)).toEqual([['late@customer.test']]);
+    expect(delivered[0]!.headers.get('reply-to')).toEqual(['help@partner.test']);
+    controllerSmtp.failures.rcptToFor = {};
+  });
+
+  it('refuses foreign scopes (404), header injection and oversized parts (400) naming the field', async () => {
+    const foreignOrg = await send(a.partnerToken, { org_id: b.orgId, to: ['x@customer.test'], subject: 's', text: 't' });
+    expect(foreignOrg.status).toBe(404);
+    const foreignPartner = await send(a.orgToken, { partner_id: a.partnerId, to: ['x@customer.test'], subject: 's', text: 't' });
+    expect(foreignPartner.status).toBe(404);
+    const unknown = await send(root, { org_id: '00000000-0000-4000-8000-000000000000', to: ['x@customer.test'], subject: 's', text: 't' });
+    expect(unknown.status).toBe(404);
+
+    const injected = await send(a.partnerToken, {
+      partner_id: a.partnerId,
+      to: ['x@customer.test'],
+      subject: 'Hi\r\nBcc: evil@x.test',
+      text: 't',
+    });
+    expect(injected.status).toBe(400);
+    expect(injected.headers['content-type']).toContain('application/problem+json');
+    expect(injected.body.errors).toEqual([expect.objectContaining({ field: 'subject', rule: 'no_line_breaks' })]);
+    const injectedTo = await send(a.partnerToken, {
+      partner_id: a.partnerId,
+      to: ['x@customer.test\r\nBcc: evil@x.test'],
+      subject: 's',
+      text: 't',
+    });
+    expect(injectedTo.status).toBe(400);
+    expect(injectedTo.body.errors[0].field).toBe('to');
+
+    const tooMany = await send(a.partnerToken, {
+      partner_id: a.partnerId,
+      to: Array.from({ length: 40 }, (_, i) => `r${i}@customer.test`),
+      cc: Array.from({ length: 11 }, (_, i) => `c${i}@customer.test`),
+      subject: 's',
+      text: 't',
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.errors).toEqual([expect.objectContaining({ field: 'to', rule: 'maxRecipients' })]);
+    const longSubject = await send(a.partnerToken, {
+      partner_id: a.partnerId,
+      to: ['x@customer.test'],
+      subject: 's'.repeat(999),
+      text: 't',
+    });
+    expect(longSubject.body.errors).toEqual([expect.objectContaining({ field: 'subject', rule: 'maxLength' })]);
+    const both = await send(a.partnerToken, {
+      partner_id: a.partnerId,
+      to: ['x@customer.test'],
+      template: 'generic',
+      subject: 's',
+      text: 't',
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.errors.map((e: { field: string }) => e.field)).toContain('template');
+    const noRender = await send(a.partnerToken, {
+      partner_id: a.partnerId,
+      to: ['x@customer.test'],
+      template: 'generic',
+      data: { text: 't' },
+    });
+    expect(noRender.status).toBe(400);
+    expect(noRender.body.errors).toEqual([expect.objectContaining({ field: 'data.subject' })]);
+  });
+
+  it('scopes the delivery log like the audit log and filters it with date math and a cursor', async () => {
+    for (const n of [1, 2]) {
+      const earlier = await send(a.orgToken, { org_id: a.orgId, to: [`page${n}@customer.test`], subject: 'Page', text: 't' });
+      await settled(earlier.body.id, a.orgToken, 'sent');
+    }
+    const mine = await send(a.orgToken, { org_id: a.orgId, to: ['log@customer.test'], subject: 'Log me', text: 't' });
+    await settled(mine.body.id, a.orgToken, 'sent');
+    expect((await message(mine.body.id, b.orgToken)).status).toBe(404);
+    expect((await message(mine.body.id, b.partnerToken)).status).toBe(404);
+    expect((await message(mine.body.id, a.partnerToken)).status).toBe(200);
+    expect((await message(mine.body.id, root)).status).toBe(200);
+    expect((await t.client.get(`${MESSAGES}?org_id=${a.orgId}`, b.partnerToken)).body.items).toEqual([]);
+
+    const page1 = await t.client.get(`${MESSAGES}?timefrom=now-1h&limit=1&to=LOG@customer.test`, a.orgToken);
+    expect(page1.status).toBe(200);
+    expect(page1.body.items.map((m: { id: string }) => m.id)).toEqual([mine.body.id]);
+    const all = await t.client.get(`${MESSAGES}?status=sent&limit=2`, a.orgToken);
+    expect(all.body.items).toHaveLength(2);
+    const next = await t.client.get(`${MESSAGES}?status=sent&limit=2&cursor=${all.body.next_cursor}`, a.orgToken);
+    expect(next.status).toBe(200);
+    const ids = [...all.body.items, ...next.body.items].map((m: { id: string }) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((await t.client.get(`${MESSAGES}?timefrom=now-1h&timeto=now-30m`, a.orgToken)).body.items).toEqual([]);
+    const bad = await t.client.get(`${MESSAGES}?timefrom=yesterday&status=lost`, a.orgToken);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['status', 'timefrom']);
+  });
+
+  it('logs the outbox system emails with producer system, and audits messages without body', async () => {
+    const dataSource = t.app.get<DataSource>(getDataSourceToken());
+    await dataSource.transaction((m) =>
+      t.app.get(EmailOutbox).enqueue(m, {
+        scope: { partnerId: a.partnerId, orgId: a.orgId },
+        kind: 'password_setup',
+        to: 'new.user@customer.test',
+        subject: 'Set your password',
+        text: 'secret-link-4711',
+      }),
+    );
+    await waitFor(async () => (await t.client.get(`${MESSAGES}?template=password_setup&status=sent`, a.orgToken)).body.items.length === 1);
+    const [setup] = (await t.client.get(`${MESSAGES}?template=password_setup`, a.orgToken)).body.items;
+    expect(setup).toMatchObject({ producer: { type: 'system', name: 'password_setup' }, recipients: { to: ['new.user@customer.test'] } });
+    const events: { type: string; details: Record<string, unknown> }[] = await dataSource.query(
+      `SELECT type, details FROM audit_events WHERE details->>'message_id' = $1 ORDER BY seq`,
+      [setup.id],
+    );
+    expect(events.map((e) => e.type)).toEqual(['email.queued', 'email.sent']);
+    expect(events[1]!.details).toMatchObject({ message_id: setup.id, template: 'password_setup', producer_type: 'system' });
+    const api = await send(a.orgToken, { org_id: a.orgId, to: ['audit@customer.test'], subject: 'Audited', text: 'body-text-0815' });
+    await settled(api.body.id, a.orgToken, 'sent');
+    const apiEvents: { type: string; details: Record<string, unknown> }[] = await dataSource.query(
+      `SELECT type, details FROM audit_events WHERE details->>'message_id' = $1 ORDER BY seq`,
+      [api.body.id],
+    );
+    expect(apiEvents.map((e) => e.type)).toEqual(['email.message.accepted', 'email.queued', 'email.sent']);
+    expect(apiEvents[0]!.details).toMatchObject({ template: 'generic', producer_type: 'user', recipients: 1, route_level: 'controller' });
+    expect(JSON.stringify([...events, ...apiEvents])).not.toMatch(/secret-link-4711|body-text-0815/);
+  });
+
+  it('refuses over the partner quota with 429 and Retry-After', async () => {
+    const c = await createTenant(t.client, root, 'quota');
+    const many = Array.from({ length: QUOTA }, (_, i) => `q${i}@customer.test`);
+    const first = await send(c.partnerToken, {
+      partner_id: c.partnerId,
+      to: many.slice(0, 10),
+      cc: many.slice(10),
+      subject: 'q',
+      text: 't',
+    });
+    expect(first.status).toBe(202);
+    const over = await send(c.partnerToken, { org_id: c.orgId, to: ['one.more@customer.test'], subject: 'q', text: 't' });
+    expect(over.status).toBe(429);
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect(over.body.code).toBe('RATE_LIMITED');
+  });
+
+  it('answers 409 NO_SMTP_CONFIG when no level has a route', async () => {
+    const bare = await startTestApp({ env: { SMTP_ALLOWED_NETWORKS: '127.0.0.1/32', LOG_LEVEL: 'error' } });
+    try {
+      const r = await rootToken(bare.client);
+      const tenant = await createTenant(bare.client, r, 'bare');
+      const res = await bare.client.post(
+        MESSAGES,
+        { org_id: tenant.orgId, to: ['x@customer.test'], subject: 's', text: 't' },
+        tenant.orgToken,
+      );
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('NO_SMTP_CONFIG');
+      expect((await bare.client.get(MESSAGES, tenant.orgToken)).body.items).toEqual([]);
+    } finally {
+      await bare.close();
+    }
+  });
+});
