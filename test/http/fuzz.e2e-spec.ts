@@ -282,5 +282,6 @@ describe('fuzzing every JSON endpoint', () => {
         { seed: SEED, numRuns: RUNS },
       );
     }
-  });
+    // Thousands of in-process requests: seconds on a quiet machine, far more when tests share two cores.
+  }, 300_000);
 });
