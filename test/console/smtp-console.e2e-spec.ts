@@ -3,11 +3,13 @@
  * Postgres and real SMTP servers: sign in, fill the form (CA from a file), a test with a wrong password
  * stops at AUTH with the server's 535, the fixed one passes, save moves the route from the controller
  * default to the partner; an org's switch and profile move it to the org; a stale save shows the
- * conflict; delete falls back; the audit page lists it all. Each page is scanned with axe-core, and no
+ * conflict; delete falls back; the audit page lists it all; an email sent for the partner shows in the
+ * delivery log as sent, with the attempt's route to the partner's server. Each page is scanned with axe-core, and no
  * response the page received contains a secret that was typed.
  */
 import type { Browser, Page } from 'playwright-core';
 import { ROOT_EMAIL, ROOT_PASSWORD } from '../support/app';
+import { waitFor } from '../support/wait';
 import { startSmtpServer, testCertificates, TestSmtpServer } from '../support/smtp';
 import { ConsoleApp, fitsWidth, launchBrowser, newPage, Recorder, screenshot, seriousViolations, signIn, startConsoleApp } from './support';
 
@@ -26,6 +28,7 @@ describe('ops console: SMTP configuration (Chromium)', () => {
   let partnerId: string;
   let orgA1: string;
   let adminToken: string;
+  let rootToken: string;
   const violations: Record<string, unknown[]> = {};
 
   const scan = async (name: string) => {
@@ -42,8 +45,12 @@ describe('ops console: SMTP configuration (Chromium)', () => {
       SMTP_ALLOWED_NETWORKS: '127.0.0.1/32',
       SMTP_ALLOWED_PORTS: `${partnerSmtp.port},${orgSmtp.port}`,
     });
-    const root = await app.client.login(ROOT_EMAIL, ROOT_PASSWORD);
-    const partner = await app.client.post('/auth/v1/partners', { name: 'Acme', admin: { email: ADMIN, password: ADMIN_PASSWORD } }, root);
+    rootToken = await app.client.login(ROOT_EMAIL, ROOT_PASSWORD);
+    const partner = await app.client.post(
+      '/auth/v1/partners',
+      { name: 'Acme', admin: { email: ADMIN, password: ADMIN_PASSWORD } },
+      rootToken,
+    );
     expect(partner.status).toBe(201);
     partnerId = partner.body.id;
     adminToken = await app.client.login(ADMIN, ADMIN_PASSWORD);
@@ -216,9 +223,58 @@ describe('ops console: SMTP configuration (Chromium)', () => {
     await scan('audit');
   });
 
+  it('the delivery log shows an email sent for the partner, and its attempt through the partner’s server', async () => {
+    const before = partnerSmtp.messages.length;
+    const sent = await app.client.post(
+      '/event/v1/email/messages',
+      { partner_id: partnerId, to: ['ops@acme.console.test'], subject: 'Delivery log check', text: 'Hello from the console suite.' },
+      rootToken,
+    );
+    expect(sent.status).toBe(202);
+    const id: string = sent.body.id;
+    await waitFor(
+      async () => (await app.client.get(`/event/v1/email/messages/${id}`, adminToken)).body?.status === 'sent',
+      20_000,
+      'the message to be sent',
+    );
+    expect(partnerSmtp.messages.length).toBe(before + 1);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Delivery log' }).click();
+    await page.getByRole('heading', { name: 'Delivery log' }).waitFor();
+    await page.locator(`tr[data-message="${id}"][data-status="sent"]`).waitFor();
+    await page.getByLabel('Status').selectOption('sent');
+    await page.getByLabel('Recipient').fill('OPS@acme.console.test');
+    await page.getByRole('button', { name: 'Show messages' }).click();
+    await page.getByText('1 message, newest first.').waitFor();
+    await scan('delivery-log');
+
+    await page.getByRole('link', { name: /message to ops@acme\.console\.test/ }).click();
+    await page.getByRole('heading', { name: 'Delivery log check' }).waitFor();
+    expect(await page.getByTestId('message-status').textContent()).toBe('sent');
+    const attempt = page.locator('tr[data-outcome="sent"]');
+    await attempt.waitFor();
+    await expect(attempt.getByTestId('attempt-route').textContent()).resolves.toMatch(/partner\s*127\.0\.0\.1/);
+    await expect(attempt.textContent()).resolves.toContain('ops@acme.console.test');
+    await scan('delivery-message');
+
+    await page.getByRole('link', { name: 'Back to the delivery log' }).click();
+    await page.locator(`tr[data-message="${id}"]`).waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('sent');
+  });
+
   it('no page has serious or critical accessibility violations', () => {
     expect(Object.keys(violations)).toEqual(
-      expect.arrayContaining(['sign-in', 'overview-before', 'smtp-test-failed', 'smtp-saved', 'overview-after', 'smtp-conflict', 'audit']),
+      expect.arrayContaining([
+        'sign-in',
+        'overview-before',
+        'smtp-test-failed',
+        'smtp-saved',
+        'overview-after',
+        'smtp-conflict',
+        'audit',
+        'delivery-log',
+        'delivery-message',
+      ]),
     );
     expect(violations).toEqual(Object.fromEntries(Object.keys(violations).map((k) => [k, []])));
   });
@@ -237,7 +293,7 @@ describe('ops console: SMTP configuration (Chromium)', () => {
     const narrow = await newPage(browser, { width: 390, height: 844 });
     try {
       await signIn(narrow.page, app.url, ADMIN, ADMIN_PASSWORD);
-      for (const path of ['/console/overview', '/console/smtp', '/console/audit']) {
+      for (const path of ['/console/overview', '/console/smtp', '/console/audit', '/console/delivery']) {
         await narrow.page.goto(`${app.url}${path}`);
         await narrow.page.locator('#page-title').waitFor();
         await narrow.page.waitForLoadState('networkidle');

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, messageOf, onSignedOut } from './api';
 import { Loading, Notice } from './components/ui';
 import { AuditPage } from './pages/audit';
+import { DeliveryPage } from './pages/delivery';
 import { LoginPage } from './pages/login';
 import { MailboxPage } from './pages/mailbox';
 import { NotFoundPage } from './pages/not-found';
@@ -29,14 +30,17 @@ interface NavEntry {
   page: (props: PageProps) => ComponentChildren;
 }
 
-/**
- * Pages in navigation order. A new page (the delivery log, GET /event/v1/email/messages) is one more
- * entry here and one file under pages/.
- */
+/** Pages in navigation order. A new page is one more entry here and one file under pages/. */
 const PAGES: NavEntry[] = [
   { path: '/overview', label: 'Overview', visible: (me) => can(me, 'system_setting:read'), page: (p) => <OverviewPage {...p} /> },
   { path: '/smtp', label: 'SMTP', visible: (me) => can(me, 'system_setting:read'), page: (p) => <SmtpPage {...p} /> },
   { path: '/audit', label: 'Audit log', visible: (me) => can(me, 'audit:read'), page: (p) => <AuditPage {...p} /> },
+  {
+    path: '/delivery',
+    label: 'Delivery log',
+    visible: (me) => can(me, 'email:read'),
+    page: (p) => <DeliveryPage {...p} />,
+  },
   { path: '/tenants', label: 'Tenants and users', visible: (me) => can(me, 'user:create'), page: (p) => <TenantsPage {...p} /> },
   {
     path: '/mailbox',
@@ -160,11 +164,8 @@ function PartnerPicker(props: { partnerId: string | null; location: Location }) 
     const query = new URLSearchParams();
     if (id) query.set('partner_id', id);
     else forgetPartner();
-    const path = props.location.path.startsWith('/mailbox')
-      ? '/mailbox'
-      : props.location.path.startsWith('/smtp')
-        ? '/smtp'
-        : props.location.path;
+    // A page about one thing of the previous partner (a mailbox message, a profile, a sent email) goes back to its list.
+    const path = ['/mailbox', '/smtp', '/delivery'].find((p) => props.location.path.startsWith(p)) ?? props.location.path;
     navigate(`${href(path === '/' ? '/overview' : path)}${query.toString() ? `?${query}` : ''}`);
   };
   return (
