@@ -18,7 +18,7 @@ import { DomainError, fieldError, FieldError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { SharedRateLimiter } from '@mailstrata/database';
 import { DataSource } from 'typeorm';
-import { DESTINATION_REFUSED, Mailer, SmtpDeliveryError, VerificationResult } from '@mailstrata/mailer';
+import { Mailer, MailerErrors, SmtpDeliveryError, VerificationResult } from '@mailstrata/mailer';
 import { ProfileHealthRecorder } from './profile-health';
 import { ResolvedSmtpTarget, SmtpSource } from './smtp-route';
 
@@ -205,7 +205,7 @@ export class EmailVerificationService {
     } catch (error) {
       const failure = error instanceof SmtpDeliveryError ? error.failure : null;
       const code = error instanceof DomainError ? error.code : 'INTERNAL';
-      const stage = failure?.stage ?? (code === DESTINATION_REFUSED ? 'EGRESS' : null);
+      const stage = failure?.stage ?? (MailerErrors.SMTP_DESTINATION_REFUSED.is(error) ? 'EGRESS' : null);
       this.logger.warn(
         {
           source: target.source,
