@@ -44,6 +44,14 @@ describe('smoke', () => {
     expect(Object.keys(components.schemas.SmtpConfigPatchDto.properties)).toEqual(Object.keys(smtp.properties));
   });
 
+  it('documents the audit filters in the spelling each endpoint takes them', async () => {
+    const { paths } = (await t.client.get('/docs/openapi.json')).body;
+    const names = (path: string) => paths[path].get.parameters.map((p: { name: string }) => p.name);
+    expect(names('/event/v1/auditlog')).toEqual(expect.arrayContaining(['org_id', 'filter.timefrom', 'filter.limit', 'filter.cursor']));
+    expect(names('/opsauditlogs')).toEqual(expect.arrayContaining(['partner_id', 'timefrom', 'limit', 'cursor']));
+    expect(names('/opsauditlogs')).not.toContain('filter.timefrom');
+  });
+
   it('answers readiness with 503 naming the database when it cannot be reached', async () => {
     const replica = await startTestApp({ db: t.db });
     // Refuse new connections and cut every existing one but the test's own from the server side.

@@ -19,8 +19,13 @@ export const STRICT_VALIDATION: ValidatorOptions = {
 /**
  * Flattens nested failures into dotted paths under `parent` (array items by index: `a.0.b`).
  * `firstRuleOnly` keeps each field's first failing rule (rules run in declaration order, bottom up).
+ * `ownMessages` says every rule wrote its message without the property name, so none is cut from it.
  */
-export function fieldErrorsOf(errors: ValidationError[], parent = '', options: { firstRuleOnly?: boolean } = {}): FieldError[] {
+export function fieldErrorsOf(
+  errors: ValidationError[],
+  parent = '',
+  options: { firstRuleOnly?: boolean; ownMessages?: boolean } = {},
+): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
@@ -31,7 +36,12 @@ export function fieldErrorsOf(errors: ValidationError[], parent = '', options: {
         field,
         rule,
         // class-validator's own messages start with the property name, which the field already says.
-        message: rule === 'unknown_field' ? 'is not a known field' : message.replace(`${error.property} `, ''),
+        message:
+          rule === 'unknown_field'
+            ? 'is not a known field'
+            : !options.ownMessages && message.startsWith(`${error.property} `)
+              ? message.slice(error.property.length + 1)
+              : message,
       });
     }
     if (error.children?.length) out.push(...fieldErrorsOf(error.children, field, options));
