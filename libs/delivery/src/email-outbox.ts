@@ -13,12 +13,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditActor, auditRow, auditRowsParam, insertAuditRowsSql } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
 import { ChangeBus, PreparedStatement } from '@mailstrata/database';
 import { assertSendable } from '@mailstrata/mailer';
 import { SecretCipher } from '@mailstrata/secrets';
 import { EntityManager } from 'typeorm';
 import { EmailQueued } from './email-delivery.events';
+import { DeliveryErrors } from './errors';
 import { SmtpScope } from './smtp-route';
 
 export const EMAIL_JOBS_TOPIC = 'email.jobs';
@@ -64,7 +64,7 @@ export class EmailOutbox {
   /** Must be called with the caller's transaction manager. Returns the job id. */
   async enqueue(manager: EntityManager, input: EmailJobInput): Promise<string> {
     if (!/^[a-z][a-z0-9_]{0,63}$/.test(input.kind)) throw new Error(`bad email kind ${input.kind}`);
-    if (input.scope.orgId && !input.scope.partnerId) throw DomainError.invalid('INVALID_SCOPE', 'An org scope needs its partner id.');
+    if (input.scope.orgId && !input.scope.partnerId) throw DeliveryErrors.INVALID_SCOPE();
     // The sender is the profile's and is checked at send time; here only the recipient and subject.
     assertSendable({ to: input.to, subject: input.subject, text: input.text }, 'sender@mailstrata.invalid', undefined);
     const id = randomUUID();

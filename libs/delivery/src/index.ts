@@ -23,10 +23,11 @@ export {
   EmailVerificationService,
   ownsRoute,
   restrictToForeignRoute,
-  ROUTE_NOT_OWNED,
   EmailVerificationSucceeded,
   EmailVerificationFailed,
 } from './verification';
+export { DeliveryErrors } from './errors';
+export type { DeliveryErrorCode } from './errors';
 export type { VerificationRequest, VerificationScope, VerificationAnswer, VerificationCaller } from './verification';
 export { reencryptQueuedBodies } from './reencrypt-bodies';
 export type { BodyReencryptReport } from './reencrypt-bodies';

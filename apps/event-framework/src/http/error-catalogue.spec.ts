@@ -48,6 +48,7 @@ describe('error catalogues', () => {
         'HttpErrors',
         'MailerErrors',
         'MailCatcherErrors',
+        'DeliveryErrors',
       ]),
     );
   });
