@@ -25,6 +25,33 @@ describe('smoke', () => {
     );
   });
 
+  it('documents smtp_config with the classes that validate it', async () => {
+    const { components } = (await t.client.get('/docs/openapi.json')).body;
+    const smtp = components.schemas.SmtpConfigDto;
+    expect(smtp.required).toEqual(['host']);
+    expect(smtp.properties.port).toMatchObject({ type: 'integer', minimum: 1, maximum: 65535 });
+    expect(smtp.properties.tls_mode.enum).toEqual(['none', 'starttls', 'implicit']);
+    expect(smtp.properties.password).toMatchObject({ writeOnly: true });
+    expect(components.schemas.OAuth2ConfigDto.required).toEqual(['token_endpoint', 'client_id']);
+    expect(JSON.stringify(components.schemas.EmailConfigEnvelopeDto.properties.smtp_config)).toContain(
+      '"#/components/schemas/SmtpConfigDto"',
+    );
+    expect(JSON.stringify(components.schemas.EmailConfigPatchEnvelopeDto.properties.smtp_config)).toContain(
+      '"#/components/schemas/SmtpConfigPatchDto"',
+    );
+    // A PATCH may send any subset of the same fields.
+    expect(components.schemas.SmtpConfigPatchDto.required ?? []).toEqual([]);
+    expect(Object.keys(components.schemas.SmtpConfigPatchDto.properties)).toEqual(Object.keys(smtp.properties));
+  });
+
+  it('documents the audit filters in the spelling each endpoint takes them', async () => {
+    const { paths } = (await t.client.get('/docs/openapi.json')).body;
+    const names = (path: string) => paths[path].get.parameters.map((p: { name: string }) => p.name);
+    expect(names('/event/v1/auditlog')).toEqual(expect.arrayContaining(['org_id', 'filter.timefrom', 'filter.limit', 'filter.cursor']));
+    expect(names('/opsauditlogs')).toEqual(expect.arrayContaining(['partner_id', 'timefrom', 'limit', 'cursor']));
+    expect(names('/opsauditlogs')).not.toContain('filter.timefrom');
+  });
+
   it('answers readiness with 503 naming the database when it cannot be reached', async () => {
     const replica = await startTestApp({ db: t.db });
     // Refuse new connections and cut every existing one but the test's own from the server side.

@@ -16,7 +16,9 @@ export type { AuditRelayOptions, AuditRelayHooks, RelayBatchResult } from './rel
 export { AuditRelayService } from './relay/audit-relay.service';
 export { auditRelayMetrics } from './relay/audit-metrics';
 export type { AuditRelayMetrics } from './relay/audit-metrics';
-export { AuditQueryService, MAX_OFFSET_WINDOW } from './query/audit-query.service';
+export { AuditQueryService } from './query/audit-query.service';
+export { auditFiltersDto, AUDIT_FILTER_KEYS, MAX_OFFSET_WINDOW } from './query/audit-filters.dto';
+export type { AuditFilterPrefix } from './query/audit-filters.dto';
 export type { AuditFilters } from './query/audit-query.service';
 export { AUDIT_QUERY_STORE, encodeCursor } from './query/audit-query';
 export type { AuditScope, AuditSearch, AuditPage, AuditQueryStore, AuditCursor } from './query/audit-query';

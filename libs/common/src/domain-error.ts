@@ -40,24 +40,6 @@ export class DomainError<C extends string = string> extends Error {
     super(`${code}: ${detail}`);
     this.name = 'DomainError';
   }
-
-  // The untyped shortcuts below remain for code that has no catalogue yet (the mailer); new code
-  // throws through a catalogue made with `defineErrors`.
-  static invalid(code: string, detail: string, errors: FieldError[] = []): DomainError {
-    return new DomainError(code, 'invalid', detail, errors);
-  }
-
-  static notFound(what: string): DomainError {
-    return notFound(what);
-  }
-
-  static forbidden(code: string, detail: string): DomainError {
-    return new DomainError(code, 'forbidden', detail);
-  }
-
-  static conflict(code: string, detail: string, errors: FieldError[] = []): DomainError {
-    return new DomainError(code, 'conflict', detail, errors);
-  }
 }
 
 export function fieldError(field: string, rule: string, message: string): FieldError {

@@ -9,6 +9,7 @@ export type {
   ErrorSpec,
   FieldError,
 } from './domain-error';
+export { fieldErrorsOf, STRICT_VALIDATION } from './validation';
 export { PeriodicTask } from './periodic-task';
 export { CLOCK, systemClock } from './clock';
 export type { Clock } from './clock';

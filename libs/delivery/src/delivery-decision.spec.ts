@@ -1,5 +1,6 @@
-import { DomainError } from '@mailstrata/common';
-import { SmtpDeliveryError } from '@mailstrata/mailer';
+import { CommonErrors } from '@mailstrata/common';
+import { EmailConfigErrors } from '@mailstrata/email-config';
+import { destinationRefused, MailerErrors, SmtpDeliveryError } from '@mailstrata/mailer';
 import { backoffMs, classifyFailure, ClassifiedFailure, decide } from './delivery-decision';
 
 const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000 };
@@ -59,16 +60,18 @@ describe('failure classification', () => {
   });
 
   it('retries when no profile applies yet or a dependency is down; fails other domain errors', () => {
-    expect(classifyFailure(new DomainError('NO_SMTP_CONFIG', 'not_found', 'none'))).toMatchObject({
+    expect(classifyFailure(EmailConfigErrors.NO_SMTP_CONFIG('none'))).toMatchObject({
       errorCode: 'NO_SMTP_CONFIG',
       permanent: false,
     });
-    expect(classifyFailure(new DomainError('DATABASE_UNAVAILABLE', 'unavailable', 'down'))).toMatchObject({ permanent: false });
-    expect(classifyFailure(DomainError.invalid('SMTP_SENDER_MISSING', 'no sender'))).toMatchObject({
+    expect(classifyFailure(CommonErrors.DEPENDENCY_UNAVAILABLE('down'))).toMatchObject({ permanent: false });
+    expect(classifyFailure(EmailConfigErrors.SMTP_SENDER_MISSING('no sender'))).toMatchObject({
       errorCode: 'SMTP_SENDER_MISSING',
       permanent: true,
       unexpected: false,
     });
+    expect(classifyFailure(destinationRefused('port'))).toMatchObject({ errorCode: 'SMTP_DESTINATION_REFUSED', permanent: true });
+    expect(classifyFailure(MailerErrors.INVALID_EMAIL_MESSAGE())).toMatchObject({ errorCode: 'INVALID_EMAIL_MESSAGE', permanent: true });
   });
 
   it('retries an unexpected error as INTERNAL and marks it for the error log', () => {

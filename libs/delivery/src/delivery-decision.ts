@@ -4,6 +4,7 @@
  * `retry` at a time (exponential backoff with full jitter) or `fail`. The worker books what this says.
  */
 import { DomainError } from '@mailstrata/common';
+import { EmailConfigErrors } from '@mailstrata/email-config';
 import { SmtpDeliveryError, SmtpFailure } from '@mailstrata/mailer';
 
 /** A failed attempt as the decision sees it. */
@@ -45,7 +46,7 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
   if (error instanceof DomainError) {
     // No profile anywhere (it may be configured later) or a dependency down: retry. A refused
     // destination or an invalid message will not get better: fail now.
-    const permanent = !(error.code === 'NO_SMTP_CONFIG' || error.kind === 'unavailable');
+    const permanent = !(EmailConfigErrors.NO_SMTP_CONFIG.is(error) || error.kind === 'unavailable');
     return { failure: null, errorCode: error.code, permanent, unexpected: false };
   }
   return { failure: null, errorCode: 'INTERNAL', permanent: false, unexpected: true };

@@ -13,7 +13,7 @@ import { fieldError, FieldError, notFound, PeriodicTask } from '@mailstrata/comm
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { DeliveryErrors } from './delivery-errors';
+import { DeliveryErrors } from './errors';
 
 export type DeliveryLogScope =
   | { kind: 'all' }

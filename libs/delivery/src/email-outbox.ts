@@ -12,13 +12,13 @@
  */
 import { Injectable } from '@nestjs/common';
 import { AuditActor } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { assertSendable } from '@mailstrata/mailer';
 import { SecretCipher } from '@mailstrata/secrets';
 import { EntityManager } from 'typeorm';
 import { MessageProducer } from './message-request';
 import { writeMessage } from './message-writer';
+import { DeliveryErrors } from './errors';
 import { SmtpScope } from './smtp-route';
 
 export { bodyContext, EMAIL_JOBS_TABLE } from './message-writer';
@@ -52,7 +52,7 @@ export class EmailOutbox {
    */
   async enqueue(manager: EntityManager, input: EmailJobInput): Promise<string> {
     if (!/^[a-z][a-z0-9_]{0,63}$/.test(input.kind)) throw new Error(`bad email kind ${input.kind}`);
-    if (input.scope.orgId && !input.scope.partnerId) throw DomainError.invalid('INVALID_SCOPE', 'An org scope needs its partner id.');
+    if (input.scope.orgId && !input.scope.partnerId) throw DeliveryErrors.INVALID_SCOPE();
     // The sender is the profile's and is checked at send time; here only the recipient and subject.
     assertSendable({ to: input.to, subject: input.subject, text: input.text }, 'sender@mailstrata.invalid', undefined);
     const { jobIds } = await writeMessage(manager, this.cipher, {

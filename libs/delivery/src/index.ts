@@ -28,10 +28,11 @@ export {
   EmailVerificationService,
   ownsRoute,
   restrictToForeignRoute,
-  ROUTE_NOT_OWNED,
   EmailVerificationSucceeded,
   EmailVerificationFailed,
 } from './verification';
+export { DeliveryErrors } from './errors';
+export type { DeliveryErrorCode } from './errors';
 export type { VerificationRequest, VerificationScope, VerificationAnswer, VerificationCaller } from './verification';
 export { reencryptQueuedBodies } from './reencrypt-bodies';
 export type { BodyReencryptReport } from './reencrypt-bodies';
@@ -55,6 +56,4 @@ export { MESSAGE_RENDERER, GenericMessageRenderer } from './message-renderer';
 export type { MessageRenderer, RenderedMessage, RenderScope } from './message-renderer';
 export { DeliveryLogService, MESSAGE_STATUSES } from './delivery-log';
 export type { DeliveryLogScope, DeliveryLogQuery, DeliveryLogPage, MessageView, AttemptView, MessageStatus } from './delivery-log';
-export { DeliveryErrors } from './delivery-errors';
-export type { DeliveryErrorCode } from './delivery-errors';
 export { EmailMessageAccepted } from './email-delivery.events';

@@ -18,7 +18,7 @@ import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { ChangeBus, SharedRateLimiter } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
-import { DeliveryErrors } from './delivery-errors';
+import { DeliveryErrors } from './errors';
 import { EMAIL_JOBS_TOPIC } from './email-outbox';
 import { MESSAGE_RENDERER, MessageRenderer, RenderedMessage } from './message-renderer';
 import { MessageDedup, messageFieldErrors, MessageProducer, MessageRequest } from './message-request';

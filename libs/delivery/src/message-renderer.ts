@@ -5,7 +5,7 @@
  * without touching the intake.
  */
 import { Injectable } from '@nestjs/common';
-import { DeliveryErrors } from './delivery-errors';
+import { DeliveryErrors } from './errors';
 import { contentErrors } from './message-request';
 
 export interface RenderedMessage {

@@ -14,11 +14,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditActor, AuditWriter, defineAuditEvent } from '@mailstrata/audit';
-import { DomainError, fieldError, FieldError } from '@mailstrata/common';
+import { CommonErrors, DomainError, fieldError, FieldError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { SharedRateLimiter } from '@mailstrata/database';
 import { DataSource } from 'typeorm';
-import { DESTINATION_REFUSED, Mailer, SmtpDeliveryError, VerificationResult } from '@mailstrata/mailer';
+import { Mailer, MailerErrors, SmtpDeliveryError, VerificationResult } from '@mailstrata/mailer';
+import { DeliveryErrors } from './errors';
 import { ProfileHealthRecorder } from './profile-health';
 import { ResolvedSmtpTarget, SmtpSource } from './smtp-route';
 
@@ -72,8 +73,6 @@ export function ownsRoute(caller: Pick<VerificationCaller, 'level'>, source: Smt
   return source === 'org';
 }
 
-export const ROUTE_NOT_OWNED = 'TEST_EMAIL_ROUTE_NOT_OWNED';
-
 /**
  * The request as it may go through a route the caller does not own: connect mode as asked, or the fixed
  * test email from the route's sender to the caller's own address. Anything else is refused (403
@@ -96,13 +95,10 @@ export function restrictToForeignRoute(request: VerificationRequest, caller: Ver
   for (const [field, value, message] of fixed)
     if (value !== undefined) errors.push(fieldError(field, 'not_allowed_on_foreign_route', message));
   if (errors.length > 0) {
-    throw new DomainError(
-      ROUTE_NOT_OWNED,
-      'forbidden',
+    throw DeliveryErrors.TEST_EMAIL_ROUTE_NOT_OWNED(
       `This test goes through the ${source === 'controller' ? "controller's" : `${source}'s`} SMTP route, which you do not own: ` +
         'send the fixed test email to your own address (omit sender_email, subject and body) or use "mode": "connect".',
-      errors,
-      { route_source: source },
+      { errors, extensions: { route_source: source } },
     );
   }
   return { mode: 'send', senderEmail: undefined, recipientEmail: caller.email, subject: undefined, body: undefined };
@@ -160,8 +156,8 @@ export class EmailVerificationService {
   async checkRateLimit(scope: VerificationScope): Promise<void> {
     const wait = await this.limiter.take(scope.orgId ? `org:${scope.orgId}` : `partner:${scope.partnerId}`);
     if (wait > 0) {
-      throw new DomainError('RATE_LIMITED', 'rate_limited', `Too many test emails for this tenant; try again in ${wait} s.`, [], {
-        retry_after: wait,
+      throw CommonErrors.RATE_LIMITED(`Too many test emails for this tenant; try again in ${wait} s.`, {
+        extensions: { retry_after: wait },
       });
     }
   }
@@ -205,7 +201,7 @@ export class EmailVerificationService {
     } catch (error) {
       const failure = error instanceof SmtpDeliveryError ? error.failure : null;
       const code = error instanceof DomainError ? error.code : 'INTERNAL';
-      const stage = failure?.stage ?? (code === DESTINATION_REFUSED ? 'EGRESS' : null);
+      const stage = failure?.stage ?? (MailerErrors.SMTP_DESTINATION_REFUSED.is(error) ? 'EGRESS' : null);
       this.logger.warn(
         {
           source: target.source,

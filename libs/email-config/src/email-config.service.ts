@@ -11,7 +11,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
 import { CommonErrors, DomainError } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
-import { DESTINATION_REFUSED, DestinationRefusedError } from '@mailstrata/mailer';
+import { DestinationRefusedError, MailerErrors } from '@mailstrata/mailer';
 import { Actor } from '@mailstrata/identity';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource, EntityManager } from 'typeorm';
@@ -230,13 +230,15 @@ async function namingField(check: Promise<void>, field: (error: DomainError) => 
   try {
     await check;
   } catch (error) {
-    if (!(error instanceof DomainError) || error.code !== DESTINATION_REFUSED || error.errors.length > 0) throw error;
-    throw new DomainError(error.code, error.kind, error.detail, [
-      {
-        field: `${SMTP_CONFIG_PATH}.${field(error)}`,
-        rule: 'egressAllowed',
-        message: 'is not a destination this installation may connect to',
-      },
-    ]);
+    if (!MailerErrors.SMTP_DESTINATION_REFUSED.is(error) || error.errors.length > 0) throw error;
+    throw MailerErrors.SMTP_DESTINATION_REFUSED(error.detail, {
+      errors: [
+        {
+          field: `${SMTP_CONFIG_PATH}.${field(error)}`,
+          rule: 'egressAllowed',
+          message: 'is not a destination this installation may connect to',
+        },
+      ],
+    });
   }
 }

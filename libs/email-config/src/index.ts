@@ -14,7 +14,8 @@
  *  - `ConfigScopeResolver.resolve(principal, {partnerId, orgId}, 'own' | 'effective')` → `ConfigScope`.
  *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port), checkTokenEndpoint(url) }`: the egress
  *    check run at save time, bound by EmailConfigModule to the mailer's egress guard.
- *  - `validateSmtpConfig`, `isHostname`, and the `SmtpSettings` / `SmtpSecrets` types.
+ *  - `validateSmtpConfig` (class-validator over `SmtpConfigDto`, whose classes the app's OpenAPI document
+ *    shows), `isHostname`, and the `SmtpSettings` / `SmtpSecrets` types.
  */
 export { EmailConfigModule } from './email-config.module';
 export { EmailConfigService, checkPreconditions } from './email-config.service';
@@ -28,6 +29,7 @@ export type { SmtpDestinationPolicy, ControllerSmtpEnv } from './ports';
 export { controllerProfileFrom, ControllerProfileError } from './controller-profile';
 export type { ControllerProfile } from './controller-profile';
 export { validateSmtpConfig, mergeSmtpPatch, isHostname, SMTP_CONFIG_PATH } from './smtp-config.validation';
+export { SmtpConfigDto, OAuth2ConfigDto, RequestHeaderDto } from './smtp-config.dto';
 export { resolveCandidateSecrets } from './secret-rules';
 export { reencryptAllSecrets, sealPlaintextRequestHeaders } from './reencrypt';
 export type { ReencryptReport } from './reencrypt';

@@ -113,3 +113,65 @@ describe('mergeSmtpPatch + secret rules', () => {
     expect(() => resolveCandidateSecrets(moved, storedSecrets)).toThrow(expect.objectContaining({ code: 'SECRET_REQUIRED' }));
   });
 });
+
+describe('validateSmtpConfig on class-validator DTOs', () => {
+  it('names each field once, with the first rule it breaks', () => {
+    expect(errorsOf({ host: 7, port: 70000.5, oauth2: 'x', auth_type: 'none' })).toEqual([
+      { field: 'host', rule: 'isString' },
+      { field: 'port', rule: 'isInt' },
+      { field: 'oauth2', rule: 'isObject' },
+    ]);
+  });
+
+  it('checks the fields of a refused oauth2 object too, and refuses unknown fields at every level', () => {
+    expect(
+      errorsOf({
+        ...base,
+        password: undefined,
+        auth_type: 'basic',
+        constructor: 1,
+        oauth2: { token_endpoint: 'ftp://t.example', client_id: 'c', colour: 1, request_headers: [1, { name: 'bad name', value: 'v' }] },
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        { field: 'constructor', rule: 'unknown_field' },
+        { field: 'oauth2', rule: 'notAllowed' },
+        { field: 'oauth2.colour', rule: 'unknown_field' },
+        { field: 'oauth2.token_endpoint', rule: 'isUrl' },
+        { field: 'oauth2.request_headers.0', rule: 'isObject' },
+        { field: 'oauth2.request_headers.1.name', rule: 'isHeaderName' },
+      ]),
+    );
+  });
+
+  it('keeps the messages the API documents', () => {
+    try {
+      validateSmtpConfig({ host: 'smtp.example.com', tls_mode: 'none', use_tls: true, port: 0 });
+      throw new Error('expected failure');
+    } catch (error) {
+      expect((error as DomainError).detail).toBe('The SMTP configuration has invalid fields.');
+      expect((error as DomainError).errors).toEqual([
+        { field: 'email_config.smtp_config.port', rule: 'min', message: 'must be at least 1' },
+        { field: 'email_config.smtp_config.use_tls', rule: 'matchesTlsMode', message: 'contradicts tls_mode "none"' },
+      ]);
+    }
+  });
+
+  it('reads an oauth2 profile with its request headers; null or [] clears them, absent keeps them', () => {
+    const oauth2 = { token_endpoint: ' https://t.example/token ', client_id: 'c', request_headers: [{ name: 'X-Key', value: ' k ' }] };
+    const candidate = validateSmtpConfig({ host: 'smtp.example.com', username: 'u', oauth2 });
+    expect(candidate.settings).toMatchObject({
+      authType: 'oauth2',
+      oauth2: { tokenEndpoint: 'https://t.example/token', clientId: 'c', scope: null, requestHeaderNames: ['X-Key'] },
+    });
+    expect(candidate.secrets.requestHeaders).toEqual([{ name: 'X-Key', value: 'k' }]);
+    for (const [headers, expected] of [
+      [null, null],
+      [[], null],
+      [undefined, undefined],
+    ] as const) {
+      const c = validateSmtpConfig({ host: 'smtp.example.com', username: 'u', oauth2: { ...oauth2, request_headers: headers } });
+      expect(c.secrets.requestHeaders).toEqual(expected);
+    }
+  });
+});

@@ -7,4 +7,6 @@ export { MailCatcherModule } from './mail-catcher.module';
 export { MailCatcher, MailCatcherListener, MAIL_CATCHER_HOST, MAIL_CATCHER_SENDER } from './mail-catcher';
 export type { MailCatcherEndpoint } from './mail-catcher';
 export { Mailbox } from './mailbox';
+export { MailCatcherErrors } from './errors';
+export type { MailCatcherErrorCode } from './errors';
 export type { CaughtMessage, CaughtMessageSummary, CaughtHeader } from './mailbox';

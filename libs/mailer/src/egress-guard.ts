@@ -13,6 +13,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { Logger } from '@nestjs/common';
 import { DomainError } from '@mailstrata/common';
 import ipaddr from 'ipaddr.js';
+import { MailerErrors } from './errors';
 import { failure, SmtpDeliveryError } from './smtp-failure';
 
 /** Resolves a host name to every address it has. A port so tests can map names without touching DNS. */
@@ -23,7 +24,6 @@ export const systemLookup: HostLookup = async (host) => (await dnsLookup(host, {
 
 export const DEFAULT_SMTP_PORTS: readonly number[] = [25, 465, 587, 2525];
 
-export const DESTINATION_REFUSED = 'SMTP_DESTINATION_REFUSED';
 const PORT_NOT_ALLOWED = 'port not allowed';
 
 /**
@@ -31,18 +31,14 @@ const PORT_NOT_ALLOWED = 'port not allowed';
  * the host and the addresses it names), so a form can put the error next to its field; the answer's
  * text stays the same either way, so it tells a prober nothing about the network behind a name.
  */
-export class DestinationRefusedError extends DomainError {
+export class DestinationRefusedError extends DomainError<'SMTP_DESTINATION_REFUSED'> {
   constructor(readonly refused: 'host' | 'port' = 'host') {
-    super(
-      DESTINATION_REFUSED,
-      'unprocessable',
-      'This SMTP destination is not allowed from this installation. Public SMTP servers on ports 25, 465, 587 and 2525 are; ' +
-        'an operator can allow more networks and ports (SMTP_ALLOWED_NETWORKS, SMTP_ALLOWED_PORTS).',
-    );
+    const { code, kind, defaultDetail } = MailerErrors.SMTP_DESTINATION_REFUSED;
+    super(code, kind, defaultDetail ?? code);
   }
 }
 
-export function destinationRefused(refused: 'host' | 'port' = 'host'): DomainError {
+export function destinationRefused(refused: 'host' | 'port' = 'host'): DestinationRefusedError {
   return new DestinationRefusedError(refused);
 }
 

@@ -4,9 +4,12 @@
  *    (one conversation with per-stage timings; no email = connect mode).
  *  - `EgressPolicy.check/checkAtSave(host, port)`: the egress guard.
  *  - SMTP and TLS failure classification (`SmtpDeliveryError`, stages, TLS reasons), header checks.
+ *  - `MailerErrors`: the transport's error codes (delivery failed, destination refused, invalid message).
  * Durable delivery (queue, worker, test emails) lives in @mailstrata/delivery, above this library.
  */
 export { MailerModule } from './mailer.module';
+export { MailerErrors } from './errors';
+export type { MailerErrorCode } from './errors';
 export { Mailer, MAILER_OPTIONS } from './mailer';
 export type { MailerOptions, SendResult, VerificationResult, VerificationTimings } from './mailer';
 export {
@@ -14,7 +17,6 @@ export {
   HOST_LOOKUP,
   systemLookup,
   DEFAULT_SMTP_PORTS,
-  DESTINATION_REFUSED,
   destinationRefused,
   DestinationRefusedError,
   normalizeHost,

@@ -4,7 +4,8 @@
  * header of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { DomainError, fieldError, FieldError, pooledRandomBytes } from '@mailstrata/common';
+import { fieldError, FieldError, pooledRandomBytes } from '@mailstrata/common';
+import { MailerErrors } from './errors';
 
 export interface OutgoingEmail {
   to: string;
@@ -43,7 +44,7 @@ export function assertSendable(email: OutgoingEmail, senderEmail: string, sender
     { to: email.to, reply_to: email.replyTo, subject: email.subject, from: email.fromEmail ?? senderEmail, sender_name: senderName },
     ['to', 'reply_to', 'from'],
   );
-  if (errors.length > 0) throw DomainError.invalid('INVALID_EMAIL_MESSAGE', 'The message has invalid header fields.', errors);
+  if (errors.length > 0) throw MailerErrors.INVALID_EMAIL_MESSAGE(undefined, { errors });
 }
 
 /**

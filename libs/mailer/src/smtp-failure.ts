@@ -4,6 +4,7 @@
  * a human can act on. Messages are built here from known parts only, never from credentials or bodies.
  */
 import { DomainError } from '@mailstrata/common';
+import { MailerErrors } from './errors';
 import { TLS_HINTS, TLS_REASON_WORDS, TlsReason, tlsReasonOf } from './tls-failure';
 
 export type SmtpStage = 'DNS' | 'CONNECT' | 'TLS' | 'AUTH' | 'OAUTH_TOKEN' | 'MAIL_FROM' | 'RCPT_TO' | 'DATA' | 'TIMEOUT';
@@ -31,11 +32,11 @@ export interface SmtpFailure {
   tlsReason?: TlsReason;
 }
 
-export class SmtpDeliveryError extends DomainError {
+export class SmtpDeliveryError extends DomainError<'SMTP_DELIVERY_FAILED'> {
   constructor(readonly failure: SmtpFailure) {
     super(
-      'SMTP_DELIVERY_FAILED',
-      'bad_gateway',
+      MailerErrors.SMTP_DELIVERY_FAILED.code,
+      MailerErrors.SMTP_DELIVERY_FAILED.kind,
       `The SMTP ${STAGE_WORDS[failure.stage]} failed${failure.smtpCode ? ` (${failure.smtpCode})` : ''}${
         failure.tlsReason ? `: ${TLS_REASON_WORDS[failure.tlsReason]}` : ''
       }.`,

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AuditErrors, AuditQueryService, AuditScope } from '@mailstrata/audit';
+import { AuditErrors, AuditFilterPrefix, auditFiltersDto, AuditQueryService, AuditScope } from '@mailstrata/audit';
 import { fieldError, notFound } from '@mailstrata/common';
 import { isUUID } from 'class-validator';
 import { Actor, Principal, TenantService } from '@mailstrata/identity';
@@ -21,21 +21,9 @@ function idParam(raw: RawQuery, name: string): string | undefined {
   return value.toLowerCase();
 }
 
-const FILTER_DOCS = [
-  ['timefrom', 'Start: Elasticsearch date math (now, now-15m, now-7d/d) or ISO 8601'],
-  ['timeto', 'End (inclusive), same syntax; rounding rounds up'],
-  ['offset', 'Events to skip (offset + limit ≤ 10000; use cursor beyond)'],
-  ['limit', 'Page size, default 10, capped (AUDIT_QUERY_MAX_LIMIT, default 100)'],
-  ['category', 'SYSTEMAUDIT (comma-separated list allowed)'],
-  ['type', 'Event types, comma-separated, e.g. organization.smtp_override.changed'],
-  ['outcome', 'success, failure or unknown'],
-  ['cursor', 'next_cursor of the previous page'],
-] as const;
-
-function FilterQueries(prefix: string): MethodDecorator {
-  return (target, key, descriptor) => {
-    for (const [name, description] of FILTER_DOCS) ApiQuery({ name: prefix + name, required: false, description })(target, key, descriptor);
-  };
+/** The filter parameters, documented from the DTO that validates them (spelled `${prefix}name`). */
+function FilterQueries(prefix: AuditFilterPrefix): MethodDecorator {
+  return ApiQuery({ type: auditFiltersDto(prefix) });
 }
 
 /**

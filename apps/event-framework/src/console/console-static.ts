@@ -13,8 +13,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fastifyHelmet from '@fastify/helmet';
-import { DomainError } from '@mailstrata/common';
+import { notFound } from '@mailstrata/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpErrors } from '../http/errors';
 import { sendProblem } from '../http/problem';
 
 export const CONSOLE_PREFIX = '/console';
@@ -51,12 +52,7 @@ export async function consolePlugin(instance: FastifyInstance, options: { dir: s
 
   const built = existsSync(join(options.dir, 'index.html'));
   if (!built) {
-    const notBuilt = (request: FastifyRequest, reply: FastifyReply) =>
-      sendProblem(
-        reply,
-        request,
-        new DomainError('CONSOLE_NOT_BUILT', 'not_found', 'The ops console is not built; run `npm run build` (it builds dist/console).'),
-      );
+    const notBuilt = (request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, request, HttpErrors.CONSOLE_NOT_BUILT());
     instance.get(CONSOLE_PREFIX, notBuilt);
     instance.get(`${CONSOLE_PREFIX}/*`, notBuilt);
     return;
@@ -77,7 +73,7 @@ export async function consolePlugin(instance: FastifyInstance, options: { dir: s
     const path = decodeURIComponent(request.url.split('?')[0]!.slice(CONSOLE_PREFIX.length + 1));
     const asset = files.get(path);
     if (asset && path !== 'index.html') return serve(asset, request, reply, 'public, max-age=31536000, immutable');
-    if (path.startsWith('assets/')) return sendProblem(reply, request, DomainError.notFound('The console asset'));
+    if (path.startsWith('assets/')) return sendProblem(reply, request, notFound('The console asset'));
     return serve(index, request, reply, 'no-cache');
   };
   instance.get(CONSOLE_PREFIX, page);

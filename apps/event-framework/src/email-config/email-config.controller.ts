@@ -6,7 +6,7 @@ import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
-import { EmailConfigBodyDto } from './email-config.dto';
+import { EmailConfigBodyDto, EmailConfigPatchBodyDto } from './email-config.dto';
 import { effectiveJson, profileView } from './email-config.views';
 
 type SignedIn = Actor & { principal: Principal };
@@ -64,7 +64,7 @@ export class EmailConfigController {
   async patch(
     @CurrentActor() actor: SignedIn,
     @Query() query: ScopeQueryDto,
-    @Body() body: EmailConfigBodyDto,
+    @Body() body: EmailConfigPatchBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {

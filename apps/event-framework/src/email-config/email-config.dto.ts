@@ -1,30 +1,38 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PartialType } from '@nestjs/swagger';
+import { SmtpConfigDto } from '@mailstrata/email-config';
 import { Type } from 'class-transformer';
 import { IsDefined, IsObject, ValidateNested } from 'class-validator';
 
 /**
- * The envelope only: `smtp_config` itself is validated by @mailstrata/email-config (the same function the
- * verification endpoint uses for unsaved candidates), so POST, PATCH and verification agree exactly.
+ * A PATCH's `smtp_config`: any subset of the fields. For the document only: a PATCH is merged onto the
+ * stored profile and the result validated as a whole `SmtpConfigDto`, so the rules are the same.
+ */
+export class SmtpConfigPatchDto extends PartialType(SmtpConfigDto) {}
+
+const EXAMPLE = {
+  username: 'mailer',
+  password: 'app-password',
+  host: 'smtp.example.com',
+  port: 587,
+  use_tls: true,
+  use_insecure: false,
+  retries: 3,
+};
+
+/**
+ * The envelope only: `smtp_config` itself is validated by @mailstrata/email-config against `SmtpConfigDto`
+ * (after merging, for a PATCH; the verification endpoint's unsaved candidates too), so POST, PATCH and
+ * verification agree exactly, and the document shows those same classes.
  */
 export class EmailConfigEnvelopeDto {
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    description:
-      'Seed fields: username, password, host, port, use_tls, use_insecure, retries. Ours: sender_email, sender_name, ' +
-      'tls_mode (none|starttls|implicit), ca_cert, client_cert, client_key, auth_type (none|basic|oauth2), ' +
-      'oauth2 {token_endpoint, client_id, client_secret, scope, audience, request_headers[{name,value}]}. ' +
-      'Secrets (password, client_secret, client_key, request header values) are write-only; null clears one.',
-    example: {
-      username: 'mailer',
-      password: 'app-password',
-      host: 'smtp.example.com',
-      port: 587,
-      use_tls: true,
-      use_insecure: false,
-      retries: 3,
-    },
-  })
+  @ApiProperty({ type: () => SmtpConfigDto, example: EXAMPLE })
+  @IsDefined()
+  @IsObject()
+  smtp_config: Record<string, unknown>;
+}
+
+export class EmailConfigPatchEnvelopeDto {
+  @ApiProperty({ type: () => SmtpConfigPatchDto, example: { retries: 5, sender_name: 'Ops' } })
   @IsDefined()
   @IsObject()
   smtp_config: Record<string, unknown>;
@@ -37,4 +45,13 @@ export class EmailConfigBodyDto {
   @ValidateNested()
   @Type(() => EmailConfigEnvelopeDto)
   email_config: EmailConfigEnvelopeDto;
+}
+
+export class EmailConfigPatchBodyDto {
+  @ApiProperty({ type: EmailConfigPatchEnvelopeDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EmailConfigPatchEnvelopeDto)
+  email_config: EmailConfigPatchEnvelopeDto;
 }

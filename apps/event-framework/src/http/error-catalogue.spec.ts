@@ -39,7 +39,17 @@ describe('error catalogues', () => {
 
   it('finds the catalogue of each library that throws domain errors', () => {
     expect(catalogues.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['CommonErrors', 'IdentityErrors', 'AccountsErrors', 'AuditErrors', 'EmailConfigErrors', 'HttpErrors']),
+      expect.arrayContaining([
+        'CommonErrors',
+        'IdentityErrors',
+        'AccountsErrors',
+        'AuditErrors',
+        'EmailConfigErrors',
+        'HttpErrors',
+        'MailerErrors',
+        'MailCatcherErrors',
+        'DeliveryErrors',
+      ]),
     );
   });
 

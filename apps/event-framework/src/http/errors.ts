@@ -1,6 +1,6 @@
 import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
 
-/** Error codes the HTTP boundary itself answers with: sessions, permissions, bodies, probes. */
+/** Error codes the HTTP boundary itself answers with: sessions, permissions, bodies, probes, the console's files. */
 export const HttpErrors = defineErrors({
   UNAUTHENTICATED: {
     kind: 'unauthenticated',
@@ -24,6 +24,7 @@ export const HttpErrors = defineErrors({
   BODY_NOT_OBJECT: { kind: 'invalid', detail: 'The request body must be a JSON object.' },
   BODY_TOO_DEEP: 'invalid',
   MALFORMED_JSON: { kind: 'invalid', detail: 'The request body is not valid JSON.' },
+  CONSOLE_NOT_BUILT: { kind: 'not_found', detail: 'The ops console is not built; run `npm run build` (it builds dist/console).' },
   SHUTTING_DOWN: { kind: 'unavailable', detail: 'this replica is shutting down and takes no new traffic' },
 });
 export type HttpErrorCode = ErrorCodeOf<typeof HttpErrors>;

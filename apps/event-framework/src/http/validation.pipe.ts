@@ -1,29 +1,10 @@
-import { ArgumentMetadata, Injectable, PipeTransform, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform, Type, ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { FieldError, validationFailed } from '@mailstrata/common';
+import { fieldErrorsOf, STRICT_VALIDATION, validationFailed } from '@mailstrata/common';
 import { HttpErrors } from './errors';
 
 const PASS_THROUGH = new Set<unknown>([String, Boolean, Number, Array, Object]);
-
-const RULE_NAMES: Record<string, string> = { whitelistValidation: 'unknown_field', nestedValidation: 'isObject' };
-
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
-  const out: FieldError[] = [];
-  for (const error of errors) {
-    const field = parent ? `${parent}.${error.property}` : error.property;
-    for (const [rule, message] of Object.entries(error.constraints ?? {})) {
-      const name = RULE_NAMES[rule] ?? rule;
-      out.push({
-        field,
-        rule: name,
-        message: name === 'unknown_field' ? 'is not a known field' : message.replace(`${error.property} `, ''),
-      });
-    }
-    if (error.children?.length) out.push(...flatten(error.children, field));
-  }
-  return out;
-}
 
 /**
  * class-validator with unknown fields refused, and failures rendered as `{field, rule, message}`.
@@ -32,13 +13,10 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 @Injectable()
 export class StrictValidationPipe implements PipeTransform {
   private readonly validation = new ValidationPipe({
+    ...STRICT_VALIDATION,
     transform: true,
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
     stopAtFirstError: false,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => validationFailed(flatten(errors)),
+    exceptionFactory: (errors) => validationFailed(fieldErrorsOf(errors)),
   });
 
   /** Per query DTO: whether a request without query parameters passes it (decided once, see transform). */

@@ -1,11 +1,12 @@
 import { Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { DomainError } from '@mailstrata/common';
+import { notFound, validationFailed } from '@mailstrata/common';
 import { Actor, isControllerAdmin, Principal } from '@mailstrata/identity';
-import { CaughtMessage, CaughtMessageSummary, Mailbox, MailCatcher } from '@mailstrata/mail-catcher';
+import { CaughtMessage, CaughtMessageSummary, Mailbox, MailCatcher, MailCatcherErrors } from '@mailstrata/mail-catcher';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { CurrentActor } from '../http/auth.decorators';
+import { HttpErrors } from '../http/errors';
 
 type SignedIn = Actor & { principal: Principal };
 
@@ -31,8 +32,7 @@ export class MailboxQuery {
 }
 
 const uuid = new ParseUUIDPipe({
-  exceptionFactory: () =>
-    DomainError.invalid('VALIDATION_FAILED', 'The id is not a UUID.', [{ field: 'id', rule: 'isUuid', message: 'must be a UUID' }]),
+  exceptionFactory: () => validationFailed([{ field: 'id', rule: 'isUuid', message: 'must be a UUID' }], 'The id is not a UUID.'),
 });
 
 const summaryView = (m: CaughtMessageSummary) => ({
@@ -95,7 +95,7 @@ export class MailboxController {
   @ApiOperation({ summary: 'The HTML body, under a CSP that blocks scripts and requests (shown in a sandboxed frame)' })
   async html(@CurrentActor() actor: SignedIn, @Param('id', uuid) id: string): Promise<string> {
     const message = await this.message(actor, id);
-    if (message.html === null) throw DomainError.notFound('An HTML body');
+    if (message.html === null) throw notFound('An HTML body');
     return message.html;
   }
 
@@ -108,21 +108,15 @@ export class MailboxController {
 
   private async message(actor: SignedIn, id: string): Promise<CaughtMessage> {
     const message = await this.mailboxFor(actor).get(id);
-    if (!message) throw DomainError.notFound('Message');
+    if (!message) throw notFound('Message');
     return message;
   }
 
   private mailboxFor(actor: SignedIn): Mailbox {
     if (!isControllerAdmin(actor.principal)) {
-      throw DomainError.forbidden('PERMISSION_DENIED', 'The development mailbox is for controller admins.');
+      throw HttpErrors.PERMISSION_DENIED('The development mailbox is for controller admins.');
     }
-    if (!this.catcher.mailbox) {
-      throw new DomainError(
-        'MAIL_CATCHER_OFF',
-        'not_found',
-        'The development mail catcher is not running (it runs outside production when no FW_EVENT_SMTP_SERVER_ADDR is set and MAIL_CATCHER is not off).',
-      );
-    }
+    if (!this.catcher.mailbox) throw MailCatcherErrors.MAIL_CATCHER_OFF();
     return this.catcher.mailbox;
   }
 }

@@ -1,4 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { SmtpConfigDto } from '@mailstrata/email-config';
 import { isPlainAddress } from '@mailstrata/mailer';
 import { IsIn, IsObject, IsOptional, IsString } from 'class-validator';
 import { IsOmittable, Rule } from '../http/validators';
@@ -74,8 +75,7 @@ export class VerificationBodyDto {
   mode?: 'send' | 'connect';
 
   @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
+    type: () => SmtpConfigDto,
     description: 'An unsaved SMTP profile to test instead of the effective one (same fields and rules as email_config.smtp_config)',
   })
   @IsOmittable()

@@ -1,6 +1,6 @@
 import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
 
-/** Error codes of the send intake and the delivery log. */
+/** Error codes of durable delivery: the send intake, the delivery log and test emails. */
 export const DeliveryErrors = defineErrors({
   /** The same Idempotency-Key (or event id) came with another request. */
   IDEMPOTENCY_KEY_REUSED: {
@@ -11,5 +11,8 @@ export const DeliveryErrors = defineErrors({
   /** A known template kind whose renderer is not available in this installation. */
   TEMPLATE_UNAVAILABLE: 'unprocessable',
   INVALID_DELIVERY_LOG_QUERY: { kind: 'invalid', detail: 'The delivery log query has invalid parameters.' },
+  /** A test through a route the caller does not own asked for more than the fixed test email. */
+  TEST_EMAIL_ROUTE_NOT_OWNED: 'forbidden',
+  INVALID_SCOPE: { kind: 'invalid', detail: 'An org scope needs its partner id.' },
 });
 export type DeliveryErrorCode = ErrorCodeOf<typeof DeliveryErrors>;
