@@ -4,7 +4,7 @@
  * configuration says so (never in production, never beside a controller SMTP server); then it is the
  * controller level of the resolution, which the operator trusts, so the egress guard does not apply.
  */
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { MailCatcherConfig } from '@mailstrata/config';
 import { simpleParser } from 'mailparser';
@@ -97,9 +97,6 @@ export class MailCatcherListener {
     const listener = new MailCatcherListener(server, { host: MAIL_CATCHER_HOST, port, senderEmail: MAIL_CATCHER_SENDER });
     self.listener = listener;
     server.on('error', (error) => listener.logger.warn(`mail catcher: ${error.message}`));
-    listener.logger.log(
-      `development mail catcher on ${MAIL_CATCHER_HOST}:${port} is the controller SMTP default; read its mail in the console (Mailbox). MAIL_CATCHER=off disables it.`,
-    );
     return listener;
   }
 
@@ -115,7 +112,8 @@ export class MailCatcherListener {
 
 /** The catcher inside the application: its mailbox (for the console) and, on shutdown, the listener's end. */
 @Injectable()
-export class MailCatcher implements OnApplicationShutdown {
+export class MailCatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('MailCatcher');
   readonly mailbox: Mailbox | null;
 
   constructor(
@@ -129,6 +127,15 @@ export class MailCatcher implements OnApplicationShutdown {
 
   get enabled(): boolean {
     return this.listener !== null;
+  }
+
+  /** Said once the application's logger is in place (the listener starts before it). */
+  onApplicationBootstrap(): void {
+    const at = this.listener?.endpoint;
+    if (!at) return;
+    this.logger.log(
+      `development mail catcher on ${at.host}:${at.port} is the controller SMTP default; read its mail in the console (Mailbox). MAIL_CATCHER=off disables it.`,
+    );
   }
 
   /** Where it listens; null when it does not run. */
