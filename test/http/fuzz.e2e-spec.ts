@@ -28,7 +28,7 @@ interface Endpoint {
   schema: any;
 }
 
-/** Field names the SMTP profile takes inside `smtp_config` (documented in prose, not as a schema). */
+/** Field names the SMTP profile takes inside `smtp_config`, sent at every level of a body (not only where the schema puts them). */
 const SMTP_KEYS = [
   'username',
   'password',

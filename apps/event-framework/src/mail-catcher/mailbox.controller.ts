@@ -1,12 +1,13 @@
-import { Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { notFound, validationFailed } from '@mailstrata/common';
+import { notFound } from '@mailstrata/common';
 import { Actor, isControllerAdmin, Principal } from '@mailstrata/identity';
 import { CaughtMessage, CaughtMessageSummary, Mailbox, MailCatcher, MailCatcherErrors } from '@mailstrata/mail-catcher';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { CurrentActor } from '../http/auth.decorators';
 import { HttpErrors } from '../http/errors';
+import { uuidParam } from '../http/uuid-param';
 
 type SignedIn = Actor & { principal: Principal };
 
@@ -30,10 +31,6 @@ export class MailboxQuery {
   @Min(0)
   offset?: number;
 }
-
-const uuid = new ParseUUIDPipe({
-  exceptionFactory: () => validationFailed([{ field: 'id', rule: 'isUuid', message: 'must be a UUID' }], 'The id is not a UUID.'),
-});
 
 const summaryView = (m: CaughtMessageSummary) => ({
   id: m.id,
@@ -82,7 +79,7 @@ export class MailboxController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One caught message: envelope, headers, text (the HTML body is at …/html)' })
-  async get(@CurrentActor() actor: SignedIn, @Param('id', uuid) id: string) {
+  async get(@CurrentActor() actor: SignedIn, @Param('id', uuidParam) id: string) {
     return messageView(await this.message(actor, id));
   }
 
@@ -93,7 +90,7 @@ export class MailboxController {
   @Header('cache-control', 'no-store')
   @Header('referrer-policy', 'no-referrer')
   @ApiOperation({ summary: 'The HTML body, under a CSP that blocks scripts and requests (shown in a sandboxed frame)' })
-  async html(@CurrentActor() actor: SignedIn, @Param('id', uuid) id: string): Promise<string> {
+  async html(@CurrentActor() actor: SignedIn, @Param('id', uuidParam) id: string): Promise<string> {
     const message = await this.message(actor, id);
     if (message.html === null) throw notFound('An HTML body');
     return message.html;
