@@ -8,6 +8,7 @@
 import { startTestApp, TestApp } from '../support/app';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp';
 import { createTenant, rootToken, Tenant } from '../email-config/helpers';
+import { waitFor } from '../support/wait';
 
 const CONFIG = '/event/v1/email/config';
 const VERIFY = '/event/v1/email/config/verification';
@@ -109,13 +110,14 @@ describe('test email rules', () => {
 
   async function waitForSender(read: () => Promise<{ email: string; source: string }>, email: string, source: string): Promise<void> {
     // The effective cache hears of a profile change after commit, over the change bus.
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const s = await read();
-      if (s?.email === email && s.source === source) return;
-      if (Date.now() > deadline) throw new Error(`sender is ${JSON.stringify(s)}, expected ${email} (${source})`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(
+      async () => {
+        const s = await read();
+        return s?.email === email && s.source === source ? true : undefined;
+      },
+      5_000,
+      `sender ${email} (${source})`,
+    );
   }
 
   describe('through a route the caller does not own', () => {
