@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { EmailConfigModule } from '@mailstrata/email-config';
 import { MailerModule } from '@mailstrata/mailer';
 import { SecretsModule } from '@mailstrata/secrets';
+import { TemplatesModule } from '@mailstrata/templates';
 import { EMAIL_DELIVERY_OPTIONS, EmailDeliveryOptions, EmailDeliveryWorker } from './email-delivery.worker';
 import { EmailJobRepository } from './email-job.repository';
 import { EmailOutbox } from './email-outbox';
@@ -12,7 +13,7 @@ import { SmtpRouteResolver } from './smtp-route';
 import { EmailVerificationService } from './verification';
 import { DeliveryLogService } from './delivery-log';
 import { MessageIntake } from './message-intake';
-import { GenericMessageRenderer, MESSAGE_RENDERER } from './message-renderer';
+import { MESSAGE_RENDERER, TemplateMessageRenderer } from './message-renderer';
 
 /**
  * Durable system email and test emails, above profiles (email-config) and transport (mailer): the
@@ -20,7 +21,7 @@ import { GenericMessageRenderer, MESSAGE_RENDERER } from './message-renderer';
  * test-email service, the send intake and the delivery log. Both libraries below are imported directly; the arrows run one way.
  */
 @Module({
-  imports: [AuditModule, SecretsModule, MailerModule, EmailConfigModule],
+  imports: [AuditModule, SecretsModule, MailerModule, EmailConfigModule, TemplatesModule],
   providers: [
     SmtpRouteResolver,
     ProfileHealthRecorder,
@@ -28,8 +29,7 @@ import { GenericMessageRenderer, MESSAGE_RENDERER } from './message-renderer';
     EmailVerificationService,
     MessageIntake,
     DeliveryLogService,
-    // The seam for tenant templates: bind another MessageRenderer here.
-    { provide: MESSAGE_RENDERER, useClass: GenericMessageRenderer },
+    { provide: MESSAGE_RENDERER, useClass: TemplateMessageRenderer },
   ],
   exports: [
     SmtpRouteResolver,

@@ -8,8 +8,6 @@ export const DeliveryErrors = defineErrors({
     detail: 'This Idempotency-Key was used with a different request; use a new key for a new message.',
   },
   INVALID_EMAIL_MESSAGE: { kind: 'invalid', detail: 'The message has invalid fields.' },
-  /** A known template kind whose renderer is not available in this installation. */
-  TEMPLATE_UNAVAILABLE: 'unprocessable',
   INVALID_DELIVERY_LOG_QUERY: { kind: 'invalid', detail: 'The delivery log query has invalid parameters.' },
   /** A test through a route the caller does not own asked for more than the fixed test email. */
   TEST_EMAIL_ROUTE_NOT_OWNED: 'forbidden',

@@ -52,7 +52,7 @@ export { MessageIntake } from './message-intake';
 export type { MessageCaller, SubmitOptions, SubmitResult } from './message-intake';
 export { TEMPLATE_KINDS, MESSAGE_LIMITS, messageFieldErrors, contentErrors, requestFingerprint } from './message-request';
 export type { MessageRequest, MessageProducer, MessageDedup, ProducerType, TemplateKind } from './message-request';
-export { MESSAGE_RENDERER, GenericMessageRenderer } from './message-renderer';
+export { MESSAGE_RENDERER, TemplateMessageRenderer } from './message-renderer';
 export type { MessageRenderer, RenderedMessage, RenderScope } from './message-renderer';
 export { DeliveryLogService, MESSAGE_STATUSES } from './delivery-log';
 export type { DeliveryLogScope, DeliveryLogQuery, DeliveryLogPage, MessageView, AttemptView, MessageStatus } from './delivery-log';

@@ -1,12 +1,10 @@
 /**
  * Where a template kind and its data become a subject, text and HTML. The intake calls the renderer
- * bound to MESSAGE_RENDERER; this library binds the built-in one below, which renders `generic` only
- * (subject, text and html taken from the data). A template engine per tenant replaces the binding
- * without touching the intake.
+ * bound to MESSAGE_RENDERER, which is the tenant's templates (@mailstrata/templates); tests or another
+ * engine bind another one without touching the intake.
  */
 import { Injectable } from '@nestjs/common';
-import { DeliveryErrors } from './errors';
-import { contentErrors } from './message-request';
+import { TemplateRenderer } from '@mailstrata/templates';
 
 export interface RenderedMessage {
   subject: string;
@@ -26,20 +24,13 @@ export interface MessageRenderer {
 
 export const MESSAGE_RENDERER = Symbol('MessageRenderer');
 
+/** Every kind through the tenant's templates (org → partner → built-in), with their data checks and fallback. */
 @Injectable()
-export class GenericMessageRenderer implements MessageRenderer {
-  render(kind: string, _scope: RenderScope, data: Record<string, unknown>): Promise<RenderedMessage> {
-    if (kind !== 'generic') {
-      return Promise.reject(
-        DeliveryErrors.TEMPLATE_UNAVAILABLE(`The template "${kind}" cannot be rendered yet; send it as generic or as subject and text.`),
-      );
-    }
-    const errors = contentErrors(data, 'data.');
-    if (errors.length > 0) return Promise.reject(DeliveryErrors.INVALID_EMAIL_MESSAGE(undefined, { errors }));
-    return Promise.resolve({
-      subject: data.subject as string,
-      text: data.text as string,
-      ...(typeof data.html === 'string' ? { html: data.html } : {}),
-    });
+export class TemplateMessageRenderer implements MessageRenderer {
+  constructor(private readonly templates: TemplateRenderer) {}
+
+  async render(kind: string, scope: RenderScope, data: Record<string, unknown>): Promise<RenderedMessage> {
+    const rendered = await this.templates.render(kind, scope, data);
+    return { subject: rendered.subject, text: rendered.text, ...(rendered.html !== null ? { html: rendered.html } : {}) };
   }
 }
