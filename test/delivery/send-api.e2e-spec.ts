@@ -107,6 +107,20 @@ describe('send API and delivery log', () => {
     expect(partnerSmtp.messages).toHaveLength(1);
   });
 
+  it('renders any template kind through the tenant’s templates, and names a missing variable', async () => {
+    const before = controllerSmtp.messages.length;
+    const alert = { partner_id: a.partnerId, to: ['oncall@customer.test'], template: 'alert' };
+    const missing = await send(root, { ...alert, data: { message: 'no title' } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors).toEqual([expect.objectContaining({ field: 'data.title' })]);
+    const sent = await send(root, { ...alert, data: { title: 'Disk full', message: 'Volume /data is at 99%.', severity: 'critical' } });
+    expect(sent.status).toBe(202);
+    await settled(sent.body.id, a.partnerToken, 'sent');
+    const mail = controllerSmtp.messages[before]!;
+    expect(mail.subject).toBe('[CRITICAL] Disk full');
+    expect(mail.text).toContain('Volume /data is at 99%.');
+  });
+
   it('answers the first message for a repeated Idempotency-Key with the same body, 409 for another body', async () => {
     const key = { 'idempotency-key': `order-${Date.now()}` };
     const body = { partner_id: a.partnerId, to: ['Idem@Customer.test'], template: 'generic', data: { subject: 'Once', text: 'only once' } };
