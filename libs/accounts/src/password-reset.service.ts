@@ -7,7 +7,6 @@
  * every replica and records the audit event in one transaction. Pending accounts get nothing: their way
  * in is the password-setup link (`/auth/v1/password-setup/resend`).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
@@ -16,8 +15,6 @@ import { SharedRateLimiter } from '@mailstrata/database';
 import { EmailOutbox } from '@mailstrata/delivery';
 import {
   actingAsSelf,
-  checkPasswordPolicy,
-  IdentityErrors,
   normalizeEmail,
   OrganizationEntity,
   PartnerEntity,
@@ -32,13 +29,13 @@ import { PasswordResetCompleted, PasswordResetRequested } from './accounts.event
 import { AccountsErrors } from './errors';
 import { renderResetEmail, resetLink } from './reset-email';
 import { SetupEmailDelivery } from './setup-email-delivery';
+import { newToken, OneTimeTokenKind, prepareRedemption, spendToken, tokenHash } from './one-time-token';
 
 export const PASSWORD_RESET_EMAIL_KIND = 'password_reset';
 
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const RATE_WINDOW_SECONDS = 3600;
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
+const RESET_TOKENS: OneTimeTokenKind = { table: 'password_reset_tokens', userStatus: 'active', invalid: () => invalidResetToken() };
 
 export const invalidResetToken = () => AccountsErrors.INVALID_RESET_TOKEN();
 
@@ -83,7 +80,7 @@ export class PasswordResetService implements OnApplicationShutdown {
     const address = normalizeEmail(email);
     // The address is counted by its hash: the counters table is no list of who asked.
     const [byAddress, byClient] = await Promise.all([
-      this.perAddress.take(sha256(address).toString('hex')),
+      this.perAddress.take(tokenHash(address).toString('hex')),
       this.perClient.take(meta.ip ?? 'unknown'),
     ]);
     const wait = Math.max(byAddress, byClient);
@@ -109,28 +106,10 @@ export class PasswordResetService implements OnApplicationShutdown {
 
   /** Sets the password from a valid token, spends it and revokes every session of the user. */
   async complete(token: string, password: string, meta: RequestMeta): Promise<void> {
-    if (!TOKEN_PATTERN.test(token)) throw invalidResetToken();
-    const tokenHash = sha256(token);
-    const [candidate] = await this.dataSource.query<Array<{ email: string }>>(
-      `SELECT u.email FROM password_reset_tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.token_hash = $1 AND t.consumed_at IS NULL AND t.superseded_at IS NULL AND t.expires_at > now() AND u.status = 'active'`,
-      [tokenHash],
-    );
-    if (!candidate) throw invalidResetToken();
-    // The policy is checked before the token is spent, so a weak choice does not burn the link.
-    const problems = checkPasswordPolicy(password, candidate.email, 'password');
-    if (problems.length > 0) throw IdentityErrors.PASSWORD_POLICY(undefined, { errors: problems });
-    const passwordHash = await this.hasher.hash(password);
+    const { hash, passwordHash } = await prepareRedemption(this.dataSource, this.hasher, RESET_TOKENS, token, password);
 
     await this.dataSource.transaction(async (manager) => {
-      const [consumed, count]: [Array<{ user_id: string }>, number] = await manager.query(
-        `UPDATE password_reset_tokens SET consumed_at = now()
-          WHERE token_hash = $1 AND consumed_at IS NULL AND superseded_at IS NULL AND expires_at > now()
-          RETURNING user_id`,
-        [tokenHash],
-      );
-      if (count !== 1) throw invalidResetToken();
-      const userId = consumed[0]!.user_id;
+      const userId = await spendToken(manager, RESET_TOKENS, hash);
       const [, changed]: [unknown, number] = await manager.query(
         `UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1 AND status = 'active'`,
         [userId, passwordHash],
@@ -193,11 +172,11 @@ export class PasswordResetService implements OnApplicationShutdown {
       `UPDATE password_reset_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
       [user.id],
     );
-    const token = randomBytes(32).toString('base64url');
+    const token = newToken();
     const ttlMinutes = this.config.identity.passwordReset.ttlMinutes;
     await manager.query(
       `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(mins => $3))`,
-      [user.id, sha256(token), ttlMinutes],
+      [user.id, tokenHash(token), ttlMinutes],
     );
     const content = renderResetEmail({
       link: resetLink(this.config.http.publicUrl, token),

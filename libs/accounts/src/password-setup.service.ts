@@ -3,7 +3,6 @@
  * single use (consumed by one conditional UPDATE, so parallel attempts yield exactly one success),
  * expiring, and superseded by a resend. Every refusal is the same generic answer.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
@@ -13,8 +12,6 @@ import { ChangeBus } from '@mailstrata/database';
 import {
   Actor,
   actingAsSelf,
-  checkPasswordPolicy,
-  IdentityErrors,
   normalizeEmail,
   OrganizationEntity,
   PartnerEntity,
@@ -26,12 +23,11 @@ import {
 import { DataSource, EntityManager } from 'typeorm';
 import { PasswordSetupCompleted, PasswordSetupRequested } from './accounts.events';
 import { AccountsErrors } from './errors';
+import { newToken, OneTimeTokenKind, prepareRedemption, spendToken, tokenHash } from './one-time-token';
 import { setupLink } from './setup-email';
 import { SetupEmailDelivery } from './setup-email-delivery';
 
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-const hash = (token: string) => createHash('sha256').update(token).digest();
+const SETUP_TOKENS: OneTimeTokenKind = { table: 'password_setup_tokens', userStatus: 'pending', invalid: () => invalidSetupToken() };
 
 export const invalidSetupToken = () => AccountsErrors.INVALID_SETUP_TOKEN();
 
@@ -68,11 +64,11 @@ export class PasswordSetupService implements OnApplicationShutdown {
       `UPDATE password_setup_tokens SET superseded_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND superseded_at IS NULL`,
       [user.id],
     );
-    const token = randomBytes(32).toString('base64url');
+    const token = newToken();
     const ttlHours = this.config.identity.passwordSetupTtlHours;
     await manager.query(
       `INSERT INTO password_setup_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3))`,
-      [user.id, hash(token), ttlHours],
+      [user.id, tokenHash(token), ttlHours],
     );
     const tenantName = await this.tenantName(manager, user);
     // The template in effect for the user's scope (org → partner → built-in), read in this transaction:
@@ -93,28 +89,10 @@ export class PasswordSetupService implements OnApplicationShutdown {
 
   /** Sets the password from a valid token and activates the user. */
   async complete(token: string, password: string, meta: { ip: string | null; userAgent: string | null }): Promise<void> {
-    if (!TOKEN_PATTERN.test(token)) throw invalidSetupToken();
-    const tokenHash = hash(token);
-    const [candidate] = await this.dataSource.query<Array<{ user_id: string; email: string }>>(
-      `SELECT t.user_id, u.email FROM password_setup_tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.token_hash = $1 AND t.consumed_at IS NULL AND t.superseded_at IS NULL AND t.expires_at > now() AND u.status = 'pending'`,
-      [tokenHash],
-    );
-    if (!candidate) throw invalidSetupToken();
-    // The policy is checked before the token is spent, so a weak choice does not burn the link.
-    const problems = checkPasswordPolicy(password, candidate.email, 'password');
-    if (problems.length > 0) throw IdentityErrors.PASSWORD_POLICY(undefined, { errors: problems });
-    const passwordHash = await this.hasher.hash(password);
+    const { hash, passwordHash } = await prepareRedemption(this.dataSource, this.hasher, SETUP_TOKENS, token, password);
 
     await this.dataSource.transaction(async (manager) => {
-      const [consumed, count]: [Array<{ user_id: string }>, number] = await manager.query(
-        `UPDATE password_setup_tokens SET consumed_at = now()
-          WHERE token_hash = $1 AND consumed_at IS NULL AND superseded_at IS NULL AND expires_at > now()
-          RETURNING user_id`,
-        [tokenHash],
-      );
-      if (count !== 1) throw invalidSetupToken();
-      const userId = consumed[0]!.user_id;
+      const userId = await spendToken(manager, SETUP_TOKENS, hash);
       const [, activated]: [unknown, number] = await manager.query(
         `UPDATE users SET password_hash = $2, status = 'active', password_changed_at = now() WHERE id = $1 AND status = 'pending'`,
         [userId, passwordHash],
