@@ -31,23 +31,33 @@ async function main(): Promise<void> {
   if (own) return runSection(own);
   const wanted = process.argv.slice(2);
   const rows: Row[] = [];
+  const failed: string[] = [];
   const postgres = await startBenchPostgres();
   try {
     for (const section of SECTIONS) {
       if (wanted.length > 0 && !wanted.includes(section.name)) continue;
       process.stderr.write(`bench: ${section.name}…\n`);
-      const { stdout } = await promisify(execFile)(process.execPath, [__filename], {
-        env: { ...process.env, [SECTION_ENV]: section.name },
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      const line = stdout.split('\n').find((l) => l.startsWith(ROWS_MARK));
-      if (!line) throw new Error(`bench section ${section.name} printed no rows`);
-      rows.push(...(JSON.parse(line.slice(ROWS_MARK.length)) as Row[]));
+      // A section that fails (a missing browser, a dependency down) is reported and the run goes on: the
+      // figures of the sections that worked were measured in this run and keep their value.
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [__filename], {
+          env: { ...process.env, [SECTION_ENV]: section.name },
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        const line = stdout.split('\n').find((l) => l.startsWith(ROWS_MARK));
+        if (!line) throw new Error(`bench section ${section.name} printed no rows`);
+        rows.push(...(JSON.parse(line.slice(ROWS_MARK.length)) as Row[]));
+      } catch (error) {
+        failed.push(section.name);
+        const stderr = (error as { stderr?: string }).stderr;
+        process.stderr.write(`bench: section ${section.name} failed: ${stderr?.trim() || String(error)}\n`);
+      }
     }
   } finally {
     await postgres.stop();
   }
   printRows(rows);
+  if (failed.length > 0) throw new Error(`bench sections failed: ${failed.join(', ')}`);
 }
 
 main().then(

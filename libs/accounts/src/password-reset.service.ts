@@ -18,7 +18,6 @@ import {
   normalizeEmail,
   OrganizationEntity,
   PartnerEntity,
-  PASSWORD_HASHER,
   PasswordHasher,
   RequestMeta,
   SessionService,
@@ -53,7 +52,7 @@ export class PasswordResetService implements OnApplicationShutdown {
     private readonly sessions: SessionService,
     private readonly outbox: EmailOutbox,
     private readonly routes: SetupEmailDelivery,
-    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    private readonly hasher: PasswordHasher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const limits = config.identity.passwordReset;

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
 import { DataSource } from 'typeorm';
@@ -8,8 +8,6 @@ import { LoggedOut, LoginFailed, LoginSucceeded } from './identity.events';
 import { PasswordHasher } from './password';
 import { Actor, actingAsSelf, UserPrincipal } from './principal';
 import { SessionService } from './session.service';
-
-export const PASSWORD_HASHER = Symbol('PasswordHasher');
 
 export interface LoginResult {
   token: string;
@@ -28,7 +26,7 @@ export class AuthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sessions: SessionService,
     private readonly audit: AuditWriter,
-    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    private readonly hasher: PasswordHasher,
   ) {}
 
   /**

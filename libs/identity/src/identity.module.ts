@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@mailstrata/audit';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
-import { AuthService, PASSWORD_HASHER } from './auth.service';
+import { AuthService } from './auth.service';
 import { BootstrapAdminService } from './bootstrap.service';
 import { IDENTITY_ENTITIES } from './entities';
 import { PasswordOnboarding } from './onboarding';
@@ -15,7 +15,7 @@ import { TenantService } from './tenant.service';
 @Module({
   imports: [TypeOrmModule.forFeature(IDENTITY_ENTITIES), AuditModule],
   providers: [
-    { provide: PASSWORD_HASHER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new PasswordHasher(c.identity.passwordHashCost) },
+    { provide: PasswordHasher, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new PasswordHasher(c.identity.passwordHashCost) },
     SessionService,
     AuthService,
     TenantService,
@@ -23,6 +23,6 @@ import { TenantService } from './tenant.service';
     PasswordOnboarding,
     ServiceAccountService,
   ],
-  exports: [SessionService, AuthService, TenantService, BootstrapAdminService, PasswordOnboarding, ServiceAccountService, PASSWORD_HASHER],
+  exports: [SessionService, AuthService, TenantService, BootstrapAdminService, PasswordOnboarding, ServiceAccountService, PasswordHasher],
 })
 export class IdentityModule {}

@@ -1,5 +1,5 @@
 export { IdentityModule } from './identity.module';
-export { AuthService, PASSWORD_HASHER, normalizeEmail } from './auth.service';
+export { AuthService, normalizeEmail } from './auth.service';
 export type { LoginResult } from './auth.service';
 export { SessionService, SESSION_TOPIC, USER_TOPIC, hashToken } from './session.service';
 export { TenantService, ORGANIZATION_TOPIC } from './tenant.service';

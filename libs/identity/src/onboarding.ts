@@ -3,10 +3,10 @@
  * (password at creation, or a password-setup email) is a strategy the caller passes in, so the accounts
  * library can add the email flow without identity depending on it.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { fieldError, validationFailed } from '@mailstrata/common';
 import { EntityManager } from 'typeorm';
-import { normalizeEmail, PASSWORD_HASHER } from './auth.service';
+import { normalizeEmail } from './auth.service';
 import { UserEntity, UserStatus } from './entities';
 import { IdentityErrors } from './errors';
 import { checkPasswordPolicy, PasswordHasher } from './password';
@@ -44,7 +44,7 @@ export interface Onboarding {
 /** AUTO: a password is required at creation, checked against the policy and hashed. */
 @Injectable()
 export class PasswordOnboarding implements Onboarding {
-  constructor(@Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher) {}
+  constructor(private readonly hasher: PasswordHasher) {}
 
   async prepare(account: NewAccount, passwordField: string): Promise<PreparedAccount> {
     const email = normalizeEmail(account.email);
