@@ -6,11 +6,19 @@
 import { useEffect, useState } from 'preact/hooks';
 import { fieldErrors, get, messageOf } from '../api';
 import type { PageProps } from '../app';
-import { SelectField, TextField } from '../components/fields';
+import { SelectField } from '../components/fields';
+import {
+  apiTimeRange,
+  OrganizationFilterField,
+  timeWindowOf,
+  TimeWindowFields,
+  timeWindowParams,
+  useFilterOrganizations,
+} from '../components/log-filters';
 import { Loading, Notice, PageHeader } from '../components/ui';
 import { when } from '../format';
 import { href, navigate } from '../router';
-import { listOrganizations, Organization, scopeOf } from '../tenants';
+import { scopeOf } from '../tenants';
 
 interface AuditEvent {
   event_id: string;
@@ -31,15 +39,6 @@ interface AuditPage {
   offset: number;
   limit: number;
 }
-
-const PRESETS = [
-  { value: 'now-15m', label: 'Last 15 minutes' },
-  { value: 'now-1h', label: 'Last hour' },
-  { value: 'now-24h', label: 'Last 24 hours' },
-  { value: 'now-7d', label: 'Last 7 days' },
-  { value: 'now-30d', label: 'Last 30 days' },
-  { value: 'range', label: 'Custom range' },
-] as const;
 
 const TYPES = [
   '',
@@ -65,16 +64,11 @@ const TYPES = [
 
 const PAGE_SIZE = 20;
 
-/** datetime-local gives local wall time without a zone; the API wants ISO 8601 (UTC when no zone). */
-const isoOf = (local: string) => (local ? new Date(local).toISOString() : '');
-
 export function AuditPage({ session, location }: PageProps) {
   const { me } = session;
   const scope = scopeOf(me, location.query);
   const q = location.query;
-  const time = q.get('time') ?? 'now-24h';
-  const from = q.get('from') ?? '';
-  const to = q.get('to') ?? '';
+  const timeWindow = timeWindowOf(q);
   const type = q.get('type') ?? '';
   const outcome = q.get('outcome') ?? '';
   const offset = Math.max(0, Number(q.get('offset') ?? 0) || 0);
@@ -84,24 +78,17 @@ export function AuditPage({ session, location }: PageProps) {
   const [error, setError] = useState<string | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [open, setOpen] = useState<string | null>(null);
-  const [orgs, setOrgs] = useState<Organization[]>([]);
-  const [draft, setDraft] = useState({ time, from, to, type, outcome, org: orgFilter });
+  const orgs = useFilterOrganizations(me, scope);
+  const [draft, setDraft] = useState({ ...timeWindow, type, outcome, org: orgFilter });
 
-  useEffect(() => setDraft({ time, from, to, type, outcome, org: orgFilter }), [q.toString()]);
-
-  useEffect(() => {
-    if (!me.scope.org_id && scope.partnerId)
-      listOrganizations(me.scope.level === 'controller' ? scope.partnerId : undefined).then(setOrgs, () => setOrgs([]));
-  }, [scope.partnerId]);
+  useEffect(() => setDraft({ ...timeWindow, type, outcome, org: orgFilter }), [q.toString()]);
 
   useEffect(() => {
     let cancelled = false;
     setPage(null);
     setError(null);
     setErrors({});
-    const timefrom = time === 'range' ? isoOf(from) : time;
-    const timeto = time === 'range' ? isoOf(to) : '';
-    const common = { timefrom, timeto, type, outcome, offset, limit: PAGE_SIZE, category: 'SYSTEMAUDIT' };
+    const common = { ...apiTimeRange(timeWindow), type, outcome, offset, limit: PAGE_SIZE, category: 'SYSTEMAUDIT' };
     const request = me.scope.org_id
       ? get<AuditPage>('/event/v1/auditlog', Object.fromEntries(Object.entries(common).map(([k, v]) => [`filter.${k}`, v])))
       : get<AuditPage>('/opsauditlogs', {
@@ -129,9 +116,7 @@ export function AuditPage({ session, location }: PageProps) {
       href('/audit', {
         partner_id: me.scope.level === 'controller' ? scope.partnerId : null,
         org_id: me.scope.org_id ? null : draft.org,
-        time: draft.time,
-        from: draft.time === 'range' ? draft.from : null,
-        to: draft.time === 'range' ? draft.to : null,
+        ...timeWindowParams(draft),
         type: draft.type,
         outcome: draft.outcome,
         offset: nextOffset ? String(nextOffset) : null,
@@ -149,34 +134,7 @@ export function AuditPage({ session, location }: PageProps) {
     <>
       <PageHeader title="Audit log" />
       <form class="card filters" onSubmit={(e) => apply(e)} aria-label="Filters">
-        <SelectField
-          name="time"
-          label="Time"
-          value={draft.time}
-          options={PRESETS}
-          error={errors.timefrom}
-          onValue={(v) => setDraft({ ...draft, time: v })}
-        />
-        {draft.time === 'range' ? (
-          <>
-            <TextField
-              name="from"
-              label="From"
-              type="datetime-local"
-              value={draft.from}
-              onValue={(v) => setDraft({ ...draft, from: v })}
-              error={errors.timefrom}
-            />
-            <TextField
-              name="to"
-              label="To"
-              type="datetime-local"
-              value={draft.to}
-              onValue={(v) => setDraft({ ...draft, to: v })}
-              error={errors.timeto}
-            />
-          </>
-        ) : null}
+        <TimeWindowFields value={draft} errors={errors} onValue={(w) => setDraft({ ...draft, ...w })} />
         <SelectField
           name="type"
           label="Type"
@@ -197,15 +155,7 @@ export function AuditPage({ session, location }: PageProps) {
           error={errors.outcome}
           onValue={(v) => setDraft({ ...draft, outcome: v })}
         />
-        {!me.scope.org_id ? (
-          <SelectField
-            name="org"
-            label="Organization"
-            value={draft.org}
-            options={[{ value: '', label: 'The partner and all its organizations' }, ...orgs.map((o) => ({ value: o.id, label: o.name }))]}
-            onValue={(v) => setDraft({ ...draft, org: v })}
-          />
-        ) : null}
+        {!me.scope.org_id ? <OrganizationFilterField orgs={orgs} value={draft.org} onValue={(org) => setDraft({ ...draft, org })} /> : null}
         <div class="filters__submit">
           <button type="submit" class="button button--primary">
             Show events

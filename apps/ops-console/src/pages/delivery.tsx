@@ -8,10 +8,18 @@ import { useEffect, useState } from 'preact/hooks';
 import { fieldErrors, get, messageOf } from '../api';
 import type { PageProps } from '../app';
 import { SelectField, TextField } from '../components/fields';
+import {
+  apiTimeRange,
+  OrganizationFilterField,
+  timeWindowOf,
+  TimeWindowFields,
+  timeWindowParams,
+  useFilterOrganizations,
+} from '../components/log-filters';
 import { Loading, Notice, PageHeader } from '../components/ui';
 import { when } from '../format';
 import { href, navigate } from '../router';
-import { listOrganizations, Organization, scopeOf } from '../tenants';
+import { scopeOf } from '../tenants';
 
 interface Attempt {
   recipient: string;
@@ -48,15 +56,6 @@ interface MessagePage {
   limit: number;
 }
 
-const PRESETS = [
-  { value: 'now-15m', label: 'Last 15 minutes' },
-  { value: 'now-1h', label: 'Last hour' },
-  { value: 'now-24h', label: 'Last 24 hours' },
-  { value: 'now-7d', label: 'Last 7 days' },
-  { value: 'now-30d', label: 'Last 30 days' },
-  { value: 'range', label: 'Custom range' },
-] as const;
-
 const STATUSES = [
   { value: '', label: 'Any status' },
   { value: 'queued', label: 'Queued' },
@@ -67,9 +66,6 @@ const STATUSES = [
 ];
 
 const PAGE_SIZE = 20;
-
-/** datetime-local gives local wall time without a zone; the API wants ISO 8601 (UTC when no zone). */
-const isoOf = (local: string) => (local ? new Date(local).toISOString() : '');
 
 const badgeOf = (status: string) => (status === 'sent' ? 'ok' : status === 'failed' ? 'bad' : 'neutral');
 
@@ -82,9 +78,7 @@ function MessageList({ session, location }: PageProps) {
   const { me } = session;
   const scope = scopeOf(me, location.query);
   const q = location.query;
-  const time = q.get('time') ?? 'now-24h';
-  const from = q.get('from') ?? '';
-  const to = q.get('to') ?? '';
+  const timeWindow = timeWindowOf(q);
   const status = q.get('status') ?? '';
   const template = q.get('template') ?? '';
   const recipient = q.get('recipient') ?? '';
@@ -94,17 +88,12 @@ function MessageList({ session, location }: PageProps) {
   const [page, setPage] = useState<MessagePage | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [orgs, setOrgs] = useState<Organization[]>([]);
+  const orgs = useFilterOrganizations(me, scope);
   // The cursors of the pages before this one, so "Newer" can step back (the API pages one way).
   const [previous, setPrevious] = useState<string[]>([]);
-  const [draft, setDraft] = useState({ time, from, to, status, template, recipient, org: orgFilter });
+  const [draft, setDraft] = useState({ ...timeWindow, status, template, recipient, org: orgFilter });
 
-  useEffect(() => setDraft({ time, from, to, status, template, recipient, org: orgFilter }), [q.toString()]);
-
-  useEffect(() => {
-    if (!me.scope.org_id && scope.partnerId)
-      listOrganizations(me.scope.level === 'controller' ? scope.partnerId : undefined).then(setOrgs, () => setOrgs([]));
-  }, [scope.partnerId]);
+  useEffect(() => setDraft({ ...timeWindow, status, template, recipient, org: orgFilter }), [q.toString()]);
 
   useEffect(() => {
     let cancelled = false;
@@ -112,8 +101,7 @@ function MessageList({ session, location }: PageProps) {
     setError(null);
     setErrors({});
     get<MessagePage>('/event/v1/email/messages', {
-      timefrom: time === 'range' ? isoOf(from) : time,
-      timeto: time === 'range' ? isoOf(to) : '',
+      ...apiTimeRange(timeWindow),
       status,
       template,
       to: recipient,
@@ -138,9 +126,7 @@ function MessageList({ session, location }: PageProps) {
     href('/delivery', {
       partner_id: me.scope.level === 'controller' ? scope.partnerId : null,
       org_id: me.scope.org_id ? null : draft.org,
-      time: draft.time,
-      from: draft.time === 'range' ? draft.from : null,
-      to: draft.time === 'range' ? draft.to : null,
+      ...timeWindowParams(draft),
       status: draft.status,
       template: draft.template.trim(),
       recipient: draft.recipient.trim(),
@@ -168,34 +154,7 @@ function MessageList({ session, location }: PageProps) {
     <>
       <PageHeader title="Delivery log" />
       <form class="card filters" onSubmit={apply} aria-label="Filters">
-        <SelectField
-          name="time"
-          label="Time"
-          value={draft.time}
-          options={PRESETS}
-          error={draft.time === 'range' ? undefined : errors.timefrom}
-          onValue={(v) => setDraft({ ...draft, time: v })}
-        />
-        {draft.time === 'range' ? (
-          <>
-            <TextField
-              name="from"
-              label="From"
-              type="datetime-local"
-              value={draft.from}
-              onValue={(v) => setDraft({ ...draft, from: v })}
-              error={errors.timefrom}
-            />
-            <TextField
-              name="to"
-              label="To"
-              type="datetime-local"
-              value={draft.to}
-              onValue={(v) => setDraft({ ...draft, to: v })}
-              error={errors.timeto}
-            />
-          </>
-        ) : null}
+        <TimeWindowFields value={draft} errors={errors} onValue={(w) => setDraft({ ...draft, ...w })} />
         <SelectField
           name="status"
           label="Status"
@@ -222,15 +181,7 @@ function MessageList({ session, location }: PageProps) {
           onValue={(v) => setDraft({ ...draft, recipient: v })}
           error={errors.to}
         />
-        {!me.scope.org_id ? (
-          <SelectField
-            name="org"
-            label="Organization"
-            value={draft.org}
-            options={[{ value: '', label: 'The partner and all its organizations' }, ...orgs.map((o) => ({ value: o.id, label: o.name }))]}
-            onValue={(v) => setDraft({ ...draft, org: v })}
-          />
-        ) : null}
+        {!me.scope.org_id ? <OrganizationFilterField orgs={orgs} value={draft.org} onValue={(org) => setDraft({ ...draft, org })} /> : null}
         <div class="filters__submit">
           <button type="submit" class="button button--primary">
             Show messages
