@@ -102,60 +102,41 @@ const setupNote = (session: Session, email: string) =>
   session.settings.account_creation_strategy === 'VERIFY' ? ` A password-setup link is on its way to ${email}.` : '';
 
 function CreatePartner(props: { session: Session; onCreated: () => void }) {
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const c = useCreate();
-  const verify = props.session.settings.account_creation_strategy === 'VERIFY';
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const ok = await c.run(async () => {
-      const admin: Record<string, string> = { email };
-      if (!verify) admin.password = password;
-      const res = await api<Partner>('POST', '/auth/v1/partners', { body: { name, admin } });
-      return `Partner ${res.data.name} created with its admin ${email}.${setupNote(props.session, email)}`;
-    });
-    if (ok) {
-      setName('');
-      setEmail('');
-      setPassword('');
-      props.onCreated();
-    }
-  };
   return (
-    <form class="card" onSubmit={(e) => void submit(e)} aria-labelledby="new-partner" noValidate>
-      <h2 id="new-partner">New partner</h2>
-      {c.result ? <Notice kind={c.result.kind}>{c.result.text}</Notice> : null}
-      <TextField name="partner-name" label="Partner name" value={name} onValue={setName} error={c.errors.name} required />
-      <TextField
-        name="partner-admin-email"
-        label="Admin email"
-        type="email"
-        value={email}
-        onValue={setEmail}
-        error={c.errors['admin.email']}
-        required
-      />
-      {!verify ? (
-        <TextField
-          name="partner-admin-password"
-          label="Admin password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onValue={setPassword}
-          error={c.errors['admin.password']}
-          required
-        />
-      ) : null}
-      <button type="submit" class="button button--primary" disabled={c.busy}>
-        Create partner
-      </button>
-    </form>
+    <CreateTenant
+      session={props.session}
+      kind={{ id: 'partner', title: 'New partner', noun: 'Partner', button: 'Create partner', path: '/auth/v1/partners' }}
+      onCreated={props.onCreated}
+    />
   );
 }
 
 function CreateOrganization(props: { session: Session; partnerId: string; partnerName?: string; onCreated: () => void }) {
+  return (
+    <CreateTenant
+      session={props.session}
+      kind={{
+        id: 'org',
+        title: `New organization${props.partnerName ? ` in ${props.partnerName}` : ''}`,
+        noun: 'Organization',
+        button: 'Create organization',
+        path: '/auth/v1/organizations',
+      }}
+      // A controller admin names the partner; a partner admin's organizations are its own.
+      extra={props.session.me.scope.level === 'controller' ? { partner_id: props.partnerId } : {}}
+      onCreated={props.onCreated}
+    />
+  );
+}
+
+/** A partner or an organization with its first admin (a password with AUTO; a setup link with VERIFY). */
+function CreateTenant(props: {
+  session: Session;
+  kind: { id: string; title: string; noun: string; button: string; path: string };
+  extra?: Record<string, unknown>;
+  onCreated: () => void;
+}) {
+  const { kind } = props;
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -166,10 +147,8 @@ function CreateOrganization(props: { session: Session; partnerId: string; partne
     const ok = await c.run(async () => {
       const admin: Record<string, string> = { email };
       if (!verify) admin.password = password;
-      const body: Record<string, unknown> = { name, admin };
-      if (props.session.me.scope.level === 'controller') body.partner_id = props.partnerId;
-      const res = await api<Organization>('POST', '/auth/v1/organizations', { body });
-      return `Organization ${res.data.name} created with its admin ${email}.${setupNote(props.session, email)}`;
+      const res = await api<{ name: string }>('POST', kind.path, { body: { name, admin, ...props.extra } });
+      return `${kind.noun} ${res.data.name} created with its admin ${email}.${setupNote(props.session, email)}`;
     });
     if (ok) {
       setName('');
@@ -179,12 +158,12 @@ function CreateOrganization(props: { session: Session; partnerId: string; partne
     }
   };
   return (
-    <form class="card" onSubmit={(e) => void submit(e)} aria-labelledby="new-org" noValidate>
-      <h2 id="new-org">New organization{props.partnerName ? ` in ${props.partnerName}` : ''}</h2>
+    <form class="card" onSubmit={(e) => void submit(e)} aria-labelledby={`new-${kind.id}`} noValidate>
+      <h2 id={`new-${kind.id}`}>{kind.title}</h2>
       {c.result ? <Notice kind={c.result.kind}>{c.result.text}</Notice> : null}
-      <TextField name="org-name" label="Organization name" value={name} onValue={setName} error={c.errors.name} required />
+      <TextField name={`${kind.id}-name`} label={`${kind.noun} name`} value={name} onValue={setName} error={c.errors.name} required />
       <TextField
-        name="org-admin-email"
+        name={`${kind.id}-admin-email`}
         label="Admin email"
         type="email"
         value={email}
@@ -194,7 +173,7 @@ function CreateOrganization(props: { session: Session; partnerId: string; partne
       />
       {!verify ? (
         <TextField
-          name="org-admin-password"
+          name={`${kind.id}-admin-password`}
           label="Admin password"
           type="password"
           autoComplete="new-password"
@@ -205,7 +184,7 @@ function CreateOrganization(props: { session: Session; partnerId: string; partne
         />
       ) : null}
       <button type="submit" class="button button--primary" disabled={c.busy}>
-        Create organization
+        {kind.button}
       </button>
     </form>
   );
