@@ -133,6 +133,13 @@ export function SmtpPage({ session, location }: PageProps) {
     setForm((f) => ({ ...f, [key]: value }));
     if (errors[key as string]) setErrors(({ [key as string]: _drop, ...rest }) => rest);
   };
+  /** A form field's name, value, setter and error, wired to the form's key of the same name. */
+  const bind = <K extends keyof SmtpForm & string>(key: K) => ({
+    name: key,
+    value: form[key],
+    onValue: (v: SmtpForm[K]) => set(key, v),
+    error: errors[key],
+  });
   const cfg = loaded?.profile?.email_config.smtp_config;
   const saved = loaded?.saved ?? null;
   const passwordWhy = secretRequiredBecause('password', form, saved, Boolean(cfg?.password_set) && form.authType === 'basic');
@@ -433,16 +440,7 @@ export function SmtpPage({ session, location }: PageProps) {
                       'Fills in host, port, TLS mode and authentication for a common provider.'}
                   </p>
                 </div>
-                <TextField
-                  name="host"
-                  label="Host"
-                  value={form.host}
-                  onValue={(v) => set('host', v)}
-                  error={errors.host}
-                  required
-                  spellcheck={false}
-                  autoComplete="off"
-                />
+                <TextField {...bind('host')} label="Host" required spellcheck={false} autoComplete="off" />
                 <div class="row">
                   <SelectField
                     name="tlsMode"
@@ -455,16 +453,7 @@ export function SmtpPage({ session, location }: PageProps) {
                       setForm((f) => ({ ...f, tlsMode: v, port: Object.values(DEFAULT_PORT).includes(f.port) ? DEFAULT_PORT[v] : f.port }));
                     }}
                   />
-                  <TextField
-                    name="port"
-                    label="Port"
-                    inputMode="numeric"
-                    value={form.port}
-                    onValue={(v) => set('port', v)}
-                    error={errors.port}
-                    required
-                    class="input-short"
-                  />
+                  <TextField {...bind('port')} label="Port" inputMode="numeric" required class="input-short" />
                 </div>
                 <CheckboxField
                   name="useInsecure"
@@ -475,12 +464,9 @@ export function SmtpPage({ session, location }: PageProps) {
                   hint="Only for servers with self-signed certificates you cannot replace; prefer a CA certificate below."
                 />
                 <TextField
-                  name="retries"
+                  {...bind('retries')}
                   label="Retries"
                   inputMode="numeric"
-                  value={form.retries}
-                  onValue={(v) => set('retries', v)}
-                  error={errors.retries}
                   hint="How often a system email is retried on a temporary failure (0–10)."
                   class="input-short"
                 />
@@ -489,42 +475,22 @@ export function SmtpPage({ session, location }: PageProps) {
               <section class="card" aria-labelledby="sender-title">
                 <h3 id="sender-title">Sender</h3>
                 <TextField
-                  name="senderEmail"
+                  {...bind('senderEmail')}
                   label="Sender email"
                   type="email"
-                  value={form.senderEmail}
-                  onValue={(v) => set('senderEmail', v)}
-                  error={errors.senderEmail}
                   hint="The From address; when empty, the username if it is an address."
                   autoComplete="off"
                 />
-                <TextField
-                  name="senderName"
-                  label="Sender name"
-                  value={form.senderName}
-                  onValue={(v) => set('senderName', v)}
-                  error={errors.senderName}
-                  autoComplete="off"
-                />
+                <TextField {...bind('senderName')} label="Sender name" autoComplete="off" />
               </section>
 
               <section class="card" aria-labelledby="auth-title">
                 <h3 id="auth-title">Authentication</h3>
-                <SelectField
-                  name="authType"
-                  label="Method"
-                  value={form.authType}
-                  options={AUTH_OPTIONS}
-                  onValue={(v) => set('authType', v)}
-                  error={errors.authType}
-                />
+                <SelectField {...bind('authType')} label="Method" options={AUTH_OPTIONS} />
                 {form.authType !== 'none' ? (
                   <TextField
-                    name="username"
+                    {...bind('username')}
                     label={form.authType === 'oauth2' ? 'Mailbox (username)' : 'Username'}
-                    value={form.username}
-                    onValue={(v) => set('username', v)}
-                    error={errors.username}
                     required={form.authType === 'basic'}
                     autoComplete="off"
                     spellcheck={false}
@@ -543,25 +509,8 @@ export function SmtpPage({ session, location }: PageProps) {
                 ) : null}
                 {form.authType === 'oauth2' ? (
                   <>
-                    <TextField
-                      name="tokenEndpoint"
-                      label="Token endpoint"
-                      type="url"
-                      value={form.tokenEndpoint}
-                      onValue={(v) => set('tokenEndpoint', v)}
-                      error={errors.tokenEndpoint}
-                      required
-                      spellcheck={false}
-                    />
-                    <TextField
-                      name="clientId"
-                      label="Client ID"
-                      value={form.clientId}
-                      onValue={(v) => set('clientId', v)}
-                      error={errors.clientId}
-                      required
-                      spellcheck={false}
-                    />
+                    <TextField {...bind('tokenEndpoint')} label="Token endpoint" type="url" required spellcheck={false} />
+                    <TextField {...bind('clientId')} label="Client ID" required spellcheck={false} />
                     <SecretField
                       name="clientSecret"
                       label="Client secret"
@@ -571,22 +520,8 @@ export function SmtpPage({ session, location }: PageProps) {
                       requiredBecause={clientSecretWhy}
                       error={errors.clientSecret}
                     />
-                    <TextField
-                      name="scope"
-                      label="Scope"
-                      value={form.scope}
-                      onValue={(v) => set('scope', v)}
-                      error={errors.scope}
-                      spellcheck={false}
-                    />
-                    <TextField
-                      name="audience"
-                      label="Audience"
-                      value={form.audience}
-                      onValue={(v) => set('audience', v)}
-                      error={errors.audience}
-                      spellcheck={false}
-                    />
+                    <TextField {...bind('scope')} label="Scope" spellcheck={false} />
+                    <TextField {...bind('audience')} label="Audience" spellcheck={false} />
                     <fieldset class="headers">
                       <legend>Extra token request headers</legend>
                       {form.requestHeaders.map((h, i) => (
@@ -643,19 +578,13 @@ export function SmtpPage({ session, location }: PageProps) {
               <section class="card" aria-labelledby="certs-title">
                 <h3 id="certs-title">Certificates</h3>
                 <PemField
-                  name="caCert"
+                  {...bind('caCert')}
                   label="CA certificate"
-                  value={form.caCert}
-                  onValue={(v) => set('caCert', v)}
-                  error={errors.caCert}
                   hint="Trust this CA (PEM) for the server’s certificate, e.g. an internal CA."
                 />
                 <PemField
-                  name="clientCert"
+                  {...bind('clientCert')}
                   label="Client certificate"
-                  value={form.clientCert}
-                  onValue={(v) => set('clientCert', v)}
-                  error={errors.clientCert}
                   hint="For servers that require TLS client authentication (PEM)."
                 />
                 {form.clientCert.trim() ? (
