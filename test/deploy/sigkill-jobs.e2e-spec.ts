@@ -10,15 +10,9 @@
  * server twice are those the server acknowledged to the killed worker before it could book them (SMTP
  * cannot tell those apart from lost ones).
  */
-import { randomBytes } from 'node:crypto';
-import { EmailOutbox } from '@mailstrata/delivery';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { startTestApp, TestApp, testEnv } from '../support/app';
-import { createTestDatabase, TestDatabase } from '../support/database';
-import { SlowSmtpServer, startSlowSmtpServer } from '../support/slow-smtp';
+import { startSlowSmtpServer } from '../support/slow-smtp';
 import { waitFor } from '../support/wait';
-import { WorkerProcesses, workerDeploymentEnv } from './support/workers';
+import { workerDeployment } from './support/workers';
 
 const JOBS = 150;
 const ACK_DELAY_MS = 60;
@@ -27,50 +21,18 @@ const LEASE_MS = 2_000;
 const RECOVERY_BOUND_MS = 30_000;
 
 describe('kill -9 of the worker while it delivers (child process)', () => {
-  let db: TestDatabase;
-  let smtp: SlowSmtpServer;
-  let api: TestApp;
-  let env: Record<string, string>;
-  const workers = new WorkerProcesses();
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    smtp = await startSlowSmtpServer(ACK_DELAY_MS);
-    env = testEnv(db.url, {
-      FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
-      FW_EVENT_SMTP_SERVER_PORT: String(smtp.port),
-      FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
-      FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.test',
-      SECRETS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      EMAIL_JOB_LEASE_MS: String(LEASE_MS),
-      ...workerDeploymentEnv(15_000),
-    });
-    api = await startTestApp({ db, env });
+  const deployment = workerDeployment({
+    startSmtp: () => startSlowSmtpServer(ACK_DELAY_MS),
+    shutdownTimeoutMs: 15_000,
+    env: { EMAIL_JOB_LEASE_MS: String(LEASE_MS) },
   });
 
-  afterAll(async () => {
-    await workers.killLeftovers();
-    await api?.close();
-    await smtp?.close();
-    await db?.drop();
-  });
-
-  const countSent = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_jobs WHERE status = 'sent'`))[0]!.n;
+  const countSent = async () =>
+    (await deployment.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_jobs WHERE status = 'sent'`))[0]!.n;
 
   it('returns a dead worker’s claims within about one lease; another worker delivers every email, booked once', async () => {
-    const dataSource = api.app.get<DataSource>(getDataSourceToken());
-    const outbox = api.app.get(EmailOutbox);
-    for (let i = 0; i < JOBS; i += 1) {
-      await dataSource.transaction((m) =>
-        outbox.enqueue(m, {
-          scope: { partnerId: null, orgId: null },
-          kind: 'sigkill_test',
-          to: `user${i}@customer.test`,
-          subject: `job ${String(i).padStart(4, '0')}`,
-          text: `message ${i}`,
-        }),
-      );
-    }
+    const { db, smtp, env, workers } = deployment;
+    await deployment.enqueueJobs(JOBS, 'sigkill_test');
 
     const first = await workers.start(env);
     await waitFor(

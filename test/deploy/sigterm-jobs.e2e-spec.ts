@@ -11,14 +11,8 @@
  * - have sent nothing it did not book (a sent-but-unbooked job would be sent twice later).
  * A second worker then delivers the rest: every job reaches the server exactly once, none missing.
  */
-import { randomBytes } from 'node:crypto';
-import { EmailOutbox } from '@mailstrata/delivery';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { startTestApp, TestApp, testEnv } from '../support/app';
-import { createTestDatabase, TestDatabase } from '../support/database';
-import { WorkerProcesses, workerDeploymentEnv } from './support/workers';
-import { SlowSmtpServer, startSlowSmtpServer } from '../support/slow-smtp';
+import { workerDeployment } from './support/workers';
+import { startSlowSmtpServer } from '../support/slow-smtp';
 import { waitFor } from '../support/smtp';
 
 const JOBS = 150;
@@ -35,51 +29,15 @@ interface JobRow {
 }
 
 describe('SIGTERM to the worker while it delivers (child process)', () => {
-  let db: TestDatabase;
-  let smtp: SlowSmtpServer;
-  let api: TestApp;
-  let env: Record<string, string>;
-  const workers = new WorkerProcesses();
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    smtp = await startSlowSmtpServer(ACK_DELAY_MS);
-    env = testEnv(db.url, {
-      FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
-      FW_EVENT_SMTP_SERVER_PORT: String(smtp.port),
-      FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
-      FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.test',
-      SECRETS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      ...workerDeploymentEnv(SHUTDOWN_TIMEOUT_MS),
-    });
-    api = await startTestApp({ db, env });
-  });
-
-  afterAll(async () => {
-    await workers.killLeftovers();
-    await api?.close();
-    await smtp?.close();
-    await db?.drop();
-  });
+  const deployment = workerDeployment({ startSmtp: () => startSlowSmtpServer(ACK_DELAY_MS), shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS });
 
   const jobs = () =>
-    db.query<JobRow>('SELECT subject, status, attempts, locked_by, locked_until, finished_at FROM email_jobs ORDER BY subject');
-  const startWorker = () => workers.start(env);
+    deployment.db.query<JobRow>('SELECT subject, status, attempts, locked_by, locked_until, finished_at FROM email_jobs ORDER BY subject');
+  const startWorker = () => deployment.workers.start(deployment.env);
 
   it('finishes or releases every claimed job, exits 0, and a second worker delivers each email exactly once', async () => {
-    const dataSource = api.app.get<DataSource>(getDataSourceToken());
-    const outbox = api.app.get(EmailOutbox);
-    for (let i = 0; i < JOBS; i += 1) {
-      await dataSource.transaction((m) =>
-        outbox.enqueue(m, {
-          scope: { partnerId: null, orgId: null },
-          kind: 'sigterm_test',
-          to: `user${i}@customer.test`,
-          subject: `job ${String(i).padStart(4, '0')}`,
-          text: `message ${i}`,
-        }),
-      );
-    }
+    const { db, smtp } = deployment;
+    await deployment.enqueueJobs(JOBS, 'sigterm_test');
 
     const first = await startWorker();
     // Mid-batch: some messages accepted, others on the wire, and claimed jobs still waiting their turn.

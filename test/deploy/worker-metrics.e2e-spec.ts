@@ -3,15 +3,9 @@
  * the worker runs as a real process (apps/event-worker), the email is enqueued through EmailOutbox by an
  * HTTP app that runs no worker of its own, and a real SMTP server receives it.
  */
-import { randomBytes } from 'node:crypto';
-import { EmailOutbox } from '@mailstrata/delivery';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { startTestApp, TestApp, testEnv } from '../support/app';
-import { createTestDatabase, TestDatabase } from '../support/database';
-import { startSmtpServer, TestSmtpServer } from '../support/smtp';
+import { startSmtpServer } from '../support/smtp';
 import { waitFor } from '../support/wait';
-import { WorkerProcesses, workerDeploymentEnv } from './support/workers';
+import { workerDeployment } from './support/workers';
 
 /** The value of one sample in a Prometheus text exposition, e.g. `name{label="x"}`; undefined when absent. */
 function sample(exposition: string, series: string): number | undefined {
@@ -22,34 +16,10 @@ function sample(exposition: string, series: string): number | undefined {
 }
 
 describe('worker /metrics after delivering email (child process)', () => {
-  let db: TestDatabase;
-  let smtp: TestSmtpServer;
-  let api: TestApp;
-  let env: Record<string, string>;
-  const workers = new WorkerProcesses();
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    smtp = await startSmtpServer();
-    env = testEnv(db.url, {
-      FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
-      FW_EVENT_SMTP_SERVER_PORT: String(smtp.port),
-      FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
-      FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.test',
-      SECRETS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      ...workerDeploymentEnv(15_000),
-    });
-    api = await startTestApp({ db, env });
-  });
-
-  afterAll(async () => {
-    await workers.killLeftovers();
-    await api?.close();
-    await smtp?.close();
-    await db?.drop();
-  });
+  const deployment = workerDeployment({ startSmtp: () => startSmtpServer(), shutdownTimeoutMs: 15_000 });
 
   it('exposes mailstrata_email_* series with the delivery counted', async () => {
+    const { smtp, env, workers } = deployment;
     const worker = await workers.start(env);
     const port = Number((await worker.waitFor(/ops listener on :(\d+)/))[1]);
     const scrape = async () => {
@@ -61,16 +31,7 @@ describe('worker /metrics after delivering email (child process)', () => {
     const before = await scrape();
     expect(sample(before, 'mailstrata_email_deliveries_total{outcome="sent"}')).toBe(0);
 
-    const dataSource = api.app.get<DataSource>(getDataSourceToken());
-    await dataSource.transaction((m) =>
-      api.app.get(EmailOutbox).enqueue(m, {
-        scope: { partnerId: null, orgId: null },
-        kind: 'metrics_test',
-        to: 'user@customer.test',
-        subject: 'counted',
-        text: 'hello',
-      }),
-    );
+    await deployment.enqueueJobs(1, 'metrics_test');
     await smtp.waitForMessages(1);
 
     // The queue gauges are refreshed periodically: wait for a refresh that saw the queue empty again.
