@@ -3,6 +3,8 @@
  * stores return. Built field by field from the row (never by spreading it), so a new column — or a
  * delivery column such as `last_error` — can never leak into Elasticsearch or an API answer.
  */
+import type { AuditRow } from './audit-writer';
+
 export interface AuditDocument {
   '@timestamp': string;
   event_id: string;
@@ -25,25 +27,8 @@ export interface AuditDocument {
 }
 
 /** The columns of `audit_events` that make up an event (as `pg` returns them). */
-export interface AuditEventRow {
-  id: string;
-  occurred_at: Date;
-  category: string;
-  type: string;
-  outcome: string;
-  actor_type: string | null;
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_email: string | null;
-  actor_role: string | null;
-  actor_ip: string | null;
-  actor_user_agent: string | null;
-  partner_id: string | null;
-  org_id: string | null;
-  resource_type: string | null;
-  resource_id: string | null;
-  details: Record<string, unknown> | null;
-}
+/** An audit_events row as read back: the row the writer builds, with what older rows may hold (any outcome, no details). */
+export type AuditEventRow = Omit<AuditRow, 'outcome' | 'details'> & { outcome: string; details: Record<string, unknown> | null };
 
 export const AUDIT_EVENT_COLUMNS =
   'id, occurred_at, category, type, outcome, actor_type, actor_id, actor_name, actor_email, actor_role, actor_ip, actor_user_agent, ' +
