@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
-export class CompletePasswordSetupDto {
-  @ApiProperty({ description: 'The token from the password-setup link.' })
+/** Completing a one-time link (password setup or reset): its token and the new password. */
+class OneTimeLinkCompletionDto {
+  @ApiProperty({ description: 'The token from the link in the email (its URL fragment).' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
@@ -14,29 +15,18 @@ export class CompletePasswordSetupDto {
   password: string;
 }
 
-export class ResendPasswordSetupDto {
-  @ApiProperty({ example: 'new.user@example.com' })
-  @IsEmail()
-  @MaxLength(254)
-  email: string;
-}
-
-export class RequestPasswordResetDto {
+/** Asking for a link by address; the answer is the same whether or not the address has an account. */
+class LinkRequestDto {
   @ApiProperty({ example: 'user@example.com' })
   @IsEmail()
   @MaxLength(254)
   email: string;
 }
 
-export class CompletePasswordResetDto {
-  @ApiProperty({ description: 'The token from the password-reset link.' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(128)
-  token: string;
+export class CompletePasswordSetupDto extends OneTimeLinkCompletionDto {}
 
-  @ApiProperty({ format: 'password' })
-  @IsString()
-  @MaxLength(1024)
-  password: string;
-}
+export class ResendPasswordSetupDto extends LinkRequestDto {}
+
+export class RequestPasswordResetDto extends LinkRequestDto {}
+
+export class CompletePasswordResetDto extends OneTimeLinkCompletionDto {}
