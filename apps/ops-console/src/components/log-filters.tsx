@@ -1,8 +1,9 @@
 /**
  * What the audit log and the delivery log filter alike: a time window (a preset, or a custom range in the
  * browser's local time) kept in the page's URL, and, for partner and controller users, one organization
- * of the partner. Each log adds its own fields beside these.
+ * of the partner; the form around them and the pager under the table. Each log adds its own fields.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Me } from '../session';
 import { listOrganizations, Organization, Scope } from '../tenants';
@@ -97,5 +98,33 @@ export function OrganizationFilterField(props: { orgs: Organization[]; value: st
       options={[{ value: '', label: 'The partner and all its organizations' }, ...props.orgs.map((o) => ({ value: o.id, label: o.name }))]}
       onValue={props.onValue}
     />
+  );
+}
+
+/** The filter bar of a log: its fields, then the button that applies them. */
+export function LogFilterForm(props: { onSubmit: (e: Event) => void; submitLabel: string; children: ComponentChildren }) {
+  return (
+    <form class="card filters" onSubmit={props.onSubmit} aria-label="Filters">
+      {props.children}
+      <div class="filters__submit">
+        <button type="submit" class="button button--primary">
+          {props.submitLabel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Newer/older paging under a log's table, newest first. */
+export function LogPager(props: { label: string; newer: (() => void) | null; older: (() => void) | null }) {
+  return (
+    <nav class="pager" aria-label={props.label}>
+      <button type="button" class="button" disabled={!props.newer} onClick={() => props.newer?.()}>
+        Newer
+      </button>
+      <button type="button" class="button" disabled={!props.older} onClick={() => props.older?.()}>
+        Older
+      </button>
+    </nav>
   );
 }

@@ -9,6 +9,8 @@ import type { PageProps } from '../app';
 import { SelectField } from '../components/fields';
 import {
   apiTimeRange,
+  LogFilterForm,
+  LogPager,
   OrganizationFilterField,
   timeWindowOf,
   TimeWindowFields,
@@ -133,7 +135,7 @@ export function AuditPage({ session, location }: PageProps) {
   return (
     <>
       <PageHeader title="Audit log" />
-      <form class="card filters" onSubmit={(e) => apply(e)} aria-label="Filters">
+      <LogFilterForm onSubmit={(e) => apply(e)} submitLabel="Show events">
         <TimeWindowFields value={draft} errors={errors} onValue={(w) => setDraft({ ...draft, ...w })} />
         <SelectField
           name="type"
@@ -156,12 +158,7 @@ export function AuditPage({ session, location }: PageProps) {
           onValue={(v) => setDraft({ ...draft, outcome: v })}
         />
         {!me.scope.org_id ? <OrganizationFilterField orgs={orgs} value={draft.org} onValue={(org) => setDraft({ ...draft, org })} /> : null}
-        <div class="filters__submit">
-          <button type="submit" class="button button--primary">
-            Show events
-          </button>
-        </div>
-      </form>
+      </LogFilterForm>
 
       {error ? <Notice kind="error">{error}</Notice> : null}
       {!page && !error ? <Loading what="events" /> : null}
@@ -195,19 +192,11 @@ export function AuditPage({ session, location }: PageProps) {
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages of events">
-            <button type="button" class="button" disabled={offset === 0} onClick={() => goTo(Math.max(0, offset - PAGE_SIZE))}>
-              Newer
-            </button>
-            <button
-              type="button"
-              class="button"
-              disabled={offset + page.items.length >= Math.min(page.total, 10000)}
-              onClick={() => goTo(offset + PAGE_SIZE)}
-            >
-              Older
-            </button>
-          </nav>
+          <LogPager
+            label="Pages of events"
+            newer={offset === 0 ? null : () => goTo(Math.max(0, offset - PAGE_SIZE))}
+            older={offset + page.items.length >= Math.min(page.total, 10000) ? null : () => goTo(offset + PAGE_SIZE)}
+          />
         </>
       ) : null}
     </>

@@ -10,6 +10,8 @@ import type { PageProps } from '../app';
 import { SelectField, TextField } from '../components/fields';
 import {
   apiTimeRange,
+  LogFilterForm,
+  LogPager,
   OrganizationFilterField,
   timeWindowOf,
   TimeWindowFields,
@@ -153,7 +155,7 @@ function MessageList({ session, location }: PageProps) {
   return (
     <>
       <PageHeader title="Delivery log" />
-      <form class="card filters" onSubmit={apply} aria-label="Filters">
+      <LogFilterForm onSubmit={apply} submitLabel="Show messages">
         <TimeWindowFields value={draft} errors={errors} onValue={(w) => setDraft({ ...draft, ...w })} />
         <SelectField
           name="status"
@@ -182,12 +184,7 @@ function MessageList({ session, location }: PageProps) {
           error={errors.to}
         />
         {!me.scope.org_id ? <OrganizationFilterField orgs={orgs} value={draft.org} onValue={(org) => setDraft({ ...draft, org })} /> : null}
-        <div class="filters__submit">
-          <button type="submit" class="button button--primary">
-            Show messages
-          </button>
-        </div>
-      </form>
+      </LogFilterForm>
 
       {error ? <Notice kind="error">{error}</Notice> : null}
       {errors.cursor ? (
@@ -234,24 +231,11 @@ function MessageList({ session, location }: PageProps) {
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages of messages">
-            <button
-              type="button"
-              class="button"
-              disabled={!cursor}
-              onClick={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
-            >
-              Newer
-            </button>
-            <button
-              type="button"
-              class="button"
-              disabled={!page.next_cursor}
-              onClick={() => goTo(page.next_cursor, cursor ? [...previous, cursor] : [...previous, ''])}
-            >
-              Older
-            </button>
-          </nav>
+          <LogPager
+            label="Pages of messages"
+            newer={cursor ? () => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1)) : null}
+            older={page.next_cursor ? () => goTo(page.next_cursor, cursor ? [...previous, cursor] : [...previous, '']) : null}
+          />
         </>
       ) : null}
     </>
