@@ -49,7 +49,8 @@ export class NewAdminDto {
   password?: string;
 }
 
-export class CreatePartnerDto {
+/** A tenant (partner or organization) is created with its name and its first admin. */
+class NewTenantDto {
   @ApiProperty({ example: 'Acme Cloud' })
   @IsString()
   @IsNotBlank()
@@ -64,24 +65,13 @@ export class CreatePartnerDto {
   admin: NewAdminDto;
 }
 
-export class CreateOrganizationDto {
-  @ApiProperty({ example: 'Payments' })
-  @IsString()
-  @IsNotBlank()
-  @MaxLength(NAME_MAX)
-  name: string;
+export class CreatePartnerDto extends NewTenantDto {}
 
+export class CreateOrganizationDto extends NewTenantDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Required for a controller admin; a partner admin may omit it.' })
   @IsOmittable()
   @IsUUID()
   partner_id?: string;
-
-  @ApiProperty({ type: NewAdminDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => NewAdminDto)
-  admin: NewAdminDto;
 }
 
 export class ListOrganizationsQuery {
