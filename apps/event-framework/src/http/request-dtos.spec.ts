@@ -3,7 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { DomainError } from '@mailstrata/common';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ProfileVersionsService } from '@mailstrata/email-config';
 import { EmailVerificationService, ProfileHealthRecorder } from '@mailstrata/delivery';
 import { EmailConfigController } from '../email-config/email-config.controller';
 import { VerificationBodyDto } from '../verification/verification.dto';
@@ -77,9 +77,14 @@ describe('request DTOs, validated by the one global pipe', () => {
   it('OpenAPI describes the same DTOs the pipe validates', async () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [EmailConfigController, VerificationController],
-      providers: [ConfigScopeResolver, EmailConfigService, EffectiveConfigService, ProfileHealthRecorder, EmailVerificationService].map(
-        (provide) => ({ provide, useValue: {} }),
-      ),
+      providers: [
+        ConfigScopeResolver,
+        EmailConfigService,
+        ProfileVersionsService,
+        EffectiveConfigService,
+        ProfileHealthRecorder,
+        EmailVerificationService,
+      ].map((provide) => ({ provide, useValue: {} })),
     }).compile();
     const app = moduleRef.createNestApplication(new FastifyAdapter());
     await app.init();
