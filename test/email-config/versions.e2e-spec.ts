@@ -24,6 +24,7 @@ describe('email config versions: draft → test → activate → rollback', () =
   let root: string;
   let tenant: Tenant;
   let other: Tenant;
+  let serviceToken: string;
   const certs = testCertificates();
 
   const profileOn = (server: TestSmtpServer, password: string | undefined, extra: Record<string, unknown> = {}) => ({
@@ -47,13 +48,14 @@ describe('email config versions: draft → test → activate → rollback', () =
     const res = await app.client.get(EFFECTIVE, tenant.partnerToken);
     return res.status === 200 ? (res.body.email_config.smtp_config.port as number) : -res.status;
   };
-  /** A system email of the tenant through the send API and the in-process worker; resolves once `server` has it. */
+  /** A system email of the tenant from a platform component (a service account) through the send API and the in-process worker. */
   const systemEmailLandsOn = async (server: TestSmtpServer, subject: string) => {
     const before = [serverA, serverB, controllerSmtp].map((s) => s.messages.length);
     const sent = await t.client.post(
       MESSAGES,
       { partner_id: tenant.partnerId, to: ['someone@customer.test'], subject, text: 'Hello' },
-      tenant.partnerToken,
+      undefined,
+      { authorization: `Bearer ${serviceToken}` },
     );
     expect(sent.status).toBe(202);
     await waitFor(() => server.messages.some((m) => m.subject === subject), 10_000, `"${subject}" on port ${server.port}`);
@@ -89,6 +91,13 @@ describe('email config versions: draft → test → activate → rollback', () =
     root = await rootToken(t.client);
     tenant = await createTenant(t.client, root, 'vers');
     other = await createTenant(t.client, root, 'versx');
+    const account = await t.client.post(
+      '/auth/v1/service-accounts',
+      { name: 'alerting', permissions: ['email:send'] },
+      tenant.partnerToken,
+    );
+    expect(account.status).toBe(201);
+    serviceToken = account.body.token as string;
   });
   afterAll(async () => {
     await replica?.close();
