@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_VERSION_PAGE } from '@mailstrata/email-config';
 import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsObject, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, ValidateNested } from 'class-validator';
 import { ScopeQueryDto } from '../http/scope-query.dto';
-import { IsOmittable } from '../http/validators';
+import { IntegerBetween, IsOmittable } from '../http/validators';
 import { EmailConfigEnvelopeDto } from './email-config.dto';
 
 /** Version numbers are Postgres integers: anything larger can name no version and is refused as input. */
@@ -14,17 +14,13 @@ export class VersionListQueryDto extends ScopeQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_VERSION_PAGE, default: 50 })
   @IsOmittable()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_VERSION_PAGE)
+  @IntegerBetween(1, MAX_VERSION_PAGE)
   limit?: number;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Only versions numbered below this one (the next page)' })
   @IsOmittable()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_VERSION_NUMBER)
+  @IntegerBetween(1, MAX_VERSION_NUMBER)
   before?: number;
 }
 
@@ -32,9 +28,7 @@ export class VersionListQueryDto extends ScopeQueryDto {
 export class VersionParamDto {
   @ApiProperty({ type: 'integer', minimum: 1 })
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_VERSION_NUMBER)
+  @IntegerBetween(1, MAX_VERSION_NUMBER)
   version: number;
 }
 
@@ -58,8 +52,6 @@ export class DraftBodyDto {
     description: 'Derive the draft from this version: smtp_config then holds only the fields to change',
   })
   @IsOmittable()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_VERSION_NUMBER)
+  @IntegerBetween(1, MAX_VERSION_NUMBER)
   based_on?: number;
 }

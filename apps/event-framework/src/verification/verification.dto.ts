@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { SmtpConfigDto } from '@mailstrata/email-config';
 import { isPlainAddress } from '@mailstrata/mailer';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
-import { IsOmittable, Rule } from '../http/validators';
+import { IsIn, IsObject, IsOptional, IsString } from 'class-validator';
+import { IntegerBetween, IsOmittable, Rule } from '../http/validators';
 
 const CRLF = /[\r\n]/;
 const LIST_SEPARATOR = /[,;]/;
@@ -91,8 +91,6 @@ export class VerificationBodyDto {
   })
   @IsOmittable()
   @Rule('exclusive', 'must not be sent together with smtp_config', (_v, o) => (o as { smtp_config?: unknown }).smtp_config === undefined)
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  @IntegerBetween(1, 2_147_483_647)
   version?: number;
 }
