@@ -52,7 +52,7 @@ describe('email config: two replicas on one database, concurrency and preconditi
     expect(Math.max(updateMs, orgMs, switchMs, deleteMs)).toBeLessThan(1000);
   });
 
-  it('leaves exactly one row when POSTs for one scope race on both replicas', async () => {
+  it('leaves exactly one active version, numbered without gaps, when POSTs for one scope race on both replicas', async () => {
     const other = await createTenant(a.client, await rootToken(a.client), 'race');
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
@@ -60,11 +60,12 @@ describe('email config: two replicas on one database, concurrency and preconditi
       ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
-    const rows = await a.db.query<{ count: number; version: number }>(
-      `SELECT count(*)::int AS count, max(version) AS version FROM smtp_profiles WHERE partner_id = $1`,
+    const rows = await a.db.query<{ count: number; active: number; version: number; distinct_versions: number }>(
+      `SELECT count(*)::int AS count, count(*) FILTER (WHERE state = 'active')::int AS active, max(version) AS version,
+              count(DISTINCT version)::int AS distinct_versions FROM smtp_profiles WHERE partner_id = $1`,
       [other.partnerId],
     );
-    expect(rows[0]).toEqual({ count: 1, version: 10 });
+    expect(rows[0]).toEqual({ count: 10, active: 1, version: 10, distinct_versions: 10 });
   });
 
   it('honours If-Match and If-None-Match on POST, PATCH and DELETE', async () => {

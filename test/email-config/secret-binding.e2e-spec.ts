@@ -213,7 +213,7 @@ describe('email config: what a stored secret is bound to', () => {
     const row = async () =>
       (
         await t.db.query<{ j: string; enc: string | null }>(
-          `SELECT row_to_json(p)::text AS j, oauth2_request_headers_enc AS enc FROM smtp_profiles p WHERE partner_id = $1 AND org_id IS NULL`,
+          `SELECT row_to_json(p)::text AS j, oauth2_request_headers_enc AS enc FROM smtp_profiles p WHERE partner_id = $1 AND org_id IS NULL AND state = 'active'`,
           [tenant.partnerId],
         )
       )[0]!;

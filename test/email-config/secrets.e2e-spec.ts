@@ -99,9 +99,10 @@ describe('email config: secrets', () => {
     );
     expect(noAuth.status).toBe(200);
     expect(noAuth.body.email_config.smtp_config).toMatchObject({ auth_type: 'none', username: null, password_set: false });
-    const row = await t.db.query<{ password_enc: string | null }>(`SELECT password_enc FROM smtp_profiles WHERE partner_id = $1`, [
-      tenant.partnerId,
-    ]);
+    const row = await t.db.query<{ password_enc: string | null }>(
+      `SELECT password_enc FROM smtp_profiles WHERE partner_id = $1 AND state = 'active'`,
+      [tenant.partnerId],
+    );
     expect(row[0]!.password_enc).toBeNull();
   });
 
@@ -193,7 +194,7 @@ describe('email config: secrets', () => {
     const other = await createTenant(t.client, await rootToken(t.client), 'other');
     expect((await t.client.post(URL_, smtp({ password: 'literal-secret-D4' }), other.partnerToken)).status).toBe(201);
     const rows = await t.db.query<{ id: string; partner_id: string; oauth2_client_secret_enc: string }>(
-      `SELECT id, partner_id, oauth2_client_secret_enc FROM smtp_profiles`,
+      `SELECT id, partner_id, oauth2_client_secret_enc FROM smtp_profiles WHERE state = 'active'`,
     );
     const mine = rows.find((r) => r.partner_id === tenant.partnerId)!;
     expect(mine.oauth2_client_secret_enc).toMatch(/^v1\.k1\./);
@@ -202,17 +203,23 @@ describe('email config: secrets', () => {
     const effective = t.app.get(EffectiveConfigService);
     effective.clear();
     await expect(effective.resolveForPartner(other.partnerId)).rejects.toThrow(/authentication failed/);
-    expect((await t.client.delete(URL_, other.partnerToken)).status).toBe(204);
+    // A DELETE keeps versions (for a rollback): the tampered rows go by hand, as they came.
+    await t.db.query(`DELETE FROM smtp_profiles WHERE partner_id = $1`, [other.partnerId]);
   });
 
   it('re-encrypts every secret under the first key of a rotated keyring', async () => {
     const rotated = new SecretCipher(parseKeyring(`${KEY2},${KEY1}`));
     const dataSource = t.app.get(DataSource);
+    // Every version is re-encrypted, not only those in force: any of them can be activated again.
+    const [stored] = await t.db.query<{ rows: number; secrets: number }>(
+      `SELECT count(*)::int AS rows, count(*) FILTER (WHERE coalesce(password_enc, client_key_enc, oauth2_client_secret_enc, oauth2_request_headers_enc) IS NOT NULL)::int AS secrets FROM smtp_profiles`,
+    );
+    expect(stored!.rows).toBeGreaterThan(1);
     const report = await reencryptAllSecrets(dataSource, rotated);
-    expect(report).toEqual({ rows: 1, rewritten: 1, keyId: 'k2' });
+    expect(report).toEqual({ rows: stored!.rows, rewritten: stored!.secrets, keyId: 'k2' });
     const row = (
       await t.db.query<Record<string, string | null>>(
-        `SELECT oauth2_client_secret_enc, client_key_enc FROM smtp_profiles WHERE partner_id = $1`,
+        `SELECT oauth2_client_secret_enc, client_key_enc FROM smtp_profiles WHERE partner_id = $1 AND state = 'active'`,
         [tenant.partnerId],
       )
     )[0]!;

@@ -27,6 +27,7 @@ const DETAILS = [
   'mode',
   'source',
   'candidate',
+  'version',
   'route_owned',
   'host',
   'port',
@@ -113,7 +114,10 @@ export interface VerificationAnswer {
   status: 'sent' | 'connected';
   mode: 'send' | 'connect';
   source: ResolvedSmtpTarget['source'];
+  /** True for an unsaved profile or a saved version named by number (the caller's own, never health-tracked). */
   candidate: boolean;
+  /** The saved version tested, when one was named. */
+  version: number | null;
   /** False when the route belongs to a level above the caller (the fixed test email or connect only). */
   route_owned: boolean;
   /** The envelope sender used (send mode). */
@@ -169,6 +173,8 @@ export class EmailVerificationService {
     candidate: boolean,
     asked: VerificationRequest,
     caller: VerificationCaller,
+    /** `version`: the saved version named by the caller, for the answer and the audit event. */
+    options: { version?: number | null } = {},
   ): Promise<VerificationAnswer> {
     const started = performance.now();
     const routeOwned = ownsRoute(caller, target.source, candidate);
@@ -178,6 +184,7 @@ export class EmailVerificationService {
       mode: request.mode,
       source: target.source,
       candidate,
+      version: options.version ?? null,
       route_owned: routeOwned,
       host: target.host,
       port: target.port,

@@ -8,6 +8,8 @@ import { ConfigScopeResolver } from './config-scope';
 import { controllerProfileFrom } from './controller-profile';
 import { EffectiveConfigService } from './effective-config.service';
 import { EmailConfigService } from './email-config.service';
+import { ProfileVersionsService } from './profile-versions.service';
+import { ProfileWriter } from './profile-writer';
 import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { RequestHeaderSealer } from './reencrypt';
 import { SmtpProfileEntity } from './smtp-profile.entity';
@@ -33,10 +35,12 @@ import { SmtpProfileRepository } from './smtp-profile.repository';
     },
     SmtpProfileRepository,
     EffectiveConfigService,
+    ProfileWriter,
     EmailConfigService,
+    ProfileVersionsService,
     ConfigScopeResolver,
     RequestHeaderSealer,
   ],
-  exports: [EffectiveConfigService, EmailConfigService, ConfigScopeResolver, SecretsModule, CONTROLLER_PROFILE],
+  exports: [EffectiveConfigService, EmailConfigService, ProfileVersionsService, ConfigScopeResolver, SecretsModule, CONTROLLER_PROFILE],
 })
 export class EmailConfigModule {}

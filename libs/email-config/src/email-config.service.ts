@@ -1,30 +1,22 @@
 /**
- * The scope's own SMTP profile: read, create-or-replace, patch, delete, and the preparation of an
- * unsaved candidate for the verification endpoint. Every write runs in one transaction that takes a
- * per-scope advisory lock (so concurrent writers serialise and a scope never gets two active profiles on
- * a route), checks the ETag precondition, applies the secret rules, writes the audit event and publishes
- * the change. The API manages the primary route; rows are found through SmtpProfileRepository.
+ * The scope's own SMTP profile as the seed's API sees it: read the active version, create-or-replace
+ * (a new version, active at once), patch (a new version from the active one, active at once), delete
+ * (the active version leaves force, its history stays), and the preparation of an unsaved candidate for
+ * the verification endpoint. Every write goes through ProfileWriter: one transaction with the scope's
+ * lock, the ETag precondition, the secret rules, the audit event and the change announcement. The API
+ * manages the primary route. Drafts and activation: ProfileVersionsService.
  */
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditWriter } from '@mailstrata/audit';
+import { Injectable } from '@nestjs/common';
 import { CommonErrors, DomainError } from '@mailstrata/common';
-import { ChangeBus } from '@mailstrata/database';
-import { DestinationRefusedError, MailerErrors } from '@mailstrata/mailer';
 import { Actor } from '@mailstrata/identity';
-import { SecretCipher } from '@mailstrata/secrets';
-import { DataSource, EntityManager } from 'typeorm';
-import { EMAIL_CONFIG_TOPIC, EffectiveConfigService, scopeKey } from './effective-config.service';
 import { EmailConfigCreated, EmailConfigDeleted, EmailConfigUpdated } from './email-config.events';
 import { EmailConfigErrors } from './errors';
-import { applyToEntity, decryptSecrets, settingsOfEntity, storedProfileOf } from './profile-codec';
+import { storedProfileOf } from './profile-codec';
 import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.model';
-import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
-import { changedFields, resolveCandidateSecrets, StoredProfileSecrets } from './secret-rules';
-import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
+import { ProfileWriter } from './profile-writer';
+import { changedFields, resolveCandidateSecrets } from './secret-rules';
+import { mergeSmtpPatch, validateSmtpConfig } from './smtp-config.validation';
 import { SmtpProfileEntity } from './smtp-profile.entity';
-import { SmtpProfileRepository } from './smtp-profile.repository';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 /** HTTP preconditions, passed through as the raw header values. */
@@ -74,171 +66,92 @@ export function checkPreconditions(current: SmtpProfileEntity | null, p: Precond
 
 @Injectable()
 export class EmailConfigService {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly cipher: SecretCipher,
-    private readonly audit: AuditWriter,
-    private readonly bus: ChangeBus,
-    private readonly effective: EffectiveConfigService,
-    private readonly repository: SmtpProfileRepository,
-    @Optional() @Inject(SMTP_DESTINATION_POLICY) private readonly destinationPolicy: SmtpDestinationPolicy | undefined,
-  ) {}
+  constructor(private readonly writer: ProfileWriter) {}
 
-  /** The scope's own profile (no secrets). Throws 404 SMTP_PROFILE_NOT_FOUND. */
+  /** The scope's own profile in force (no secrets). Throws 404 SMTP_PROFILE_NOT_FOUND. */
   async get(scope: ConfigScope): Promise<StoredProfile> {
-    const entity = await this.repository.findActive(this.dataSource.manager, scope);
-    if (!entity) throw this.notFound(scope);
+    const entity = await this.writer.repository.findActive(this.writer.dataSource.manager, scope);
+    if (!entity) throw profileNotFound(scope);
     return storedProfileOf(entity);
   }
 
-  /** POST: creates (created=true) or replaces the scope's profile as a whole. */
+  /** POST: a new version of the scope's profile as a whole, active at once (created: no version was active). */
   async createOrReplace(actor: Actor, scope: ConfigScope, rawSmtpConfig: unknown, preconditions: Preconditions = {}): Promise<WriteResult> {
     const candidate = validateSmtpConfig(rawSmtpConfig);
-    await this.checkDestination(candidate.settings);
-    return this.write(scope, async (manager, existing) => {
-      checkPreconditions(existing, preconditions);
-      const stored = existing ? this.storedSecrets(existing) : null;
-      const secrets = resolveCandidateSecrets(candidate, stored);
-      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets);
+    await this.writer.checkDestination(candidate.settings);
+    return this.writer.write(scope, async (manager, active) => {
+      checkPreconditions(active, preconditions);
+      const secrets = resolveCandidateSecrets(candidate, active ? this.writer.storedSecrets(active) : null);
+      const entity = await this.writer.insertVersion(manager, actor, scope, {
+        base: active,
+        active,
+        settings: candidate.settings,
+        secrets,
+        state: 'active',
+        event: active ? EmailConfigUpdated : EmailConfigCreated,
+      });
+      return { profile: storedProfileOf(entity), created: active === null };
     });
   }
 
-  /** PATCH: merges the given fields onto the stored profile, then validates the result like POST. */
+  /** PATCH: merges the given fields onto the active version and, if anything changed, activates the result as a new version. */
   async patch(actor: Actor, scope: ConfigScope, rawPatch: unknown, preconditions: Preconditions = {}): Promise<WriteResult> {
-    return this.write(scope, async (manager, existing) => {
-      if (!existing) throw this.notFound(scope);
-      checkPreconditions(existing, preconditions);
-      const stored = this.storedSecrets(existing);
+    return this.writer.write(scope, async (manager, active) => {
+      if (!active) throw profileNotFound(scope);
+      checkPreconditions(active, preconditions);
+      const stored = this.writer.storedSecrets(active);
       const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
       const secrets = resolveCandidateSecrets(candidate, stored);
       if (changedFields(stored, { settings: candidate.settings, secrets }).length === 0) {
-        return { profile: storedProfileOf(existing), created: false };
+        return { profile: storedProfileOf(active), created: false };
       }
-      await this.checkDestination(candidate.settings);
-      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets);
+      await this.writer.checkDestination(candidate.settings);
+      const entity = await this.writer.insertVersion(manager, actor, scope, {
+        base: active,
+        active,
+        settings: candidate.settings,
+        secrets,
+        state: 'active',
+        event: EmailConfigUpdated,
+      });
+      return { profile: storedProfileOf(entity), created: false };
     });
   }
 
-  /** DELETE: removes the scope's profile; the level above applies at once. */
+  /** DELETE: the active version leaves force (the level above applies at once); every version stays for a rollback. */
   async delete(actor: Actor, scope: ConfigScope, preconditions: Preconditions = {}): Promise<void> {
-    await this.write(scope, async (manager, existing) => {
-      if (!existing) throw this.notFound(scope);
-      checkPreconditions(existing, preconditions);
-      await this.repository.remove(manager, existing);
-      await this.audit.record(manager, EmailConfigDeleted, {
+    await this.writer.write(scope, async (manager, active) => {
+      if (!active) throw profileNotFound(scope);
+      checkPreconditions(active, preconditions);
+      await this.writer.repository.setState(manager, active, 'superseded', new Date());
+      await this.writer.audit.record(manager, EmailConfigDeleted, {
         outcome: 'success',
         actor,
         partnerId: scope.partnerId,
         orgId: scope.orgId,
-        resource: { type: 'smtp_profile', id: existing.id },
-        details: { scope: scope.level, version: existing.version, host: existing.host },
+        resource: { type: 'smtp_profile', id: active.id },
+        details: { scope: scope.level, version: active.version, host: active.host },
       });
-      await this.bus.publish(manager, { topic: EMAIL_CONFIG_TOPIC, key: scopeKey(scope) });
+      await this.writer.announce(manager, scope);
       return undefined;
     });
   }
 
   /**
    * For the verification endpoint: validates an unsaved `smtp_config` exactly like POST and applies the
-   * same secret rules against the scope's stored profile (a new destination must bring its own secrets).
+   * same secret rules against the scope's active version (a new destination must bring its own secrets).
    * Returns decrypted secrets: internal only. `path` prefixes field errors (e.g. `smtp_config`).
    */
   async prepareCandidate(scope: ConfigScope, rawSmtpConfig: unknown, path = 'smtp_config'): Promise<PreparedCandidate> {
     const candidate = validateSmtpConfig(rawSmtpConfig, path);
-    const existing = await this.repository.findActive(this.dataSource.manager, scope);
-    const secrets = resolveCandidateSecrets(candidate, existing ? this.storedSecrets(existing) : null, path);
+    const active = await this.writer.repository.findActive(this.writer.dataSource.manager, scope);
+    const secrets = resolveCandidateSecrets(candidate, active ? this.writer.storedSecrets(active) : null, path);
     return { settings: candidate.settings, secrets };
-  }
-
-  // ---- internals -----------------------------------------------------------------------------------
-
-  private async write<T>(scope: ConfigScope, work: (manager: EntityManager, existing: SmtpProfileEntity | null) => Promise<T>): Promise<T> {
-    const result = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smtp_profile:${scopeKey(scope)}`]);
-      return work(manager, await this.repository.findActive(manager, scope));
-    });
-    // This replica need not wait for its own notification.
-    this.effective.invalidateKey(scopeKey(scope));
-    return result;
-  }
-
-  private async save(
-    manager: EntityManager,
-    actor: Actor,
-    scope: ConfigScope,
-    existing: SmtpProfileEntity | null,
-    stored: StoredProfileSecrets | null,
-    settings: SmtpSettings,
-    secrets: SmtpSecrets,
-  ): Promise<WriteResult> {
-    const now = new Date();
-    const entity = existing ?? this.repository.newActive(manager, scope, randomUUID(), now);
-    applyToEntity(this.cipher, entity, settings, secrets);
-    entity.version += 1;
-    entity.updatedAt = now;
-    entity.updatedById = actor.id ?? null;
-    entity.updatedByEmail = actor.email ?? null;
-    await this.repository.save(manager, entity);
-    await this.audit.record(manager, existing ? EmailConfigUpdated : EmailConfigCreated, {
-      outcome: 'success',
-      actor,
-      partnerId: scope.partnerId,
-      orgId: scope.orgId,
-      resource: { type: 'smtp_profile', id: entity.id },
-      details: {
-        scope: scope.level,
-        version: entity.version,
-        changed_fields: changedFields(stored, { settings, secrets }),
-        host: settings.host,
-        port: settings.port,
-        tls_mode: settings.tlsMode,
-        auth_type: settings.authType,
-      },
-    });
-    await this.bus.publish(manager, { topic: EMAIL_CONFIG_TOPIC, key: scopeKey(scope) });
-    return { profile: storedProfileOf(entity), created: existing === null };
-  }
-
-  private storedSecrets(entity: SmtpProfileEntity): StoredProfileSecrets {
-    return { settings: settingsOfEntity(entity), secrets: decryptSecrets(this.cipher, entity) };
-  }
-
-  /**
-   * The egress guard at save: the SMTP host and, for OAuth2, the token endpoint (the client secret and
-   * request headers go there, so it must not be an internal address either). The token endpoint's
-   * refusal names its field; the answer stays the guard's uniform one otherwise.
-   */
-  private async checkDestination(settings: SmtpSettings): Promise<void> {
-    if (!this.destinationPolicy) return;
-    await namingField(this.destinationPolicy.check(settings.host, settings.port), (error) =>
-      error instanceof DestinationRefusedError && error.refused === 'port' ? 'port' : 'host',
-    );
-    if (settings.oauth2) {
-      await namingField(this.destinationPolicy.checkTokenEndpoint(settings.oauth2.tokenEndpoint), () => 'oauth2.token_endpoint');
-    }
-  }
-
-  private notFound(scope: ConfigScope): DomainError {
-    return EmailConfigErrors.SMTP_PROFILE_NOT_FOUND(
-      `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`,
-    );
   }
 }
 
-/** The guard's refusal, with the field of the request it concerns (so a form shows it beside that field). */
-async function namingField(check: Promise<void>, field: (error: DomainError) => string): Promise<void> {
-  try {
-    await check;
-  } catch (error) {
-    if (!MailerErrors.SMTP_DESTINATION_REFUSED.is(error) || error.errors.length > 0) throw error;
-    throw MailerErrors.SMTP_DESTINATION_REFUSED(error.detail, {
-      errors: [
-        {
-          field: `${SMTP_CONFIG_PATH}.${field(error)}`,
-          rule: 'egressAllowed',
-          message: 'is not a destination this installation may connect to',
-        },
-      ],
-    });
-  }
+export function profileNotFound(scope: ConfigScope): DomainError {
+  return EmailConfigErrors.SMTP_PROFILE_NOT_FOUND(
+    `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`,
+  );
 }

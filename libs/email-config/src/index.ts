@@ -8,6 +8,8 @@
  *  - `EffectiveConfigService.resolveForOrg(orgId)` / `resolveForPartner(partnerId)` → `ResolvedSmtpProfile`:
  *    the effective profile WITH decrypted secrets, its `source` (org|partner|controller), ids and
  *    version. Throws DomainError NOT_FOUND / NO_SMTP_CONFIG. Internal use only.
+ *  - `ProfileVersionsService`: a scope's versions (list, get, draft, activate/rollback) and
+ *    `prepareVersion(scope, n)`: a saved version's settings WITH secrets, for a test through it.
  *  - `EmailConfigService.prepareCandidate(scope, rawSmtpConfig, path?)` → `PreparedCandidate`: validates
  *    an unsaved `smtp_config` exactly like POST and applies the secret rules against the scope's stored
  *    profile (a new destination must carry its own secrets; otherwise stored ones are borrowed).
@@ -20,6 +22,8 @@
 export { EmailConfigModule } from './email-config.module';
 export { EmailConfigService, checkPreconditions } from './email-config.service';
 export type { Preconditions, WriteResult, PreparedCandidate } from './email-config.service';
+export { ProfileVersionsService, MAX_VERSION_PAGE } from './profile-versions.service';
+export type { VersionPage, ActivationResult, DraftInput } from './profile-versions.service';
 export { EffectiveConfigService, EMAIL_CONFIG_TOPIC, scopeKey } from './effective-config.service';
 export type { OrgInfo } from './effective-config.service';
 export { ConfigScopeResolver } from './config-scope';
@@ -33,8 +37,14 @@ export { SmtpConfigDto, OAuth2ConfigDto, RequestHeaderDto } from './smtp-config.
 export { resolveCandidateSecrets } from './secret-rules';
 export { reencryptAllSecrets, sealPlaintextRequestHeaders } from './reencrypt';
 export type { ReencryptReport } from './reencrypt';
-export { EmailConfigCreated, EmailConfigUpdated, EmailConfigDeleted } from './email-config.events';
-export { SmtpProfileEntity, PRIMARY_ROUTE } from './smtp-profile.entity';
+export {
+  EmailConfigCreated,
+  EmailConfigUpdated,
+  EmailConfigDeleted,
+  EmailConfigDraftCreated,
+  EmailConfigActivated,
+} from './email-config.events';
+export { SmtpProfileEntity, PRIMARY_ROUTE, PROFILE_STATES } from './smtp-profile.entity';
 export type { ProfileRoute, ProfileState } from './smtp-profile.entity';
 export { SmtpProfileRepository } from './smtp-profile.repository';
 export type { OrgProfiles, OrgFacts } from './smtp-profile.repository';

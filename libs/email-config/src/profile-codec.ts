@@ -53,13 +53,18 @@ export function storedProfileOf(e: SmtpProfileEntity): StoredProfile {
   return {
     id: e.id,
     scope: scopeOfEntity(e),
+    route: e.route,
+    state: e.state,
     settings: settingsOfEntity(e),
     secretsSet: secretFlagsOfEntity(e),
     version: e.version,
+    basedOnVersion: e.basedOnVersion,
+    changedFields: e.changedFields,
     etag: etagOf(e.id, e.version),
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
-    updatedBy: { id: e.updatedById, email: e.updatedByEmail },
+    activatedAt: e.activatedAt,
+    updatedBy: { id: e.updatedById, email: e.updatedByEmail, type: e.updatedByType },
   };
 }
 

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { EffectiveSender } from './sender';
 import type { SmtpSecrets, SmtpSettings } from './smtp-settings';
+import type { ProfileRoute, ProfileState } from './smtp-profile.entity';
 
 export type ScopeLevel = 'partner' | 'org';
 export type ProfileSource = 'org' | 'partner' | 'controller';
@@ -20,17 +21,25 @@ export interface SecretFlags {
   clientKeySet: boolean;
 }
 
-/** A stored profile without its secrets. */
+/** A stored profile version without its secrets. */
 export interface StoredProfile {
   id: string;
   scope: ConfigScope;
+  route: ProfileRoute;
+  state: ProfileState;
   settings: SmtpSettings;
   secretsSet: SecretFlags;
   version: number;
+  /** The version this one was derived from; `changedFields` names what differs from it. */
+  basedOnVersion: number | null;
+  changedFields: string[];
   etag: string;
   createdAt: Date;
   updatedAt: Date;
-  updatedBy: { id: string | null; email: string | null };
+  /** When this version last became active; null for a draft never activated. */
+  activatedAt: Date | null;
+  /** Who saved this version. */
+  updatedBy: { id: string | null; email: string | null; type: 'user' | 'service_account' | null };
 }
 
 /** What a system email for a scope would use now, without secrets (the effective endpoint). */

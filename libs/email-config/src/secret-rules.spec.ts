@@ -143,4 +143,32 @@ describe('changedFields', () => {
     };
     expect(changedFields(before, after)).toEqual(['oauth2.request_headers']);
   });
+
+  it('does not count a secret that was sent again unchanged (a draft moved to another port with the same password)', () => {
+    const moved: StoredProfileSecrets = { settings: { ...STORED.settings, port: 2525 }, secrets: { ...STORED.secrets } };
+    expect(changedFields(STORED, moved)).toEqual(['port']);
+  });
+
+  it('names a dropped secret and the settings that dropped it', () => {
+    const noAuth: StoredProfileSecrets = { settings: { ...STORED.settings, authType: 'none', username: null }, secrets: NO_SECRETS };
+    expect(changedFields(STORED, noAuth)).toEqual(['auth_type', 'username', 'password']);
+  });
+
+  it('names oauth2 once for any of its non-secret settings, and the client secret apart', () => {
+    const before: StoredProfileSecrets = { settings: OAUTH2, secrets: { ...NO_SECRETS, clientSecret: 'cs' } };
+    const after: StoredProfileSecrets = {
+      settings: { ...OAUTH2, oauth2: { ...OAUTH2.oauth2!, scope: 'other', audience: 'aud' } },
+      secrets: { ...NO_SECRETS, clientSecret: 'cs-2' },
+    };
+    expect(changedFields(before, after)).toEqual(['oauth2', 'oauth2.client_secret']);
+  });
+
+  it('gives the same names in the same order either way round (a rollback compares a later version with an earlier one)', () => {
+    const later: StoredProfileSecrets = {
+      settings: { ...STORED.settings, senderName: 'Ops', retries: 7, host: 'smtp.other.test' },
+      secrets: { ...STORED.secrets, password: 'other' },
+    };
+    expect(changedFields(STORED, later)).toEqual(['host', 'retries', 'sender_name', 'password']);
+    expect(changedFields(later, STORED)).toEqual(changedFields(STORED, later));
+  });
 });

@@ -18,14 +18,19 @@ export interface StoredOAuth2 {
 export type ProfileRoute = 'primary' | 'secondary';
 export const PRIMARY_ROUTE: ProfileRoute = 'primary';
 
-/** Whether a profile is in force. Only `active` exists yet; drafts and superseded versions will join it. */
-export type ProfileState = 'active';
+/**
+ * Whether a version is in force: `active` (at most one per scope and route), `draft` (saved, never in
+ * force yet) or `superseded` (was in force; may be re-activated).
+ */
+export type ProfileState = 'active' | 'draft' | 'superseded';
+export const PROFILE_STATES: readonly ProfileState[] = ['active', 'draft', 'superseded'];
 
 /**
- * An SMTP profile of a scope: a partner's (org_id null) or an organization's. A scope may hold several
- * (one active per route; rows not in force beside them), so find them through SmtpProfileRepository,
- * never by scope alone. Secret columns end in `_enc` and hold only ciphertexts bound to this row's id
- * and the field name.
+ * One immutable version of an SMTP profile of a scope: a partner's (org_id null) or an organization's.
+ * A scope holds many (numbered per route; one active per route, drafts and superseded ones beside it),
+ * so find them through SmtpProfileRepository, never by scope alone. Only `state` and `activatedAt`
+ * change after a row is written. Secret columns end in `_enc` and hold only ciphertexts bound to this
+ * row's id and the field name.
  */
 @Entity({ name: 'smtp_profiles' })
 export class SmtpProfileEntity {
@@ -93,8 +98,21 @@ export class SmtpProfileEntity {
   @Column({ name: 'oauth2_request_headers_enc', type: 'text', nullable: true })
   oauth2RequestHeadersEnc: string | null;
 
+  /** The version number within the scope and route (1, 2, 3…). */
   @Column({ type: 'integer' })
   version: number;
+
+  /** The version this one was derived from (its secrets' and changed fields' reference); null: none. */
+  @Column({ name: 'based_on_version', type: 'integer', nullable: true })
+  basedOnVersion: number | null;
+
+  /** Names of the fields that differ from `basedOnVersion` (secrets by whether they changed). */
+  @Column({ name: 'changed_fields', type: 'text', array: true })
+  changedFields: string[];
+
+  /** When this version last became active; null for a draft never activated. */
+  @Column({ name: 'activated_at', type: 'timestamptz', nullable: true })
+  activatedAt: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
@@ -107,4 +125,8 @@ export class SmtpProfileEntity {
 
   @Column({ name: 'updated_by_email', type: 'text', nullable: true })
   updatedByEmail: string | null;
+
+  /** What kind of actor saved this version (a person or a service account); null for system writes. */
+  @Column({ name: 'updated_by_type', type: 'text', nullable: true })
+  updatedByType: 'user' | 'service_account' | null;
 }

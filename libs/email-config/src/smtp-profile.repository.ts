@@ -1,15 +1,15 @@
 /**
- * The only code that knows how profiles are stored: which rows of a scope are in force, per route, and
- * the single indexed statement that resolution runs when its cache misses. Callers ask for intent
+ * The only code that knows how profiles are stored: every version of a scope is a row, numbered per
+ * route; which one is in force (at most one per route); and the single indexed statement that resolution runs when its cache misses. Callers ask for intent
  * (the active profile of a scope and route, what an organization's resolution needs), never for "the
  * row of a scope".
  */
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, IsNull, LessThan } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { ConfigScope } from './profile.model';
-import { PRIMARY_ROUTE, ProfileRoute, SmtpProfileEntity } from './smtp-profile.entity';
+import { PRIMARY_ROUTE, ProfileRoute, ProfileState, SmtpProfileEntity } from './smtp-profile.entity';
 
 /** What resolving an organization needs, read in one round trip. */
 export interface OrgProfiles {
@@ -38,33 +38,78 @@ export class SmtpProfileRepository {
 
   /** The profile in force for `scope` on `route` (null: none), read through `manager` (a writer's transaction). */
   findActive(manager: EntityManager, scope: ConfigScope, route: ProfileRoute = PRIMARY_ROUTE): Promise<SmtpProfileEntity | null> {
-    return manager.findOneBy(
-      SmtpProfileEntity,
-      scope.orgId
-        ? { orgId: scope.orgId, route, state: 'active' }
-        : { partnerId: scope.partnerId, orgId: IsNull(), route, state: 'active' },
-    );
+    return manager.findOneBy(SmtpProfileEntity, { ...this.scopeWhere(scope), route, state: 'active' });
   }
 
-  /** A new, unsaved active profile of `scope` on `route`. */
-  newActive(manager: EntityManager, scope: ConfigScope, id: string, now: Date, route: ProfileRoute = PRIMARY_ROUTE): SmtpProfileEntity {
-    return manager.create(SmtpProfileEntity, {
-      id,
-      partnerId: scope.partnerId,
-      orgId: scope.orgId,
-      route,
-      state: 'active',
-      version: 0,
-      createdAt: now,
+  /** Version `version` of `scope` on `route`, whatever its state (null: no such version). */
+  findVersion(
+    manager: EntityManager,
+    scope: ConfigScope,
+    version: number,
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<SmtpProfileEntity | null> {
+    return manager.findOneBy(SmtpProfileEntity, { ...this.scopeWhere(scope), route, version });
+  }
+
+  /** The versions of `scope` on `route`, newest first, `limit` of them below `before` (a version number) when given. */
+  listVersions(
+    manager: EntityManager,
+    scope: ConfigScope,
+    page: { limit: number; before?: number },
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<SmtpProfileEntity[]> {
+    return manager.find(SmtpProfileEntity, {
+      where: { ...this.scopeWhere(scope), route, ...(page.before !== undefined ? { version: LessThan(page.before) } : {}) },
+      order: { version: 'DESC' },
+      take: page.limit,
     });
   }
 
-  async save(manager: EntityManager, entity: SmtpProfileEntity): Promise<void> {
-    await manager.save(SmtpProfileEntity, entity);
+  /** The number the next version of `scope` on `route` gets. Callers hold the scope's write lock. */
+  async nextVersionNumber(manager: EntityManager, scope: ConfigScope, route: ProfileRoute = PRIMARY_ROUTE): Promise<number> {
+    const rows: Array<{ next: number }> = await manager.query(
+      scope.orgId
+        ? `SELECT coalesce(max(version), 0) + 1 AS next FROM smtp_profiles WHERE org_id = $1 AND route = $2`
+        : `SELECT coalesce(max(version), 0) + 1 AS next FROM smtp_profiles WHERE partner_id = $1 AND org_id IS NULL AND route = $2`,
+      [scope.orgId ?? scope.partnerId, route],
+    );
+    return Number(rows[0]!.next);
   }
 
-  async remove(manager: EntityManager, entity: SmtpProfileEntity): Promise<void> {
-    await manager.delete(SmtpProfileEntity, { id: entity.id });
+  /** A new, unsaved version of `scope` on `route`. */
+  newVersion(
+    manager: EntityManager,
+    scope: ConfigScope,
+    init: { id: string; version: number; state: ProfileState; now: Date; route?: ProfileRoute },
+  ): SmtpProfileEntity {
+    return manager.create(SmtpProfileEntity, {
+      id: init.id,
+      partnerId: scope.partnerId,
+      orgId: scope.orgId,
+      route: init.route ?? PRIMARY_ROUTE,
+      state: init.state,
+      version: init.version,
+      createdAt: init.now,
+      updatedAt: init.now,
+      activatedAt: init.state === 'active' ? init.now : null,
+    });
+  }
+
+  /** Inserts a new version (rows are never rewritten: see `setState`). */
+  async insert(manager: EntityManager, entity: SmtpProfileEntity): Promise<void> {
+    await manager.insert(SmtpProfileEntity, entity);
+  }
+
+  /** The only change a version ever sees after it is written: it leaves or enters force. */
+  async setState(manager: EntityManager, entity: SmtpProfileEntity, state: ProfileState, at: Date): Promise<void> {
+    const activatedAt = state === 'active' ? at : entity.activatedAt;
+    await manager.update(SmtpProfileEntity, { id: entity.id }, { state, activatedAt });
+    entity.state = state;
+    entity.activatedAt = activatedAt;
+  }
+
+  private scopeWhere(scope: ConfigScope): FindOptionsWhere<SmtpProfileEntity> {
+    return scope.orgId ? { orgId: scope.orgId } : { partnerId: scope.partnerId, orgId: IsNull() };
   }
 
   /** An organization's partner and switch, read now (no cache); null when it does not exist. */

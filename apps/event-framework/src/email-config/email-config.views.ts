@@ -92,3 +92,34 @@ export function effectiveJson(e: EffectiveProfile): string {
   const scope = JSON.stringify({ level: e.scope.level, partner_id: e.scope.partnerId, org_id: e.scope.orgId });
   return `${parts.head},"scope":${scope}${parts.tail}`;
 }
+
+/** Who saved a version and what it is in the history; never a secret. */
+const versionMetadata = (p: StoredProfile) => ({
+  state: p.state,
+  based_on_version: p.basedOnVersion,
+  changed_fields: p.changedFields,
+  activated_at: p.activatedAt?.toISOString() ?? null,
+  created_by: { id: p.updatedBy.id, email: p.updatedBy.email, type: p.updatedBy.type },
+});
+
+/** One version in the GET profile's shape, with its place in the history in `metadata`. */
+export const versionView = (p: StoredProfile) => {
+  const view = profileView(p);
+  return { email_config: { ...view.email_config, metadata: { ...view.email_config.metadata, ...versionMetadata(p) } } };
+};
+
+/** A line of the history: enough to choose a version, nothing secret (`*_set` flags only). */
+export const versionSummaryView = (p: StoredProfile) => ({
+  version: p.version,
+  ...versionMetadata(p),
+  created_at: p.createdAt.toISOString(),
+  host: p.settings.host,
+  port: p.settings.port,
+  tls_mode: p.settings.tlsMode,
+  auth_type: p.settings.authType,
+  username: p.settings.username,
+  sender_email: p.settings.senderEmail,
+  password_set: p.secretsSet.passwordSet,
+  client_secret_set: p.secretsSet.clientSecretSet,
+  client_key_set: p.secretsSet.clientKeySet,
+});

@@ -3,9 +3,11 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { DomainError } from '@mailstrata/common';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ProfileVersionsService } from '@mailstrata/email-config';
 import { EmailVerificationService, ProfileHealthRecorder } from '@mailstrata/delivery';
 import { EmailConfigController } from '../email-config/email-config.controller';
+import { EmailConfigVersionsController } from '../email-config/email-config-versions.controller';
+import { DraftBodyDto, VersionListQueryDto, VersionParamDto } from '../email-config/email-config-versions.dto';
 import { VerificationBodyDto } from '../verification/verification.dto';
 import { VerificationController } from '../verification/verification.controller';
 import { ScopeQueryDto } from './scope-query.dto';
@@ -74,12 +76,40 @@ describe('request DTOs, validated by the one global pipe', () => {
     expect(pipe.transform({}, { type: 'query', metatype: ScopeQueryDto })).toBeInstanceOf(ScopeQueryDto);
   });
 
+  it('versions: path numbers, paging, a draft’s base and a test’s version are integers in range, named when wrong', async () => {
+    for (const version of ['abc', '0', '1.5', '2147483648']) {
+      expect((await errorsOf(VersionParamDto, 'param', { version })).errors.map((e) => e.field)).toContain('version');
+    }
+    await expect(pipe.transform({ version: '7' }, { type: 'param', metatype: VersionParamDto })).resolves.toEqual({ version: 7 });
+    expect(
+      (await errorsOf(VersionListQueryDto, 'query', { limit: '101', before: 'x', org_id: 'nope' })).errors.map((e) => e.field).sort(),
+    ).toEqual(['before', 'limit', 'org_id']);
+    await expect(pipe.transform({ limit: '5', before: '9' }, { type: 'query', metatype: VersionListQueryDto })).resolves.toEqual({
+      limit: 5,
+      before: 9,
+    });
+    expect((await errorsOf(DraftBodyDto, 'body', { email_config: { smtp_config: {} }, based_on: '1' })).errors).toEqual([
+      expect.objectContaining({ field: 'based_on', rule: 'isInt' }),
+    ]);
+    expect(new Set((await errorsOf(DraftBodyDto, 'body', { based_on: 1 })).errors.map((e) => e.field))).toEqual(new Set(['email_config']));
+    expect((await errorsOf(VerificationBodyDto, 'body', { version: 2, smtp_config: {} })).errors).toEqual([
+      { field: 'version', rule: 'exclusive', message: 'must not be sent together with smtp_config' },
+    ]);
+    expect((await errorsOf(VerificationBodyDto, 'body', { version: null })).errors.map((e) => e.field)).toEqual(['version']);
+    expect(await errorsOf(VerificationBodyDto, 'body', { version: 3, mode: 'connect' })).toEqual({ code: null, errors: [] });
+  });
+
   it('OpenAPI describes the same DTOs the pipe validates', async () => {
     const moduleRef = await Test.createTestingModule({
-      controllers: [EmailConfigController, VerificationController],
-      providers: [ConfigScopeResolver, EmailConfigService, EffectiveConfigService, ProfileHealthRecorder, EmailVerificationService].map(
-        (provide) => ({ provide, useValue: {} }),
-      ),
+      controllers: [EmailConfigController, EmailConfigVersionsController, VerificationController],
+      providers: [
+        ConfigScopeResolver,
+        EmailConfigService,
+        ProfileVersionsService,
+        EffectiveConfigService,
+        ProfileHealthRecorder,
+        EmailVerificationService,
+      ].map((provide) => ({ provide, useValue: {} })),
     }).compile();
     const app = moduleRef.createNestApplication(new FastifyAdapter());
     await app.init();
@@ -99,6 +129,19 @@ describe('request DTOs, validated by the one global pipe', () => {
           ['org_id', 'uuid'],
         ]);
       }
+      const list = doc.paths['/event/v1/email/config/versions'].get.parameters;
+      expect(list.map((p: any) => [p.in, p.name])).toEqual([
+        ['query', 'partner_id'],
+        ['query', 'org_id'],
+        ['query', 'limit'],
+        ['query', 'before'],
+      ]);
+      const activate = doc.paths['/event/v1/email/config/versions/{version}/activate'].post;
+      expect(activate.parameters).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ in: 'path', name: 'version', schema: expect.objectContaining({ type: 'integer' }) }),
+        ]),
+      );
     } finally {
       await app.close();
     }

@@ -42,3 +42,16 @@ export function Rule(name: string, message: string, test: (value: unknown, objec
     validator: { validate: (value, args) => test(value, args?.object ?? {}), defaultMessage: () => message },
   });
 }
+
+/**
+ * An integer from `min` to `max`, reported once: `isInt` for anything that is not one (a path or query
+ * value arrives as text: pair it with a Number transform), else `min` or `max`.
+ */
+export function IntegerBetween(min: number, max: number): PropertyDecorator {
+  const isInteger = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+  return (target, key) => {
+    Rule('isInt', 'must be an integer', isInteger)(target, key);
+    Rule('min', `must not be less than ${min}`, (v) => !isInteger(v) || v >= min)(target, key);
+    Rule('max', `must not be greater than ${max}`, (v) => !isInteger(v) || v <= max)(target, key);
+  };
+}

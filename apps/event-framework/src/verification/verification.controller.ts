@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommonErrors } from '@mailstrata/common';
 import { EmailVerificationService, ResolvedSmtpTarget, toSmtpTarget, VerificationRequest } from '@mailstrata/delivery';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService } from '@mailstrata/email-config';
+import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ProfileVersionsService } from '@mailstrata/email-config';
 import { Actor, IdentityErrors, Principal, scopeLevelOf } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
@@ -13,7 +13,8 @@ type SignedIn = Actor & { principal: Principal };
 
 /**
  * `POST /event/v1/email/config/verification`: a real test email (or `mode: "connect"`) through the
- * caller's effective profile, or through an unsaved `smtp_config` in the same body (validated with the
+ * caller's effective profile, through a saved `version` of the scope's own profile (a draft before it is
+ * activated), or through an unsaved `smtp_config` in the same body (validated with the
  * secret rules of email-config: a new destination must bring its own secret). Glue only: scope and
  * target come from email-config, the test itself from delivery.
  */
@@ -24,6 +25,7 @@ export class VerificationController {
   constructor(
     private readonly scopes: ConfigScopeResolver,
     private readonly profiles: EmailConfigService,
+    private readonly versions: ProfileVersionsService,
     private readonly effective: EffectiveConfigService,
     private readonly verification: EmailVerificationService,
   ) {}
@@ -48,7 +50,9 @@ export class VerificationController {
       body: body.body ?? undefined,
     };
     const smtpConfig = body.smtp_config;
-    const candidate = smtpConfig !== undefined;
+    const version = body.version;
+    // An unsaved profile or a saved version that may not be in force: the caller's own, never the effective route.
+    const candidate = smtpConfig !== undefined || version !== undefined;
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), candidate ? 'own' : 'effective');
     try {
       await this.verification.checkRateLimit(scope);
@@ -58,7 +62,23 @@ export class VerificationController {
       throw error;
     }
     let target: ResolvedSmtpTarget;
-    if (candidate) {
+    if (version !== undefined) {
+      const prepared = await this.versions.prepareVersion(scope, version);
+      target = toSmtpTarget(
+        {
+          source: scope.level,
+          profileId: prepared.profile.id,
+          profilePartnerId: scope.partnerId,
+          profileOrgId: scope.orgId,
+          version,
+          settings: prepared.settings,
+          secrets: prepared.secrets,
+          sender: this.effective.senderFor(prepared.settings, scope.level),
+        },
+        // A test of a version is not traffic of the route in force: its own transport, no health record.
+        ':tested-version',
+      );
+    } else if (smtpConfig !== undefined) {
       const prepared = await this.profiles.prepareCandidate(scope, smtpConfig, 'smtp_config');
       target = toSmtpTarget(
         {
@@ -81,6 +101,8 @@ export class VerificationController {
     // Test emails go to the tester's own address; only people have one (service accounts never hold system_setting:modify).
     if (principal.kind !== 'user') throw IdentityErrors.USERS_ONLY();
     const caller = { level: scopeLevelOf(principal), email: principal.email };
-    return this.verification.verify(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, target, candidate, request, caller);
+    return this.verification.verify(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, target, candidate, request, caller, {
+      version: version ?? null,
+    });
   }
 }

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { SmtpConfigDto } from '@mailstrata/email-config';
 import { isPlainAddress } from '@mailstrata/mailer';
 import { IsIn, IsObject, IsOptional, IsString } from 'class-validator';
-import { IsOmittable, Rule } from '../http/validators';
+import { IntegerBetween, IsOmittable, Rule } from '../http/validators';
 
 const CRLF = /[\r\n]/;
 const LIST_SEPARATOR = /[,;]/;
@@ -23,8 +23,9 @@ const SingleAddress = () =>
   Rule('isEmail', 'must be a single email address', (v) => !isText(v) || CRLF.test(v) || LIST_SEPARATOR.test(v) || isPlainAddress(v));
 
 /**
- * The seed's test-email body plus `mode` and an optional unsaved `smtp_config` (validated by
- * email-config with the secret rules, as POST does). Left-out and null fields mean the same.
+ * The seed's test-email body plus `mode` and either an optional unsaved `smtp_config` (validated by
+ * email-config with the secret rules, as POST does) or a saved `version` of the scope's own profile.
+ * Left-out and null fields mean the same (except `mode`, `smtp_config` and `version`: left out only).
  */
 export class VerificationBodyDto {
   @ApiPropertyOptional({
@@ -81,4 +82,15 @@ export class VerificationBodyDto {
   @IsOmittable()
   @IsObject()
   smtp_config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description:
+      'A saved version of the scope’s own profile to test (a draft before activating it, or an earlier one); not with smtp_config',
+  })
+  @IsOmittable()
+  @Rule('exclusive', 'must not be sent together with smtp_config', (_v, o) => (o as { smtp_config?: unknown }).smtp_config === undefined)
+  @IntegerBetween(1, 2_147_483_647)
+  version?: number;
 }

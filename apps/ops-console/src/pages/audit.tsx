@@ -47,6 +47,8 @@ const TYPES = [
   'email.config.created',
   'email.config.updated',
   'email.config.deleted',
+  'email.config.draft_created',
+  'email.config.activated',
   'email.verification.succeeded',
   'email.verification.failed',
   'organization.smtp_override.changed',

@@ -1,0 +1,144 @@
+/**
+ * The one way a profile version is written: a transaction that takes the scope's advisory lock (so
+ * concurrent writers serialise, version numbers never collide and a scope never gets two active
+ * versions on a route), then inserts an immutable version row with its secrets encrypted for that row,
+ * the audit event, and the change-bus announcement, all in that transaction. Internal to this library:
+ * EmailConfigService (the seed's POST/PATCH/DELETE) and ProfileVersionsService (drafts, activation) use it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditEventDefinition, AuditWriter } from '@mailstrata/audit';
+import { DomainError } from '@mailstrata/common';
+import { ChangeBus } from '@mailstrata/database';
+import { Actor } from '@mailstrata/identity';
+import { DestinationRefusedError, MailerErrors } from '@mailstrata/mailer';
+import { SecretCipher } from '@mailstrata/secrets';
+import { DataSource, EntityManager } from 'typeorm';
+import { EMAIL_CONFIG_TOPIC, EffectiveConfigService, scopeKey } from './effective-config.service';
+import { applyToEntity, decryptSecrets, settingsOfEntity } from './profile-codec';
+import { ConfigScope } from './profile.model';
+import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
+import { changedFields, StoredProfileSecrets } from './secret-rules';
+import { SMTP_CONFIG_PATH } from './smtp-config.validation';
+import { ProfileState, SmtpProfileEntity } from './smtp-profile.entity';
+import { SmtpProfileRepository } from './smtp-profile.repository';
+import { SmtpSecrets, SmtpSettings } from './smtp-settings';
+
+/** What a new version holds and what it replaces. */
+export interface NewVersion {
+  /** The version it derives from (secrets' and changed fields' reference); null: none. */
+  base: SmtpProfileEntity | null;
+  /** The version in force now, which an `active` new version supersedes. */
+  active: SmtpProfileEntity | null;
+  settings: SmtpSettings;
+  secrets: SmtpSecrets;
+  state: Extract<ProfileState, 'active' | 'draft'>;
+  event: AuditEventDefinition<'scope' | 'version' | 'based_on_version' | 'changed_fields' | 'host' | 'port' | 'tls_mode' | 'auth_type'>;
+}
+
+@Injectable()
+export class ProfileWriter {
+  constructor(
+    @InjectDataSource() readonly dataSource: DataSource,
+    private readonly cipher: SecretCipher,
+    readonly audit: AuditWriter,
+    private readonly bus: ChangeBus,
+    private readonly effective: EffectiveConfigService,
+    readonly repository: SmtpProfileRepository,
+    @Optional() @Inject(SMTP_DESTINATION_POLICY) private readonly destinationPolicy: SmtpDestinationPolicy | undefined,
+  ) {}
+
+  /** Runs `work` in a transaction holding the scope's write lock, with the scope's active version. */
+  async write<T>(scope: ConfigScope, work: (manager: EntityManager, active: SmtpProfileEntity | null) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smtp_profile:${scopeKey(scope)}`]);
+      return work(manager, await this.repository.findActive(manager, scope));
+    });
+    // This replica need not wait for its own notification.
+    this.effective.invalidateKey(scopeKey(scope));
+    return result;
+  }
+
+  /** Inserts the next version of the scope (superseding the active one when the new one is active), audited. */
+  async insertVersion(manager: EntityManager, actor: Actor, scope: ConfigScope, v: NewVersion): Promise<SmtpProfileEntity> {
+    const now = new Date();
+    const stored = v.base ? this.storedSecrets(v.base) : null;
+    const entity = this.repository.newVersion(manager, scope, {
+      id: randomUUID(),
+      version: await this.repository.nextVersionNumber(manager, scope),
+      state: v.state,
+      now,
+    });
+    // Encrypted for this row: a secret carried over from the base is re-encrypted, never copied.
+    applyToEntity(this.cipher, entity, v.settings, v.secrets);
+    entity.basedOnVersion = v.base?.version ?? null;
+    entity.changedFields = changedFields(stored, { settings: v.settings, secrets: v.secrets });
+    entity.updatedById = actor.id ?? null;
+    entity.updatedByEmail = actor.email ?? null;
+    entity.updatedByType = actor.id ? (actor.type ?? 'user') : null;
+    if (v.state === 'active' && v.active) await this.repository.setState(manager, v.active, 'superseded', now);
+    await this.repository.insert(manager, entity);
+    await this.audit.record(manager, v.event, {
+      outcome: 'success',
+      actor,
+      partnerId: scope.partnerId,
+      orgId: scope.orgId,
+      resource: { type: 'smtp_profile', id: entity.id },
+      details: {
+        scope: scope.level,
+        version: entity.version,
+        based_on_version: entity.basedOnVersion,
+        changed_fields: entity.changedFields,
+        host: v.settings.host,
+        port: v.settings.port,
+        tls_mode: v.settings.tlsMode,
+        auth_type: v.settings.authType,
+      },
+    });
+    if (v.state === 'active') await this.announce(manager, scope);
+    return entity;
+  }
+
+  /** Tells every replica that what the scope resolves to changed (the triggers say so too). */
+  async announce(manager: EntityManager, scope: ConfigScope): Promise<void> {
+    await this.bus.publish(manager, { topic: EMAIL_CONFIG_TOPIC, key: scopeKey(scope) });
+  }
+
+  storedSecrets(entity: SmtpProfileEntity): StoredProfileSecrets {
+    return { settings: settingsOfEntity(entity), secrets: decryptSecrets(this.cipher, entity) };
+  }
+
+  /**
+   * The egress guard at save: the SMTP host and, for OAuth2, the token endpoint (the client secret and
+   * request headers go there, so it must not be an internal address either). The token endpoint's
+   * refusal names its field; the answer stays the guard's uniform one otherwise.
+   */
+  async checkDestination(settings: SmtpSettings): Promise<void> {
+    if (!this.destinationPolicy) return;
+    await namingField(this.destinationPolicy.check(settings.host, settings.port), (error) =>
+      error instanceof DestinationRefusedError && error.refused === 'port' ? 'port' : 'host',
+    );
+    if (settings.oauth2) {
+      await namingField(this.destinationPolicy.checkTokenEndpoint(settings.oauth2.tokenEndpoint), () => 'oauth2.token_endpoint');
+    }
+  }
+}
+
+/** The guard's refusal, with the field of the request it concerns (so a form shows it beside that field). */
+async function namingField(check: Promise<void>, field: (error: DomainError) => string): Promise<void> {
+  try {
+    await check;
+  } catch (error) {
+    if (!MailerErrors.SMTP_DESTINATION_REFUSED.is(error) || error.errors.length > 0) throw error;
+    throw MailerErrors.SMTP_DESTINATION_REFUSED(error.detail, {
+      errors: [
+        {
+          field: `${SMTP_CONFIG_PATH}.${field(error)}`,
+          rule: 'egressAllowed',
+          message: 'is not a destination this installation may connect to',
+        },
+      ],
+    });
+  }
+}
