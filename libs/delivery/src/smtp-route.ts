@@ -45,6 +45,8 @@ export interface ProfileForTarget {
   secrets: SmtpSecrets;
   /** By the sender chain (EffectiveConfigService.senderFor); null: no link of it yields an address. */
   sender: EffectiveSender | null;
+  /** A digest of secrets read from files; a rotated file gives a new one (and a new pooled transport). */
+  secretsDigest?: string;
 }
 
 /** The mailer's cache key for a profile: one pooled transport and one health record per key. */
@@ -78,6 +80,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
   return {
     cacheKey: profileKeyOf(p),
     version: `${p.version ?? 'env'}${versionSuffix}`,
+    ...(p.secretsDigest ? { secretsDigest: p.secretsDigest } : {}),
     host: s.host,
     port: s.port,
     tlsMode: s.tlsMode,
@@ -116,7 +119,9 @@ export class SmtpRouteResolver {
         profilePartnerId: null,
         profileOrgId: null,
         version: null,
-        ...this.controller,
+        settings: this.controller.settings,
+        // Read now: a password reference's file may have been rotated since start.
+        ...this.effective.controllerSecrets(),
         sender: this.effective.senderFor(this.controller.settings, 'controller'),
       };
     } else {

@@ -10,6 +10,7 @@ import { EffectiveConfigService } from './effective-config.service';
 import { EmailConfigService } from './email-config.service';
 import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { RequestHeaderSealer } from './reencrypt';
+import { SecretRefReader } from './secret-refs';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
 
@@ -31,6 +32,7 @@ import { SmtpProfileRepository } from './smtp-profile.repository';
         checkTokenEndpoint: (url) => egress.checkUrlAtSave(new URL(url)),
       }),
     },
+    { provide: SecretRefReader, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new SecretRefReader(config.secretRefsDir) },
     SmtpProfileRepository,
     EffectiveConfigService,
     EmailConfigService,

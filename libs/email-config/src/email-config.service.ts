@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditWriter } from '@mailstrata/audit';
-import { CommonErrors, DomainError } from '@mailstrata/common';
+import { CommonErrors, DomainError, validationFailed } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { DestinationRefusedError, MailerErrors } from '@mailstrata/mailer';
 import { Actor } from '@mailstrata/identity';
@@ -18,10 +18,11 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EMAIL_CONFIG_TOPIC, EffectiveConfigService, scopeKey } from './effective-config.service';
 import { EmailConfigCreated, EmailConfigDeleted, EmailConfigUpdated } from './email-config.events';
 import { EmailConfigErrors } from './errors';
-import { applyToEntity, decryptSecrets, settingsOfEntity, storedProfileOf } from './profile-codec';
+import { applyRefsToEntity, applyToEntity, decryptSecrets, refsOfEntity, settingsOfEntity, storedProfileOf } from './profile-codec';
 import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.model';
 import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
-import { changedFields, resolveCandidateSecrets, StoredProfileSecrets } from './secret-rules';
+import { NO_REFS, ownerOfScope, readRefs, SecretRefReader, SecretRefs } from './secret-refs';
+import { changedFields, checkClientKey, resolveCandidateCredentials, StoredProfileSecrets } from './secret-rules';
 import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
@@ -41,7 +42,10 @@ export interface WriteResult {
 /** A validated candidate with its secrets resolved against the stored profile; internal only. */
 export interface PreparedCandidate {
   settings: SmtpSettings;
+  /** Referenced secrets included, read from their files. */
   secrets: SmtpSecrets;
+  /** A digest of the referenced files' content, when there are any. */
+  secretsDigest?: string;
 }
 
 function tags(header: string): string[] {
@@ -81,6 +85,7 @@ export class EmailConfigService {
     private readonly bus: ChangeBus,
     private readonly effective: EffectiveConfigService,
     private readonly repository: SmtpProfileRepository,
+    private readonly refReader: SecretRefReader,
     @Optional() @Inject(SMTP_DESTINATION_POLICY) private readonly destinationPolicy: SmtpDestinationPolicy | undefined,
   ) {}
 
@@ -98,8 +103,9 @@ export class EmailConfigService {
     return this.write(scope, async (manager, existing) => {
       checkPreconditions(existing, preconditions);
       const stored = existing ? this.storedSecrets(existing) : null;
-      const secrets = resolveCandidateSecrets(candidate, stored);
-      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets);
+      const { secrets, refs } = resolveCandidateCredentials(candidate, stored);
+      this.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
+      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, refs);
     });
   }
 
@@ -110,12 +116,13 @@ export class EmailConfigService {
       checkPreconditions(existing, preconditions);
       const stored = this.storedSecrets(existing);
       const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
-      const secrets = resolveCandidateSecrets(candidate, stored);
-      if (changedFields(stored, { settings: candidate.settings, secrets }).length === 0) {
+      const { secrets, refs } = resolveCandidateCredentials(candidate, stored);
+      if (changedFields(stored, { settings: candidate.settings, secrets, refs }).length === 0) {
         return { profile: storedProfileOf(existing), created: false };
       }
+      this.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
       await this.checkDestination(candidate.settings);
-      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets);
+      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, refs);
     });
   }
 
@@ -146,8 +153,13 @@ export class EmailConfigService {
   async prepareCandidate(scope: ConfigScope, rawSmtpConfig: unknown, path = 'smtp_config'): Promise<PreparedCandidate> {
     const candidate = validateSmtpConfig(rawSmtpConfig, path);
     const existing = await this.repository.findActive(this.dataSource.manager, scope);
-    const secrets = resolveCandidateSecrets(candidate, existing ? this.storedSecrets(existing) : null, path);
-    return { settings: candidate.settings, secrets };
+    const { secrets, refs } = resolveCandidateCredentials(candidate, existing ? this.storedSecrets(existing) : null, path);
+    const read = this.readReferenced(scope, candidate.settings, refs, path);
+    return {
+      settings: candidate.settings,
+      secrets: { ...secrets, ...read.values },
+      ...(read.digest ? { secretsDigest: read.digest } : {}),
+    };
   }
 
   // ---- internals -----------------------------------------------------------------------------------
@@ -170,10 +182,12 @@ export class EmailConfigService {
     stored: StoredProfileSecrets | null,
     settings: SmtpSettings,
     secrets: SmtpSecrets,
+    refs: SecretRefs = NO_REFS,
   ): Promise<WriteResult> {
     const now = new Date();
     const entity = existing ?? this.repository.newActive(manager, scope, randomUUID(), now);
     applyToEntity(this.cipher, entity, settings, secrets);
+    applyRefsToEntity(entity, refs);
     entity.version += 1;
     entity.updatedAt = now;
     entity.updatedById = actor.id ?? null;
@@ -188,7 +202,7 @@ export class EmailConfigService {
       details: {
         scope: scope.level,
         version: entity.version,
-        changed_fields: changedFields(stored, { settings, secrets }),
+        changed_fields: changedFields(stored, { settings, secrets, refs }),
         host: settings.host,
         port: settings.port,
         tls_mode: settings.tlsMode,
@@ -200,7 +214,21 @@ export class EmailConfigService {
   }
 
   private storedSecrets(entity: SmtpProfileEntity): StoredProfileSecrets {
-    return { settings: settingsOfEntity(entity), secrets: decryptSecrets(this.cipher, entity) };
+    return { settings: settingsOfEntity(entity), secrets: decryptSecrets(this.cipher, entity), refs: refsOfEntity(entity) };
+  }
+
+  /**
+   * Every secret reference must name a readable, non-empty file inside the scope's own directory now:
+   * otherwise 400 VALIDATION_FAILED naming the field and the reason (never the file's content). A
+   * referenced client key must also be the key of client_cert. Returns what was read (internal only).
+   */
+  private readReferenced(scope: ConfigScope, settings: SmtpSettings, refs: SecretRefs, path: string): ReturnType<typeof readRefs> {
+    const read = readRefs(this.refReader, ownerOfScope(scope), refs, path);
+    if (read.errors.length > 0) throw validationFailed(read.errors, 'A secret reference cannot be used.');
+    if (settings.clientCert && read.values.clientKey !== undefined) {
+      checkClientKey(settings.clientCert, read.values.clientKey, `${path}.client_key_ref`);
+    }
+    return read;
   }
 
   /**

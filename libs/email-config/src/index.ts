@@ -30,7 +30,9 @@ export { controllerProfileFrom, ControllerProfileError } from './controller-prof
 export type { ControllerProfile } from './controller-profile';
 export { validateSmtpConfig, mergeSmtpPatch, isHostname, SMTP_CONFIG_PATH } from './smtp-config.validation';
 export { SmtpConfigDto, OAuth2ConfigDto, RequestHeaderDto } from './smtp-config.dto';
-export { resolveCandidateSecrets } from './secret-rules';
+export { resolveCandidateSecrets, resolveCandidateCredentials } from './secret-rules';
+export { SecretRefReader, SecretRefError, secretRefNameProblem, ownerDirOf, ownerOfScope, NO_REFS } from './secret-refs';
+export type { SecretRefs, SecretRefOwner, SecretRefFailure, SecretFileContent } from './secret-refs';
 export { reencryptAllSecrets, sealPlaintextRequestHeaders } from './reencrypt';
 export type { ReencryptReport } from './reencrypt';
 export { EmailConfigCreated, EmailConfigUpdated, EmailConfigDeleted } from './email-config.events';
