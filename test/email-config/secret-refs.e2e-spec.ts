@@ -18,7 +18,7 @@ const URL_ = '/event/v1/email/config';
 const VERIFY = `${URL_}/verification`;
 const MESSAGES = '/event/v1/email/messages';
 // Every password this suite ever writes into a file: none may show up anywhere but the SMTP server.
-const PASSWORDS = ['file-pass-one-K1', 'file-pass-two-K2', 'file-pass-three-K3', 'file-pass-four-K4'];
+const PASSWORDS = ['file-pass-one-K1', 'file-pass-two-K2', 'file-pass-three-K3', 'file-pass-four-K4', 'ctl-pass-C1', 'ctl-pass-C2'];
 
 describe('email config: secret references', () => {
   let t: TestApp;
@@ -29,7 +29,7 @@ describe('email config: secret references', () => {
   let a: Tenant;
   let b: Tenant;
   // The server reads this object on every AUTH: changing it is changing the accepted password.
-  const users: Record<string, string> = { mailer: PASSWORDS[0]! };
+  const users: Record<string, string> = { mailer: PASSWORDS[0]!, ctl: PASSWORDS[4]! };
   const certs = testCertificates();
 
   const partnerDir = (tenant: Tenant) => join(refsDir, 'partners', tenant.partnerId);
@@ -75,9 +75,18 @@ describe('email config: secret references', () => {
     refsDir = mkdtempSync(join(tmpdir(), 'mailstrata-secret-refs-'));
     // late@ is refused once with a 451, so its message is retried: the file is removed in between.
     server = await startSmtpServer({ tls: 'starttls', users, failures: { rcptToFor: { 'late@refs.test': { code: 451, times: 1 } } } });
+    // The controller's own password, from <dir>/controller/ (checked at start).
+    mkdirSync(join(refsDir, 'controller'));
+    writeFileSync(join(refsDir, 'controller', 'ctl-password'), PASSWORDS[4]!);
     logs = captureStdout();
     t = await startTestApp({
       env: {
+        FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
+        FW_EVENT_SMTP_SERVER_PORT: String(server.port),
+        FW_EVENT_SMTP_SERVER_USERNAME: 'ctl',
+        FW_EVENT_SMTP_SERVER_PASSWORD_REF: 'ctl-password',
+        FW_EVENT_SMTP_SERVER_CA_CERT: certs.caCert,
+        FW_EVENT_SMTP_SENDER_EMAIL: 'ops@controller.test',
         LOG_LEVEL: 'debug',
         SMTP_SECRET_REFS_DIR: refsDir,
         SMTP_ALLOWED_NETWORKS: '127.0.0.1/32',
@@ -106,6 +115,11 @@ describe('email config: secret references', () => {
     expect(saved.status).toBe(201);
     const got = await t.client.get(URL_, a.partnerToken);
     expect(got.body.email_config.smtp_config).toMatchObject({ password_ref: 'smtp-password', password_set: true, client_key_ref: null });
+    const [created] = await t.db.query(`SELECT details FROM audit_events WHERE type = 'email.config.created' AND partner_id = $1`, [
+      a.partnerId,
+    ]);
+    expect(created.details.changed_fields).toEqual(expect.arrayContaining(['host', 'password_ref']));
+    expect(created.details.changed_fields).not.toContain('password');
 
     const res = await verify(a);
     expect([res.status, res.body.status]).toEqual([200, 'sent']);
@@ -177,6 +191,18 @@ describe('email config: secret references', () => {
     expect((await t.client.get(URL_, a.partnerToken)).body.email_config.smtp_config.password_ref).toBe('smtp-password');
   });
 
+  it('the controller route reads its password from <dir>/controller/ and follows its rotation too', async () => {
+    const c = await createTenant(t.client, root, 'refc');
+    const effective = await t.client.get(`${URL_}/effective`, c.partnerToken);
+    expect([effective.body.source, effective.body.email_config.smtp_config.password_set]).toEqual(['controller', true]);
+    const before = server.messages.length;
+    await sentWithFreshLogin(c, 'via controller');
+    writeFileSync(join(refsDir, 'controller', 'ctl-password'), PASSWORDS[5]!);
+    users.ctl = PASSWORDS[5]!;
+    await sentWithFreshLogin(c, 'via controller, rotated');
+    expect(server.messages.slice(before).map((m) => m.authUser)).toEqual(['ctl', 'ctl']);
+  });
+
   it('fails a send at stage CONFIG when the file is removed after save, and never shows a file’s content', async () => {
     // queued while the file is there; its first attempt meets a 451; the file goes before the retry
     const id = await queue(a, 'after removal', 'late@refs.test');
@@ -220,5 +246,34 @@ describe('email config: secret references', () => {
       expect([secret, everything.includes(secret)]).toEqual([secret, false]);
     // and the log did see the suite's traffic (the capture works)
     expect(logs.text()).toContain('/event/v1/email/config');
+  });
+});
+
+describe('email config: secret references without SMTP_SECRET_REFS_DIR', () => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses a reference at save, naming the field and the variable', async () => {
+    t = await startTestApp();
+    const tenant = await createTenant(t.client, await rootToken(t.client), 'norefs');
+    const res = await t.client.post(
+      URL_,
+      {
+        email_config: {
+          smtp_config: { host: 'smtp.partner.test', port: 587, use_tls: true, username: 'u', password_ref: 'smtp-password' },
+        },
+      },
+      tenant.partnerToken,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      {
+        field: 'email_config.smtp_config.password_ref',
+        rule: 'secretRefsEnabled',
+        message: expect.stringContaining('SMTP_SECRET_REFS_DIR'),
+      },
+    ]);
   });
 });
