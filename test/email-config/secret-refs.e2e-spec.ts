@@ -6,24 +6,30 @@
  * another partner's file are refused at save; a file removed after save fails sends at stage CONFIG,
  * and no file content ever reaches a response, an audit event or a log line.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from '../support/app';
 import { CapturedLogs, captureStdout } from '../support/logs';
-import { startSmtpServer, testCertificates, TestSmtpServer, waitFor } from '../support/smtp';
-import { createTenant, rootToken, Tenant } from './helpers';
+import { startOAuth2Server, startSmtpServer, testCertificates, TestOAuth2Server, TestSmtpServer, waitFor } from '../support/smtp';
+import { createTenant, rootToken, setOverride, Tenant } from './helpers';
 
 const URL_ = '/event/v1/email/config';
 const VERIFY = `${URL_}/verification`;
 const MESSAGES = '/event/v1/email/messages';
 // Every password this suite ever writes into a file: none may show up anywhere but the SMTP server.
+const CLIENT_SECRETS = ['client-secret-file-S1', 'client-secret-file-S2'];
 const PASSWORDS = ['file-pass-one-K1', 'file-pass-two-K2', 'file-pass-three-K3', 'file-pass-four-K4', 'ctl-pass-C1', 'ctl-pass-C2'];
 
 describe('email config: secret references', () => {
   let t: TestApp;
   let logs: CapturedLogs;
   let server: TestSmtpServer;
+  // OAuth2 behind mutual TLS: client_secret_ref and client_key_ref, in an organization's directory.
+  let idp: TestOAuth2Server;
+  let xoauth: TestSmtpServer;
+  const idpOptions = { clientId: 'app', clientSecret: CLIENT_SECRETS[0]! };
   let refsDir: string;
   let root: string;
   let a: Tenant;
@@ -75,6 +81,8 @@ describe('email config: secret references', () => {
     refsDir = mkdtempSync(join(tmpdir(), 'mailstrata-secret-refs-'));
     // late@ is refused once with a 451, so its message is retried: the file is removed in between.
     server = await startSmtpServer({ tls: 'starttls', users, failures: { rcptToFor: { 'late@refs.test': { code: 451, times: 1 } } } });
+    idp = await startOAuth2Server(idpOptions);
+    xoauth = await startSmtpServer({ tls: 'starttls', requireClientCert: true, xoauth2: (_user, token) => idp.isValid(token) });
     // The controller's own password, from <dir>/controller/ (checked at start).
     mkdirSync(join(refsDir, 'controller'));
     writeFileSync(join(refsDir, 'controller', 'ctl-password'), PASSWORDS[4]!);
@@ -90,7 +98,7 @@ describe('email config: secret references', () => {
         LOG_LEVEL: 'debug',
         SMTP_SECRET_REFS_DIR: refsDir,
         SMTP_ALLOWED_NETWORKS: '127.0.0.1/32',
-        SMTP_ALLOWED_PORTS: String(server.port),
+        SMTP_ALLOWED_PORTS: `${server.port},${xoauth.port}`,
         // The first retry comes 200–400 ms after a failure: time enough to change the file in between.
         EMAIL_RETRY_BASE_MS: '400',
         EMAIL_POLL_INTERVAL_MS: '25',
@@ -105,7 +113,7 @@ describe('email config: secret references', () => {
   afterAll(async () => {
     logs?.restore();
     await t?.close();
-    await server?.close();
+    await Promise.all([server, xoauth, idp].map((x) => x?.close()));
     rmSync(refsDir, { recursive: true, force: true });
   });
 
@@ -191,6 +199,65 @@ describe('email config: secret references', () => {
     expect((await t.client.get(URL_, a.partnerToken)).body.email_config.smtp_config.password_ref).toBe('smtp-password');
   });
 
+  it('takes an organization’s OAuth2 client secret and client key from the org’s own directory, and follows a rotated secret', async () => {
+    const orgDir = join(refsDir, 'orgs', a.orgId);
+    mkdirSync(orgDir, { recursive: true });
+    writeFileSync(join(orgDir, 'client-secret'), CLIENT_SECRETS[0]!);
+    writeFileSync(join(orgDir, 'client.key'), certs.clientKey);
+    writeFileSync(
+      join(orgDir, 'other.key'),
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    await setOverride(t.client, a.partnerToken, a.orgId, true);
+    const orgProfile = (clientKeyRef: string) => ({
+      email_config: {
+        smtp_config: {
+          host: '127.0.0.1',
+          port: xoauth.port,
+          tls_mode: 'starttls',
+          ca_cert: certs.caCert,
+          client_cert: certs.clientCert,
+          client_key_ref: clientKeyRef,
+          username: 'mailer@org.refs.test',
+          sender_email: 'mailer@org.refs.test',
+          oauth2: { token_endpoint: idp.url, client_id: 'app', client_secret_ref: 'client-secret' },
+        },
+      },
+    });
+    const mismatched = await t.client.post(URL_, orgProfile('other.key'), a.orgToken);
+    expect([mismatched.status, mismatched.body.errors]).toEqual([
+      400,
+      [{ field: 'email_config.smtp_config.client_key_ref', rule: 'matchesClientCert', message: expect.any(String) }],
+    ]);
+    // the partner's directory is not the organization's: the partner's file name means nothing here
+    const partnersFile = await t.client.post(
+      URL_,
+      { email_config: { smtp_config: { ...orgProfile('client.key').email_config.smtp_config, client_key_ref: 'escape' } } },
+      a.orgToken,
+    );
+    expect(partnersFile.body.errors?.[0]).toMatchObject({ field: 'email_config.smtp_config.client_key_ref', rule: 'secretRefExists' });
+
+    const saved = await t.client.post(URL_, orgProfile('client.key'), a.orgToken);
+    expect(saved.status).toBe(201);
+    expect(saved.body.email_config.smtp_config).toMatchObject({
+      client_key_ref: 'client.key',
+      client_key_set: true,
+      client_secret_set: true,
+      oauth2: { client_secret_ref: 'client-secret' },
+    });
+    const first = await t.client.post(VERIFY, { recipient_email: 'someone@customer.test' }, a.orgToken);
+    expect([first.status, first.body.status]).toEqual([200, 'sent']);
+
+    writeFileSync(join(orgDir, 'client-secret'), CLIENT_SECRETS[1]!);
+    idpOptions.clientSecret = CLIENT_SECRETS[1]!;
+    const tokensBefore = idp.issued.length;
+    const rotated = await t.client.post(VERIFY, { recipient_email: 'someone@customer.test' }, a.orgToken);
+    expect([rotated.status, rotated.body.status]).toEqual([200, 'sent']);
+    // a token for the new secret, not the one cached for the old
+    expect(idp.issued.length).toBe(tokensBefore + 1);
+    await setOverride(t.client, a.partnerToken, a.orgId, false);
+  });
+
   it('the controller route reads its password from <dir>/controller/ and follows its rotation too', async () => {
     const c = await createTenant(t.client, root, 'refc');
     const effective = await t.client.get(`${URL_}/effective`, c.partnerToken);
@@ -242,7 +309,7 @@ describe('email config: secret references', () => {
       JSON.stringify(await t.db.query(`SELECT * FROM smtp_profiles`)),
       logs.text(),
     ].join('\n');
-    for (const secret of [...PASSWORDS, 'outside-content-X1', 'b-content-X2'])
+    for (const secret of [...PASSWORDS, ...CLIENT_SECRETS, certs.clientKey.split('\n')[1]!, 'outside-content-X1', 'b-content-X2'])
       expect([secret, everything.includes(secret)]).toEqual([secret, false]);
     // and the log did see the suite's traffic (the capture works)
     expect(logs.text()).toContain('/event/v1/email/config');
