@@ -2,7 +2,10 @@
 import { EffectiveProfile, SecretFlags, SecretRefs, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
 import type { ProfileHealth } from '@mailstrata/delivery';
 
-/** `refs`: the profile's own secret references (file names, not secrets), shown only on its own GET. */
+/**
+ * `refs`: the profile's own secret references (file names, not secrets), shown on its own GET and only
+ * when set, so a profile without references looks exactly as before they existed.
+ */
 export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags, refs?: SecretRefs) => ({
   host: s.host,
   port: s.port,
@@ -24,13 +27,14 @@ export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags, refs?: Secre
         audience: s.oauth2.audience,
         // Header values are secrets (often API keys): write-only, like client_secret.
         request_headers: s.oauth2.requestHeaderNames.map((name) => ({ name, value_set: true })),
-        ...(refs ? { client_secret_ref: refs.clientSecret } : {}),
+        ...(refs?.clientSecret ? { client_secret_ref: refs.clientSecret } : {}),
       }
     : null,
   password_set: flags.passwordSet,
   client_secret_set: flags.clientSecretSet,
   client_key_set: flags.clientKeySet,
-  ...(refs ? { password_ref: refs.password, client_key_ref: refs.clientKey } : {}),
+  ...(refs?.password ? { password_ref: refs.password } : {}),
+  ...(refs?.clientKey ? { client_key_ref: refs.clientKey } : {}),
 });
 
 /**
