@@ -124,9 +124,10 @@ describe('email config: secret references', () => {
     const got = await t.client.get(URL_, a.partnerToken);
     expect(got.body.email_config.smtp_config).toMatchObject({ password_ref: 'smtp-password', password_set: true });
     expect(got.body.email_config.smtp_config).not.toHaveProperty('client_key_ref');
-    const [created] = await t.db.query(`SELECT details FROM audit_events WHERE type = 'email.config.created' AND partner_id = $1`, [
-      a.partnerId,
-    ]);
+    const [created] = await t.db.query<{ details: { changed_fields: string[] } }>(
+      `SELECT details FROM audit_events WHERE type = 'email.config.created' AND partner_id = $1`,
+      [a.partnerId],
+    );
     expect(created.details.changed_fields).toEqual(expect.arrayContaining(['host', 'password_ref']));
     expect(created.details.changed_fields).not.toContain('password');
 
@@ -283,10 +284,6 @@ describe('email config: secret references', () => {
       { field: 'email_config.smtp_config.password_ref', rule: 'secretRefExists', message: expect.any(String) },
     ]);
 
-    // A new message is refused at once, as with no route at all: nothing is written.
-    const refused = await submit(a, 'refused at intake');
-    expect([refused.status, refused.body.code, refused.body.stage]).toEqual([409, 'SECRET_REF_UNAVAILABLE', 'CONFIG']);
-
     // The queued one: retried at stage CONFIG (the operator may mount the file again), then failed.
     const failed = await settled(a, id);
     expect(failed.status).toBe('failed');
@@ -297,6 +294,17 @@ describe('email config: secret references', () => {
       ['CONFIG', 'failed'],
     ]);
     expect(server.messages.map((m) => m.subject)).not.toContain('after removal');
+
+    // A message submitted meanwhile is accepted (intake needs the route, not the file) and goes out
+    // once the operator mounts the file again, within its retries.
+    const later = await queue(a, 'mounted again');
+    await waitFor(async () => (await t.client.get(`${MESSAGES}/${later}`, a.partnerToken)).body.attempts?.length === 1, 10_000);
+    writeFileSync(join(partnerDir(a), 'smtp-password'), PASSWORDS[3]!);
+    const recovered = await settled(a, later);
+    expect(recovered.attempts.map((x: { stage: string | null; outcome: string }) => [x.stage, x.outcome])).toEqual([
+      ['CONFIG', 'retrying'],
+      [null, 'sent'],
+    ]);
 
     const audit = await t.client.get('/opsauditlogs/?timefrom=now-1h&category=SYSTEMAUDIT', a.partnerToken);
     expect(audit.status).toBe(200);

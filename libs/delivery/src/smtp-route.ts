@@ -13,6 +13,7 @@ import {
   EffectiveSender,
   ProfileSource,
   ResolvedSmtpProfile,
+  ResolveOptions,
   SmtpSecrets,
   SmtpSettings,
 } from '@mailstrata/email-config';
@@ -109,10 +110,15 @@ export class SmtpRouteResolver {
     @Optional() @Inject(CONTROLLER_PROFILE) private readonly controller: ControllerProfile | null = null,
   ) {}
 
-  async resolve(scope: SmtpScope): Promise<ResolvedSmtpTarget> {
+  /**
+   * `readSecretFiles: false` for callers that need the route but send nothing now (intake checks that a
+   * route exists): a secret file the operator has yet to mount must not refuse a message that would be
+   * sent, or retried at stage CONFIG, later.
+   */
+  async resolve(scope: SmtpScope, options: ResolveOptions = {}): Promise<ResolvedSmtpTarget> {
     let resolved: ResolvedSmtpProfile | ProfileForTarget;
-    if (scope.orgId) resolved = await this.effective.resolveForOrg(scope.orgId);
-    else if (scope.partnerId) resolved = await this.effective.resolveForPartner(scope.partnerId);
+    if (scope.orgId) resolved = await this.effective.resolveForOrg(scope.orgId, options);
+    else if (scope.partnerId) resolved = await this.effective.resolveForPartner(scope.partnerId, options);
     else if (this.controller) {
       resolved = {
         source: 'controller',
@@ -121,7 +127,7 @@ export class SmtpRouteResolver {
         version: null,
         settings: this.controller.settings,
         // Read now: a password reference's file may have been rotated since start.
-        ...this.effective.controllerSecrets(),
+        ...(options.readSecretFiles === false ? { secrets: this.controller.secrets } : this.effective.controllerSecrets()),
         sender: this.effective.senderFor(this.controller.settings, 'controller'),
       };
     } else {

@@ -64,6 +64,11 @@ interface PartnerEntry {
 
 type Entry = OrgEntry | PartnerEntry;
 
+export interface ResolveOptions {
+  /** false: do not read secret reference files (their secrets stay null). Default true. */
+  readSecretFiles?: boolean;
+}
+
 export function scopeKey(scope: Pick<ConfigScope, 'level' | 'partnerId' | 'orgId'>): string {
   return scope.level === 'org' ? `org:${scope.orgId}` : `partner:${scope.partnerId}`;
 }
@@ -159,30 +164,35 @@ export class EffectiveConfigService implements OnModuleInit {
     return { ...this.viewOf(winner), scope: { level: scope.level, partnerId: scope.partnerId, orgId: scope.orgId } };
   }
 
-  /** Internal: the effective profile of an organization WITH decrypted secrets. Never return it over HTTP. */
-  async resolveForOrg(orgId: string): Promise<ResolvedSmtpProfile> {
+  /**
+   * Internal: the effective profile of an organization WITH decrypted secrets. Never return it over HTTP.
+   * `readSecretFiles: false` leaves referenced secrets null (for callers that need the route, not its
+   * credentials); otherwise a file that cannot be read throws SECRET_REF_UNAVAILABLE.
+   */
+  async resolveForOrg(orgId: string, options: ResolveOptions = {}): Promise<ResolvedSmtpProfile> {
     const info = await this.orgInfo(orgId);
     if (!info) throw notFound('Organization');
-    return this.withSecrets({ level: 'org', partnerId: info.partnerId, orgId });
+    return this.withSecrets({ level: 'org', partnerId: info.partnerId, orgId }, options);
   }
 
-  /** Internal: the effective profile of a partner WITH decrypted secrets. */
-  async resolveForPartner(partnerId: string): Promise<ResolvedSmtpProfile> {
+  /** Internal: the effective profile of a partner WITH decrypted secrets (see `resolveForOrg`). */
+  async resolveForPartner(partnerId: string, options: ResolveOptions = {}): Promise<ResolvedSmtpProfile> {
     if (!(await this.partnerExists(partnerId))) throw notFound('Partner');
-    return this.withSecrets({ level: 'partner', partnerId, orgId: null });
+    return this.withSecrets({ level: 'partner', partnerId, orgId: null }, options);
   }
 
-  private async withSecrets(scope: ConfigScope): Promise<ResolvedSmtpProfile> {
+  private async withSecrets(scope: ConfigScope, options: ResolveOptions): Promise<ResolvedSmtpProfile> {
     const winner = await this.winner(scope);
     // The view first: with no level configured it throws NO_SMTP_CONFIG before secrets are looked for.
     const view = this.viewOf(winner);
-    const secrets = winner
-      ? this.withReferenced(
-          decryptSecrets(this.cipher, winner.entity),
-          refsOfEntity(winner.entity),
-          ownerOfScope(scopeOfEntity(winner.entity)),
-        )
-      : this.controllerSecrets();
+    const readFiles = options.readSecretFiles ?? true;
+    let secrets: { secrets: SmtpSecrets; secretsDigest?: string };
+    if (!winner) secrets = readFiles ? this.controllerSecrets() : { secrets: this.controller!.secrets };
+    else {
+      const stored = decryptSecrets(this.cipher, winner.entity);
+      const owner = ownerOfScope(scopeOfEntity(winner.entity));
+      secrets = readFiles ? this.withReferenced(stored, refsOfEntity(winner.entity), owner) : { secrets: stored };
+    }
     return { ...view, scope, ...secrets };
   }
 

@@ -21,7 +21,7 @@ export { EmailConfigModule } from './email-config.module';
 export { EmailConfigService, checkPreconditions } from './email-config.service';
 export type { Preconditions, WriteResult, PreparedCandidate } from './email-config.service';
 export { EffectiveConfigService, EMAIL_CONFIG_TOPIC, scopeKey } from './effective-config.service';
-export type { OrgInfo } from './effective-config.service';
+export type { OrgInfo, ResolveOptions } from './effective-config.service';
 export { ConfigScopeResolver } from './config-scope';
 export type { ScopeQuery, ScopePurpose } from './config-scope';
 export { SMTP_DESTINATION_POLICY, CONTROLLER_PROFILE } from './ports';
