@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateSmtpConfig } from './smtp-config.validation';
+import { mergeSmtpPatch, validateSmtpConfig } from './smtp-config.validation';
 import { NO_REFS, ownerDirOf, readRefs, SecretRefError, secretRefNameProblem, SecretRefOwner, SecretRefReader } from './secret-refs';
 import { resolveCandidateCredentials, StoredProfileSecrets } from './secret-rules';
 import { NO_SECRETS } from './smtp-settings';
@@ -171,10 +171,14 @@ describe('secret references in smtp_config', () => {
       clientSecret: undefined,
       clientKey: undefined,
     });
-    expect(errorsOf({ ...base, password: 'p', password_ref: 'password' })).toEqual([{ field: 'c.password_ref', rule: 'exclusiveWithSecret' }]);
+    expect(errorsOf({ ...base, password: 'p', password_ref: 'password' })).toEqual([
+      { field: 'c.password_ref', rule: 'exclusiveWithSecret' },
+    ]);
     expect(errorsOf({ ...base, password_ref: '../password' })).toEqual([{ field: 'c.password_ref', rule: 'secretRefName' }]);
     expect(errorsOf({ ...base, password_ref: '/run/secrets/password' })).toEqual([{ field: 'c.password_ref', rule: 'secretRefName' }]);
-    expect(errorsOf({ ...base, client_key_ref: 'client.key', password_ref: 'p' })).toEqual([{ field: 'c.client_key_ref', rule: 'notAllowed' }]);
+    expect(errorsOf({ ...base, client_key_ref: 'client.key', password_ref: 'p' })).toEqual([
+      { field: 'c.client_key_ref', rule: 'notAllowed' },
+    ]);
     expect(errorsOf({ ...base, auth_type: 'none', username: undefined, password_ref: 'p' })).toEqual([
       { field: 'c.password_ref', rule: 'notAllowed' },
     ]);
@@ -191,7 +195,10 @@ describe('secret references in smtp_config', () => {
     expect(() => resolveCandidateCredentials(validateSmtpConfig({ ...base, host: 'elsewhere.example.com' }), stored)).toThrow(
       expect.objectContaining({ code: 'SECRET_REQUIRED' }),
     );
-    const resent = resolveCandidateCredentials(validateSmtpConfig({ ...base, host: 'elsewhere.example.com', password_ref: 'password' }), stored);
+    const resent = resolveCandidateCredentials(
+      validateSmtpConfig({ ...base, host: 'elsewhere.example.com', password_ref: 'password' }),
+      stored,
+    );
     expect(resent.refs.password).toBe('password');
     // A literal replaces the reference, and the other way round.
     const literal = resolveCandidateCredentials(validateSmtpConfig({ ...base, password: 'lit' }), stored);
@@ -202,5 +209,16 @@ describe('secret references in smtp_config', () => {
       refs: NO_REFS,
     });
     expect([backToRef.secrets.password, backToRef.refs.password]).toEqual([null, 'other']);
+  });
+
+  it('PATCH: null clears a reference, a secret replaces it, a reference replaces a secret', () => {
+    const settings = validateSmtpConfig({ ...base, password_ref: 'password' }).settings;
+    const stored: StoredProfileSecrets = { settings, secrets: NO_SECRETS, refs: { ...NO_REFS, password: 'password' } };
+    const patched = (patch: Record<string, unknown>) =>
+      resolveCandidateCredentials(validateSmtpConfig(mergeSmtpPatch(settings, patch)), stored);
+    expect(() => patched({ password_ref: null })).toThrow(expect.objectContaining({ code: 'SECRET_REQUIRED' }));
+    expect(patched({ password: 'lit' })).toEqual({ secrets: { ...NO_SECRETS, password: 'lit' }, refs: NO_REFS });
+    expect(patched({ password_ref: 'rotated/password' }).refs.password).toBe('rotated/password');
+    expect(patched({ sender_name: 'Ops' }).refs.password).toBe('password');
   });
 });
