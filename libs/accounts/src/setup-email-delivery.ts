@@ -23,7 +23,7 @@ export class SetupEmailDelivery {
   /** Throws a DomainError when no level (org, partner, controller) has an SMTP profile for the target. */
   async assertDeliverable(target: OnboardingTarget): Promise<void> {
     try {
-      await this.routes.resolve({ partnerId: target.partnerId, orgId: target.orgId });
+      await this.routes.resolve({ partnerId: target.partnerId, orgId: target.orgId }, { readSecretFiles: false });
     } catch (error) {
       if (EmailConfigErrors.NO_SMTP_CONFIG.is(error)) throw AccountsErrors.SMTP_NOT_CONFIGURED();
       throw error;

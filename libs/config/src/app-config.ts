@@ -45,6 +45,8 @@ export interface ControllerSmtpConfig {
   port: number | undefined;
   username: string | undefined;
   password: string | undefined;
+  /** FW_EVENT_SMTP_SERVER_PASSWORD_REF: a file name under `<SMTP_SECRET_REFS_DIR>/controller/`. */
+  passwordRef?: string;
   useTls: boolean;
   useInsecure: boolean;
   /** PEM text of the CA(s) to trust for the controller SMTP server (FW_EVENT_SMTP_SERVER_CA_CERT, read if a path). */
@@ -138,6 +140,8 @@ export interface AppConfig {
   /** Raw keyring text (`id:base64,...`); undefined means a local development key under DATA_DIR. */
   secretsKeyring: string | undefined;
   egress: EgressConfig;
+  /** SMTP_SECRET_REFS_DIR as an absolute path; undefined: secret references are refused. */
+  secretRefsDir: string | undefined;
   emailDelivery: EmailDeliveryConfig;
   emailConfigCache: EmailConfigCacheConfig;
   natsIntake: NatsIntakeConfig | undefined;
@@ -214,14 +218,24 @@ export function loadConfig(env: Env): AppConfig {
     'FW_EVENT_SMTP_SERVER_PORT',
     'FW_EVENT_SMTP_SERVER_USERNAME',
     'FW_EVENT_SMTP_SERVER_PASSWORD',
+    'FW_EVENT_SMTP_SERVER_PASSWORD_REF',
     'FW_EVENT_SMTP_SENDER_EMAIL',
     'FW_EVENT_SMTP_SERVER_CA_CERT',
   ] as const;
   if (e.FW_EVENT_SMTP_SERVER_ADDR === undefined) {
     const stray = smtpVars.filter((v) => e[v] !== undefined);
     if (stray.length > 0) problems.push(`FW_EVENT_SMTP_SERVER_ADDR: required when ${stray.join(', ')} is set`);
-  } else if (e.FW_EVENT_SMTP_SERVER_PASSWORD !== undefined && e.FW_EVENT_SMTP_SERVER_USERNAME === undefined) {
-    problems.push('FW_EVENT_SMTP_SERVER_USERNAME: required when FW_EVENT_SMTP_SERVER_PASSWORD is set');
+  } else if (e.FW_EVENT_SMTP_SERVER_PASSWORD !== undefined && e.FW_EVENT_SMTP_SERVER_PASSWORD_REF !== undefined) {
+    problems.push('FW_EVENT_SMTP_SERVER_PASSWORD_REF: set either it or FW_EVENT_SMTP_SERVER_PASSWORD, not both');
+  } else if (
+    (e.FW_EVENT_SMTP_SERVER_PASSWORD !== undefined || e.FW_EVENT_SMTP_SERVER_PASSWORD_REF !== undefined) &&
+    e.FW_EVENT_SMTP_SERVER_USERNAME === undefined
+  ) {
+    const which = e.FW_EVENT_SMTP_SERVER_PASSWORD !== undefined ? 'FW_EVENT_SMTP_SERVER_PASSWORD' : 'FW_EVENT_SMTP_SERVER_PASSWORD_REF';
+    problems.push(`FW_EVENT_SMTP_SERVER_USERNAME: required when ${which} is set`);
+  }
+  if (e.FW_EVENT_SMTP_SERVER_PASSWORD_REF !== undefined && e.SMTP_SECRET_REFS_DIR === undefined) {
+    problems.push('SMTP_SECRET_REFS_DIR: required when FW_EVENT_SMTP_SERVER_PASSWORD_REF is set (its file lives under <dir>/controller/)');
   }
   let controllerCa: string | undefined;
   if (e.FW_EVENT_SMTP_SERVER_CA_CERT !== undefined) {
@@ -293,6 +307,7 @@ export function loadConfig(env: Env): AppConfig {
             port: e.FW_EVENT_SMTP_SERVER_PORT,
             username: e.FW_EVENT_SMTP_SERVER_USERNAME,
             password: e.FW_EVENT_SMTP_SERVER_PASSWORD,
+            passwordRef: e.FW_EVENT_SMTP_SERVER_PASSWORD_REF,
             useTls: e.FW_EVENT_SMTP_SERVER_USE_TLS,
             useInsecure: e.FW_EVENT_SMTP_SERVER_USE_INSECURE,
             caCert: controllerCa,
@@ -328,6 +343,12 @@ export function loadConfig(env: Env): AppConfig {
       queryMaxLimit: e.AUDIT_QUERY_MAX_LIMIT,
     },
     secretsKeyring: e.SECRETS_ENCRYPTION_KEYS,
+    secretRefsDir:
+      e.SMTP_SECRET_REFS_DIR === undefined
+        ? undefined
+        : isAbsolute(e.SMTP_SECRET_REFS_DIR)
+          ? e.SMTP_SECRET_REFS_DIR
+          : resolve(process.cwd(), e.SMTP_SECRET_REFS_DIR),
     egress: {
       allowedNetworks: e.SMTP_ALLOWED_NETWORKS,
       allowedPorts: e.SMTP_ALLOWED_PORTS.map(Number),

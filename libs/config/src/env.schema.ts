@@ -149,6 +149,8 @@ export const envSchema = z.object({
   FW_EVENT_SMTP_SERVER_PORT: int(undefined, 1, 65535),
   FW_EVENT_SMTP_SERVER_USERNAME: optionalText,
   FW_EVENT_SMTP_SERVER_PASSWORD: secretText,
+  /** The controller password read from a file under `<SMTP_SECRET_REFS_DIR>/controller/` instead (a relative name). */
+  FW_EVENT_SMTP_SERVER_PASSWORD_REF: optionalText,
   FW_EVENT_SMTP_SERVER_USE_TLS: bool(true),
   FW_EVENT_SMTP_SERVER_USE_INSECURE: bool(false),
   /** The CA (PEM text, or the path of a PEM file) that signed the controller SMTP server's certificate. */
@@ -156,6 +158,11 @@ export const envSchema = z.object({
   FW_EVENT_SMTP_SENDER_EMAIL: email,
   FW_EVENT_SMTP_SENDER_NAME: optionalText,
   FW_EVENT_SMTP_RETRIES: int(3, 0, 10),
+  /**
+   * The directory under which secret references (`password_ref`, …) name files, one subdirectory per
+   * tenant (`partners/<id>/`, `orgs/<id>/`, `controller/`); unset: references are refused.
+   */
+  SMTP_SECRET_REFS_DIR: optionalText,
   /** Development mail catcher: `auto` runs it when NODE_ENV=development and no controller SMTP is set. */
   MAIL_CATCHER: z
     .string()

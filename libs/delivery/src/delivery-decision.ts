@@ -5,7 +5,7 @@
  */
 import { DomainError } from '@mailstrata/common';
 import { EmailConfigErrors } from '@mailstrata/email-config';
-import { SmtpDeliveryError, SmtpFailure } from '@mailstrata/mailer';
+import { SmtpDeliveryError, SmtpFailure, smtpFailure } from '@mailstrata/mailer';
 
 /** A failed attempt as the decision sees it. */
 export interface ClassifiedFailure {
@@ -42,6 +42,11 @@ export interface DecisionInput {
 export function classifyFailure(error: unknown): ClassifiedFailure {
   if (error instanceof SmtpDeliveryError) {
     return { failure: error.failure, errorCode: error.code, permanent: !error.failure.transient, unexpected: false };
+  }
+  if (EmailConfigErrors.SECRET_REF_UNAVAILABLE.is(error)) {
+    // The route's secret file is missing or unreadable: the operator's mount may come back (a CSI
+    // driver mounts late, a rotation is half done), so it is retried within the profile's retries.
+    return { failure: smtpFailure('CONFIG', null, null, true), errorCode: error.code, permanent: false, unexpected: false };
   }
   if (error instanceof DomainError) {
     // No profile anywhere (it may be configured later) or a dependency down: retry. A refused

@@ -95,7 +95,7 @@ export class MessageIntake {
       request.template !== undefined
         ? await this.renderer.render(request.template, scope, request.data ?? {})
         : { subject: request.subject!, text: request.text!, ...(request.html !== undefined ? { html: request.html } : {}) };
-    const target = await this.routes.resolve(scope);
+    const target = await this.routes.resolve(scope, { readSecretFiles: false });
     const route: RouteAtEnqueue = { level: target.source, profileId: target.profileId, version: target.version };
     const recipients = request.to.length + (request.cc?.length ?? 0);
     await this.takeQuota(scope, recipients);

@@ -13,6 +13,7 @@ import {
   EffectiveSender,
   ProfileSource,
   ResolvedSmtpProfile,
+  ResolveOptions,
   SmtpSecrets,
   SmtpSettings,
 } from '@mailstrata/email-config';
@@ -45,6 +46,8 @@ export interface ProfileForTarget {
   secrets: SmtpSecrets;
   /** By the sender chain (EffectiveConfigService.senderFor); null: no link of it yields an address. */
   sender: EffectiveSender | null;
+  /** A digest of secrets read from files; a rotated file gives a new one (and a new pooled transport). */
+  secretsDigest?: string;
 }
 
 /** The mailer's cache key for a profile: one pooled transport and one health record per key. */
@@ -78,6 +81,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
   return {
     cacheKey: profileKeyOf(p),
     version: `${p.version ?? 'env'}${versionSuffix}`,
+    ...(p.secretsDigest ? { secretsDigest: p.secretsDigest } : {}),
     host: s.host,
     port: s.port,
     tlsMode: s.tlsMode,
@@ -106,17 +110,24 @@ export class SmtpRouteResolver {
     @Optional() @Inject(CONTROLLER_PROFILE) private readonly controller: ControllerProfile | null = null,
   ) {}
 
-  async resolve(scope: SmtpScope): Promise<ResolvedSmtpTarget> {
+  /**
+   * `readSecretFiles: false` for callers that need the route but send nothing now (intake checks that a
+   * route exists): a secret file the operator has yet to mount must not refuse a message that would be
+   * sent, or retried at stage CONFIG, later.
+   */
+  async resolve(scope: SmtpScope, options: ResolveOptions = {}): Promise<ResolvedSmtpTarget> {
     let resolved: ResolvedSmtpProfile | ProfileForTarget;
-    if (scope.orgId) resolved = await this.effective.resolveForOrg(scope.orgId);
-    else if (scope.partnerId) resolved = await this.effective.resolveForPartner(scope.partnerId);
+    if (scope.orgId) resolved = await this.effective.resolveForOrg(scope.orgId, options);
+    else if (scope.partnerId) resolved = await this.effective.resolveForPartner(scope.partnerId, options);
     else if (this.controller) {
       resolved = {
         source: 'controller',
         profilePartnerId: null,
         profileOrgId: null,
         version: null,
-        ...this.controller,
+        settings: this.controller.settings,
+        // Read now: a password reference's file may have been rotated since start.
+        ...(options.readSecretFiles === false ? { secrets: this.controller.secrets } : this.effective.controllerSecrets()),
         sender: this.effective.senderFor(this.controller.settings, 'controller'),
       };
     } else {

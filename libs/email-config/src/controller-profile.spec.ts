@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '@mailstrata/config';
 import { ControllerProfileError, controllerProfileFrom } from './controller-profile';
 
@@ -43,5 +46,48 @@ describe('controller profile from FW_EVENT_SMTP_SERVER_*', () => {
   ])('fails fast naming the variable: %j', (vars, message) => {
     expect(() => controllerProfileFrom(env(vars))).toThrow(ControllerProfileError);
     expect(() => controllerProfileFrom(env(vars))).toThrow(message);
+  });
+
+  describe('FW_EVENT_SMTP_SERVER_PASSWORD_REF', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'mailstrata-ctl-refs-'));
+      mkdirSync(join(dir, 'controller'));
+      writeFileSync(join(dir, 'controller', 'smtp-password'), 'ctl-file-secret\n');
+      writeFileSync(join(dir, 'elsewhere'), 'not-for-the-controller');
+      symlinkSync(join(dir, 'elsewhere'), join(dir, 'controller', 'escape'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const withRef = (ref: string, extra: Record<string, string> = {}) =>
+      env({
+        FW_EVENT_SMTP_SERVER_ADDR: 'smtp.controller.test',
+        FW_EVENT_SMTP_SERVER_USERNAME: 'ctl',
+        FW_EVENT_SMTP_SERVER_PASSWORD_REF: ref,
+        SMTP_SECRET_REFS_DIR: dir,
+        ...extra,
+      });
+
+    it('keeps the reference, checked at start inside <dir>/controller/, and no stored password', () => {
+      const profile = controllerProfileFrom(withRef('smtp-password'));
+      expect(profile?.refs).toEqual({ password: 'smtp-password', clientSecret: null, clientKey: null });
+      expect(profile?.secrets.password).toBeNull();
+      expect(profile?.settings.authType).toBe('basic');
+    });
+
+    it.each<[string, RegExp]>([
+      ['missing', /FW_EVENT_SMTP_SERVER_PASSWORD_REF: names a file that does not exist/],
+      ['escape', /FW_EVENT_SMTP_SERVER_PASSWORD_REF: resolves to a file outside/],
+      ['../elsewhere', /FW_EVENT_SMTP_SERVER_PASSWORD_REF: must not contain "\." or "\.\." path segments/],
+    ])('fails fast on %s', (ref, message) => {
+      expect(() => controllerProfileFrom(withRef(ref))).toThrow(message);
+      expect(() => controllerProfileFrom(withRef(ref))).not.toThrow(/not-for-the-controller/);
+    });
+
+    it('is refused beside FW_EVENT_SMTP_SERVER_PASSWORD, or without SMTP_SECRET_REFS_DIR', () => {
+      expect(() => withRef('smtp-password', { FW_EVENT_SMTP_SERVER_PASSWORD: 'p' })).toThrow(
+        /FW_EVENT_SMTP_SERVER_PASSWORD_REF: set either it or FW_EVENT_SMTP_SERVER_PASSWORD, not both/,
+      );
+      expect(() => withRef('smtp-password', { SMTP_SECRET_REFS_DIR: '' })).toThrow(/SMTP_SECRET_REFS_DIR: required when/);
+    });
   });
 });

@@ -5,13 +5,16 @@
  */
 import { DomainError } from '@mailstrata/common';
 import { AppConfig } from '@mailstrata/config';
-import { resolveCandidateSecrets } from './secret-rules';
+import { readRefs, SecretRefReader, SecretRefs } from './secret-refs';
+import { resolveCandidateCredentials } from './secret-rules';
 import { validateSmtpConfig } from './smtp-config.validation';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 export interface ControllerProfile {
   settings: SmtpSettings;
   secrets: SmtpSecrets;
+  /** Secrets read from `<SMTP_SECRET_REFS_DIR>/controller/` on every use (FW_EVENT_SMTP_SERVER_PASSWORD_REF). */
+  refs?: SecretRefs;
 }
 
 const VARIABLES: Record<string, string> = {
@@ -19,6 +22,7 @@ const VARIABLES: Record<string, string> = {
   port: 'FW_EVENT_SMTP_SERVER_PORT',
   username: 'FW_EVENT_SMTP_SERVER_USERNAME',
   password: 'FW_EVENT_SMTP_SERVER_PASSWORD',
+  password_ref: 'FW_EVENT_SMTP_SERVER_PASSWORD_REF',
   use_tls: 'FW_EVENT_SMTP_SERVER_USE_TLS',
   use_insecure: 'FW_EVENT_SMTP_SERVER_USE_INSECURE',
   ca_cert: 'FW_EVENT_SMTP_SERVER_CA_CERT',
@@ -34,7 +38,14 @@ export class ControllerProfileError extends Error {
   }
 }
 
-export function controllerProfileFrom(config: Pick<AppConfig, 'controllerSmtp'>): ControllerProfile | undefined {
+/**
+ * The controller profile, or undefined when FW_EVENT_SMTP_SERVER_ADDR is unset. A password reference
+ * must resolve at start to a readable file inside `<SMTP_SECRET_REFS_DIR>/controller/` (it is read again
+ * on every use, so a rotation needs no restart).
+ */
+export function controllerProfileFrom(
+  config: Pick<AppConfig, 'controllerSmtp'> & Partial<Pick<AppConfig, 'secretRefsDir'>>,
+): ControllerProfile | undefined {
   const env = config.controllerSmtp;
   if (!env) return undefined;
   const raw: Record<string, unknown> = {
@@ -46,19 +57,23 @@ export function controllerProfileFrom(config: Pick<AppConfig, 'controllerSmtp'>)
   if (env.port !== undefined) raw.port = env.port;
   if (env.username !== undefined) raw.username = env.username;
   if (env.password !== undefined) raw.password = env.password;
+  if (env.passwordRef !== undefined) raw.password_ref = env.passwordRef;
   if (env.caCert !== undefined) raw.ca_cert = env.caCert;
   if (env.senderEmail !== undefined) raw.sender_email = env.senderEmail;
   if (env.senderName !== undefined) raw.sender_name = env.senderName;
   try {
     const candidate = validateSmtpConfig(raw, 'env');
-    return { settings: candidate.settings, secrets: resolveCandidateSecrets(candidate, null, 'env') };
+    const { secrets, refs } = resolveCandidateCredentials(candidate, null, 'env');
+    const read = readRefs(new SecretRefReader(config.secretRefsDir), { kind: 'controller' }, refs, 'env');
+    if (read.errors.length > 0) throw new ControllerProfileError(read.errors.map((e) => `${variableOf(e.field)}: ${e.message}`));
+    return { settings: candidate.settings, secrets, refs };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    throw new ControllerProfileError(
-      error.errors.map((e) => {
-        const name = e.field.replace(/^env\./, '');
-        return `${VARIABLES[name] ?? name}: ${e.message}`;
-      }),
-    );
+    throw new ControllerProfileError(error.errors.map((e) => `${variableOf(e.field)}: ${e.message}`));
   }
+}
+
+function variableOf(field: string): string {
+  const name = field.replace(/^env\./, '');
+  return VARIABLES[name] ?? name;
 }

@@ -27,12 +27,14 @@ import { SecretCipher } from '@mailstrata/secrets';
 import { LRUCache } from 'lru-cache';
 import { ControllerProfile } from './controller-profile';
 import { EmailConfigErrors } from './errors';
-import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
+import { decryptSecrets, refsOfEntity, scopeOfEntity, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
 import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
 import { resolveWinner } from './resolution-rules';
 import { DEVELOPMENT_SENDER, EffectiveSender, resolveSender, SenderDefaults } from './sender';
-import { SmtpSettings } from './smtp-settings';
+import { NO_REFS, ownerOfScope, readRefs, SecretRefOwner, SecretRefReader, SecretRefs } from './secret-refs';
+import { SMTP_CONFIG_PATH } from './smtp-config.validation';
+import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
 
@@ -62,6 +64,11 @@ interface PartnerEntry {
 
 type Entry = OrgEntry | PartnerEntry;
 
+export interface ResolveOptions {
+  /** false: do not read secret reference files (their secrets stay null). Default true. */
+  readSecretFiles?: boolean;
+}
+
 export function scopeKey(scope: Pick<ConfigScope, 'level' | 'partnerId' | 'orgId'>): string {
   return scope.level === 'org' ? `org:${scope.orgId}` : `partner:${scope.partnerId}`;
 }
@@ -79,6 +86,7 @@ export class EffectiveConfigService implements OnModuleInit {
     private readonly profiles: SmtpProfileRepository,
     private readonly bus: ChangeBus,
     private readonly cipher: SecretCipher,
+    private readonly refReader: SecretRefReader,
     @Optional() @Inject(CONTROLLER_PROFILE) private readonly controller: ControllerProfile | null,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'controllerSmtp' | 'http' | 'emailConfigCache'>,
   ) {
@@ -156,25 +164,59 @@ export class EffectiveConfigService implements OnModuleInit {
     return { ...this.viewOf(winner), scope: { level: scope.level, partnerId: scope.partnerId, orgId: scope.orgId } };
   }
 
-  /** Internal: the effective profile of an organization WITH decrypted secrets. Never return it over HTTP. */
-  async resolveForOrg(orgId: string): Promise<ResolvedSmtpProfile> {
+  /**
+   * Internal: the effective profile of an organization WITH decrypted secrets. Never return it over HTTP.
+   * `readSecretFiles: false` leaves referenced secrets null (for callers that need the route, not its
+   * credentials); otherwise a file that cannot be read throws SECRET_REF_UNAVAILABLE.
+   */
+  async resolveForOrg(orgId: string, options: ResolveOptions = {}): Promise<ResolvedSmtpProfile> {
     const info = await this.orgInfo(orgId);
     if (!info) throw notFound('Organization');
-    return this.withSecrets({ level: 'org', partnerId: info.partnerId, orgId });
+    return this.withSecrets({ level: 'org', partnerId: info.partnerId, orgId }, options);
   }
 
-  /** Internal: the effective profile of a partner WITH decrypted secrets. */
-  async resolveForPartner(partnerId: string): Promise<ResolvedSmtpProfile> {
+  /** Internal: the effective profile of a partner WITH decrypted secrets (see `resolveForOrg`). */
+  async resolveForPartner(partnerId: string, options: ResolveOptions = {}): Promise<ResolvedSmtpProfile> {
     if (!(await this.partnerExists(partnerId))) throw notFound('Partner');
-    return this.withSecrets({ level: 'partner', partnerId, orgId: null });
+    return this.withSecrets({ level: 'partner', partnerId, orgId: null }, options);
   }
 
-  private async withSecrets(scope: ConfigScope): Promise<ResolvedSmtpProfile> {
+  private async withSecrets(scope: ConfigScope, options: ResolveOptions): Promise<ResolvedSmtpProfile> {
     const winner = await this.winner(scope);
     // The view first: with no level configured it throws NO_SMTP_CONFIG before secrets are looked for.
     const view = this.viewOf(winner);
-    const secrets = winner ? decryptSecrets(this.cipher, winner.entity) : this.controller!.secrets;
-    return { ...view, scope, secrets };
+    const readFiles = options.readSecretFiles ?? true;
+    let secrets: { secrets: SmtpSecrets; secretsDigest?: string };
+    if (!winner) secrets = readFiles ? this.controllerSecrets() : { secrets: this.controller!.secrets };
+    else {
+      const stored = decryptSecrets(this.cipher, winner.entity);
+      const owner = ownerOfScope(scopeOfEntity(winner.entity));
+      secrets = readFiles ? this.withReferenced(stored, refsOfEntity(winner.entity), owner) : { secrets: stored };
+    }
+    return { ...view, scope, ...secrets };
+  }
+
+  /**
+   * Internal: the controller profile's secrets, referenced files read now. Throws NO_SMTP_CONFIG without a
+   * controller profile and SECRET_REF_UNAVAILABLE when a referenced file cannot be read.
+   */
+  controllerSecrets(): { secrets: SmtpSecrets; secretsDigest?: string } {
+    if (!this.controller) throw EmailConfigErrors.NO_SMTP_CONFIG('No controller SMTP configuration (FW_EVENT_SMTP_SERVER_ADDR).');
+    return this.withReferenced(this.controller.secrets, this.controller.refs ?? NO_REFS, { kind: 'controller' });
+  }
+
+  /**
+   * The referenced secrets read from their files on every resolution, so a rotated file is used at once.
+   * A file that cannot be read fails the resolution (stage CONFIG for a delivery); its error names the
+   * field and the reason, never the file's content.
+   */
+  private withReferenced(secrets: SmtpSecrets, refs: SecretRefs, owner: SecretRefOwner): { secrets: SmtpSecrets; secretsDigest?: string } {
+    if (refs.password === null && refs.clientSecret === null && refs.clientKey === null) return { secrets };
+    const read = readRefs(this.refReader, owner, refs, SMTP_CONFIG_PATH);
+    if (read.errors.length > 0) {
+      throw EmailConfigErrors.SECRET_REF_UNAVAILABLE(undefined, { errors: read.errors, extensions: { stage: 'CONFIG' } });
+    }
+    return { secrets: { ...secrets, ...read.values }, secretsDigest: read.digest };
   }
 
   /** What a scope's system emails use: a stored profile, or null for the controller level (or nothing). */
@@ -202,7 +244,7 @@ export class EffectiveConfigService implements OnModuleInit {
         profileOrgId: null,
         version: null,
         settings: this.controller.settings,
-        secretsSet: flagsOf(this.controller.secrets),
+        secretsSet: flagsOf(this.controller.secrets, this.controller.refs),
         sender: this.senderFor(this.controller.settings, 'controller'),
       }));
     }

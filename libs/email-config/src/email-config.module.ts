@@ -12,6 +12,7 @@ import { ProfileVersionsService } from './profile-versions.service';
 import { ProfileWriter } from './profile-writer';
 import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { RequestHeaderSealer } from './reencrypt';
+import { SecretRefReader } from './secret-refs';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
 
@@ -33,6 +34,7 @@ import { SmtpProfileRepository } from './smtp-profile.repository';
         checkTokenEndpoint: (url) => egress.checkUrlAtSave(new URL(url)),
       }),
     },
+    { provide: SecretRefReader, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new SecretRefReader(config.secretRefsDir) },
     SmtpProfileRepository,
     EffectiveConfigService,
     ProfileWriter,

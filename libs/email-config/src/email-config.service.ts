@@ -14,8 +14,8 @@ import { EmailConfigErrors } from './errors';
 import { storedProfileOf } from './profile-codec';
 import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.model';
 import { ProfileWriter } from './profile-writer';
-import { changedFields, resolveCandidateSecrets } from './secret-rules';
-import { mergeSmtpPatch, validateSmtpConfig } from './smtp-config.validation';
+import { changedFields, resolveCandidateCredentials } from './secret-rules';
+import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
@@ -33,7 +33,10 @@ export interface WriteResult {
 /** A validated candidate with its secrets resolved against the stored profile; internal only. */
 export interface PreparedCandidate {
   settings: SmtpSettings;
+  /** Referenced secrets included, read from their files. */
   secrets: SmtpSecrets;
+  /** A digest of the referenced files' content, when there are any. */
+  secretsDigest?: string;
 }
 
 function tags(header: string): string[] {
@@ -81,12 +84,14 @@ export class EmailConfigService {
     await this.writer.checkDestination(candidate.settings);
     return this.writer.write(scope, async (manager, active) => {
       checkPreconditions(active, preconditions);
-      const secrets = resolveCandidateSecrets(candidate, active ? this.writer.storedSecrets(active) : null);
+      const { secrets, refs } = resolveCandidateCredentials(candidate, active ? this.writer.storedSecrets(active) : null);
+      this.writer.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
       const entity = await this.writer.insertVersion(manager, actor, scope, {
         base: active,
         active,
         settings: candidate.settings,
         secrets,
+        refs,
         state: 'active',
         event: active ? EmailConfigUpdated : EmailConfigCreated,
       });
@@ -101,16 +106,18 @@ export class EmailConfigService {
       checkPreconditions(active, preconditions);
       const stored = this.writer.storedSecrets(active);
       const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
-      const secrets = resolveCandidateSecrets(candidate, stored);
-      if (changedFields(stored, { settings: candidate.settings, secrets }).length === 0) {
+      const { secrets, refs } = resolveCandidateCredentials(candidate, stored);
+      if (changedFields(stored, { settings: candidate.settings, secrets, refs }).length === 0) {
         return { profile: storedProfileOf(active), created: false };
       }
+      this.writer.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
       await this.writer.checkDestination(candidate.settings);
       const entity = await this.writer.insertVersion(manager, actor, scope, {
         base: active,
         active,
         settings: candidate.settings,
         secrets,
+        refs,
         state: 'active',
         event: EmailConfigUpdated,
       });
@@ -145,8 +152,8 @@ export class EmailConfigService {
   async prepareCandidate(scope: ConfigScope, rawSmtpConfig: unknown, path = 'smtp_config'): Promise<PreparedCandidate> {
     const candidate = validateSmtpConfig(rawSmtpConfig, path);
     const active = await this.writer.repository.findActive(this.writer.dataSource.manager, scope);
-    const secrets = resolveCandidateSecrets(candidate, active ? this.writer.storedSecrets(active) : null, path);
-    return { settings: candidate.settings, secrets };
+    const { secrets, refs } = resolveCandidateCredentials(candidate, active ? this.writer.storedSecrets(active) : null, path);
+    return this.writer.withReferenced(scope, candidate.settings, secrets, refs, path);
   }
 }
 

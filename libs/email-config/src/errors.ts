@@ -16,6 +16,15 @@ export const EmailConfigErrors = defineErrors({
     detail: 'Organization-level SMTP configuration is not enabled for this organization. Ask your partner administrator to enable it.',
   },
   SECRET_REQUIRED: { kind: 'invalid', detail: 'A secret is missing for this SMTP destination.' },
+  /**
+   * A saved profile's secret reference names a file that cannot be read now (removed, empty, moved out
+   * of the tenant's directory). The profile is not wrong as such: the operator's mount is, and may come
+   * back, so a delivery retries it (stage CONFIG) rather than failing at once.
+   */
+  SECRET_REF_UNAVAILABLE: {
+    kind: 'conflict',
+    detail: 'A secret reference of the SMTP profile cannot be read; check the file the operator mounts for it.',
+  },
   SMTP_SENDER_MISSING: {
     kind: 'invalid',
     detail:

@@ -25,7 +25,7 @@ export type { Preconditions, WriteResult, PreparedCandidate } from './email-conf
 export { ProfileVersionsService, MAX_VERSION_PAGE } from './profile-versions.service';
 export type { VersionPage, ActivationResult, DraftInput } from './profile-versions.service';
 export { EffectiveConfigService, EMAIL_CONFIG_TOPIC, scopeKey } from './effective-config.service';
-export type { OrgInfo } from './effective-config.service';
+export type { OrgInfo, ResolveOptions } from './effective-config.service';
 export { ConfigScopeResolver } from './config-scope';
 export type { ScopeQuery, ScopePurpose } from './config-scope';
 export { SMTP_DESTINATION_POLICY, CONTROLLER_PROFILE } from './ports';
@@ -34,7 +34,9 @@ export { controllerProfileFrom, ControllerProfileError } from './controller-prof
 export type { ControllerProfile } from './controller-profile';
 export { validateSmtpConfig, mergeSmtpPatch, isHostname, SMTP_CONFIG_PATH } from './smtp-config.validation';
 export { SmtpConfigDto, OAuth2ConfigDto, RequestHeaderDto } from './smtp-config.dto';
-export { resolveCandidateSecrets } from './secret-rules';
+export { resolveCandidateSecrets, resolveCandidateCredentials } from './secret-rules';
+export { SecretRefReader, SecretRefError, secretRefNameProblem, ownerDirOf, ownerOfScope, NO_REFS } from './secret-refs';
+export type { SecretRefs, SecretRefOwner, SecretRefFailure, SecretFileContent } from './secret-refs';
 export { reencryptAllSecrets, sealPlaintextRequestHeaders } from './reencrypt';
 export type { ReencryptReport } from './reencrypt';
 export {

@@ -2,6 +2,7 @@
 import { SecretCipher } from '@mailstrata/secrets';
 import { ConfigScope, etagOf, SecretFlags, StoredProfile } from './profile.model';
 import { SmtpProfileEntity } from './smtp-profile.entity';
+import { SecretRefs } from './secret-refs';
 import { RequestHeader, SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 export const PROFILE_TABLE = 'smtp_profiles';
@@ -45,8 +46,24 @@ export function settingsOfEntity(e: SmtpProfileEntity): SmtpSettings {
   };
 }
 
+/** Whether each secret is configured, stored or referenced (a referenced file may still be missing). */
 export function secretFlagsOfEntity(e: SmtpProfileEntity): SecretFlags {
-  return { passwordSet: e.passwordEnc !== null, clientSecretSet: e.oauth2ClientSecretEnc !== null, clientKeySet: e.clientKeyEnc !== null };
+  return {
+    passwordSet: e.passwordEnc !== null || e.passwordRef !== null,
+    clientSecretSet: e.oauth2ClientSecretEnc !== null || e.oauth2ClientSecretRef !== null,
+    clientKeySet: e.clientKeyEnc !== null || e.clientKeyRef !== null,
+  };
+}
+
+export function refsOfEntity(e: SmtpProfileEntity): SecretRefs {
+  return { password: e.passwordRef ?? null, clientSecret: e.oauth2ClientSecretRef ?? null, clientKey: e.clientKeyRef ?? null };
+}
+
+/** Writes the references; a referenced secret has no ciphertext (the secrets given must say null for it). */
+export function applyRefsToEntity(e: SmtpProfileEntity, refs: SecretRefs): void {
+  e.passwordRef = refs.password;
+  e.oauth2ClientSecretRef = refs.clientSecret;
+  e.clientKeyRef = refs.clientKey;
 }
 
 export function storedProfileOf(e: SmtpProfileEntity): StoredProfile {
@@ -57,6 +74,7 @@ export function storedProfileOf(e: SmtpProfileEntity): StoredProfile {
     state: e.state,
     settings: settingsOfEntity(e),
     secretsSet: secretFlagsOfEntity(e),
+    secretRefs: refsOfEntity(e),
     version: e.version,
     basedOnVersion: e.basedOnVersion,
     changedFields: e.changedFields,

@@ -13,11 +13,12 @@ import { EntityManager } from 'typeorm';
 import { Preconditions, PreparedCandidate, checkPreconditions } from './email-config.service';
 import { EmailConfigActivated, EmailConfigDraftCreated } from './email-config.events';
 import { EmailConfigErrors } from './errors';
-import { settingsOfEntity, storedProfileOf } from './profile-codec';
+import { refsOfEntity, settingsOfEntity, storedProfileOf } from './profile-codec';
 import { ConfigScope, StoredProfile } from './profile.model';
 import { ProfileWriter } from './profile-writer';
-import { resolveCandidateSecrets } from './secret-rules';
-import { mergeSmtpPatch, validateSmtpConfig } from './smtp-config.validation';
+import { NO_REFS } from './secret-refs';
+import { resolveCandidateCredentials } from './secret-rules';
+import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 
 /** Newest first; `before` (a version number) pages further back. */
@@ -66,13 +67,15 @@ export class ProfileVersionsService {
       const candidate = validateSmtpConfig(
         input.basedOn !== undefined && stored ? mergeSmtpPatch(stored.settings, input.smtpConfig) : input.smtpConfig,
       );
-      const secrets = resolveCandidateSecrets(candidate, stored);
+      const { secrets, refs } = resolveCandidateCredentials(candidate, stored);
+      this.writer.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
       await this.writer.checkDestination(candidate.settings);
       const entity = await this.writer.insertVersion(manager, actor, scope, {
         base,
         active,
         settings: candidate.settings,
         secrets,
+        refs,
         state: 'draft',
         event: EmailConfigDraftCreated,
       });
@@ -91,8 +94,9 @@ export class ProfileVersionsService {
       const target = await this.find(scope, version, undefined, manager);
       if (target.state === 'active') return { profile: storedProfileOf(target), changed: false };
       const settings = settingsOfEntity(target);
-      // The egress rules may have changed since the version was saved.
+      // The egress rules, and the files its secret references name, may have changed since it was saved.
       await this.writer.checkDestination(settings);
+      this.writer.readReferenced(scope, settings, refsOfEntity(target), 'version');
       const previousState = target.state;
       const now = new Date();
       if (active) await this.writer.repository.setState(manager, active, 'superseded', now);
@@ -123,7 +127,8 @@ export class ProfileVersionsService {
   /** For the verification endpoint: a version's settings WITH its decrypted secrets. Internal only. */
   async prepareVersion(scope: ConfigScope, version: number): Promise<PreparedCandidate & { profile: StoredProfile }> {
     const entity = await this.find(scope, version, 'version');
-    return { ...this.writer.storedSecrets(entity), profile: storedProfileOf(entity) };
+    const { settings, secrets, refs } = this.writer.storedSecrets(entity);
+    return { ...this.writer.withReferenced(scope, settings, secrets, refs ?? NO_REFS, 'version'), profile: storedProfileOf(entity) };
   }
 
   private async find(

@@ -9,17 +9,18 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditEventDefinition, AuditWriter } from '@mailstrata/audit';
-import { DomainError } from '@mailstrata/common';
+import { DomainError, validationFailed } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { Actor } from '@mailstrata/identity';
 import { DestinationRefusedError, MailerErrors } from '@mailstrata/mailer';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource, EntityManager } from 'typeorm';
 import { EMAIL_CONFIG_TOPIC, EffectiveConfigService, scopeKey } from './effective-config.service';
-import { applyToEntity, decryptSecrets, settingsOfEntity } from './profile-codec';
+import { applyRefsToEntity, applyToEntity, decryptSecrets, refsOfEntity, settingsOfEntity } from './profile-codec';
 import { ConfigScope } from './profile.model';
 import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
-import { changedFields, StoredProfileSecrets } from './secret-rules';
+import { NO_REFS, ownerOfScope, readRefs, SecretRefReader, SecretRefs } from './secret-refs';
+import { changedFields, checkClientKey, StoredProfileSecrets } from './secret-rules';
 import { SMTP_CONFIG_PATH } from './smtp-config.validation';
 import { ProfileState, SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
@@ -33,6 +34,8 @@ export interface NewVersion {
   active: SmtpProfileEntity | null;
   settings: SmtpSettings;
   secrets: SmtpSecrets;
+  /** Secret references standing in for secrets (none when omitted). */
+  refs?: SecretRefs;
   state: Extract<ProfileState, 'active' | 'draft'>;
   event: AuditEventDefinition<'scope' | 'version' | 'based_on_version' | 'changed_fields' | 'host' | 'port' | 'tls_mode' | 'auth_type'>;
 }
@@ -46,6 +49,7 @@ export class ProfileWriter {
     private readonly bus: ChangeBus,
     private readonly effective: EffectiveConfigService,
     readonly repository: SmtpProfileRepository,
+    private readonly refReader: SecretRefReader,
     @Optional() @Inject(SMTP_DESTINATION_POLICY) private readonly destinationPolicy: SmtpDestinationPolicy | undefined,
   ) {}
 
@@ -71,9 +75,11 @@ export class ProfileWriter {
       now,
     });
     // Encrypted for this row: a secret carried over from the base is re-encrypted, never copied.
+    const refs = v.refs ?? NO_REFS;
     applyToEntity(this.cipher, entity, v.settings, v.secrets);
+    applyRefsToEntity(entity, refs);
     entity.basedOnVersion = v.base?.version ?? null;
-    entity.changedFields = changedFields(stored, { settings: v.settings, secrets: v.secrets });
+    entity.changedFields = changedFields(stored, { settings: v.settings, secrets: v.secrets, refs });
     entity.updatedById = actor.id ?? null;
     entity.updatedByEmail = actor.email ?? null;
     entity.updatedByType = actor.id ? (actor.type ?? 'user') : null;
@@ -106,7 +112,33 @@ export class ProfileWriter {
   }
 
   storedSecrets(entity: SmtpProfileEntity): StoredProfileSecrets {
-    return { settings: settingsOfEntity(entity), secrets: decryptSecrets(this.cipher, entity) };
+    return { settings: settingsOfEntity(entity), secrets: decryptSecrets(this.cipher, entity), refs: refsOfEntity(entity) };
+  }
+
+  /**
+   * Every secret reference must name a readable, non-empty file inside the scope's own directory now:
+   * otherwise 400 VALIDATION_FAILED naming the field and the reason (never the file's content). A
+   * referenced client key must also be the key of client_cert. Returns what was read (internal only).
+   */
+  readReferenced(scope: ConfigScope, settings: SmtpSettings, refs: SecretRefs, path: string): ReturnType<typeof readRefs> {
+    const read = readRefs(this.refReader, ownerOfScope(scope), refs, path);
+    if (read.errors.length > 0) throw validationFailed(read.errors, 'A secret reference cannot be used.');
+    if (settings.clientCert && read.values.clientKey !== undefined) {
+      checkClientKey(settings.clientCert, read.values.clientKey, `${path}.client_key_ref`);
+    }
+    return read;
+  }
+
+  /** Settings with their secrets, referenced ones read from their files now (for a test email). Internal only. */
+  withReferenced(
+    scope: ConfigScope,
+    settings: SmtpSettings,
+    secrets: SmtpSecrets,
+    refs: SecretRefs,
+    path: string,
+  ): { settings: SmtpSettings; secrets: SmtpSecrets; secretsDigest?: string } {
+    const read = this.readReferenced(scope, settings, refs, path);
+    return { settings, secrets: { ...secrets, ...read.values }, ...(read.digest ? { secretsDigest: read.digest } : {}) };
   }
 
   /**

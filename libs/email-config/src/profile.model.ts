@@ -1,5 +1,6 @@
 /** Domain shapes handed to the HTTP layer and to the mailer. Views are built from these, never from entities. */
 import { createHash } from 'node:crypto';
+import type { SecretRefs } from './secret-refs';
 import type { EffectiveSender } from './sender';
 import type { SmtpSecrets, SmtpSettings } from './smtp-settings';
 import type { ProfileRoute, ProfileState } from './smtp-profile.entity';
@@ -29,6 +30,8 @@ export interface StoredProfile {
   state: ProfileState;
   settings: SmtpSettings;
   secretsSet: SecretFlags;
+  /** Which secrets come from files, by name (names are not secrets). */
+  secretRefs: SecretRefs;
   version: number;
   /** The version this one was derived from; `changedFields` names what differs from it. */
   basedOnVersion: number | null;
@@ -61,13 +64,15 @@ export interface EffectiveProfile {
 /** The effective profile WITH decrypted secrets. Internal only: never map this to a response or a log. */
 export interface ResolvedSmtpProfile extends EffectiveProfile {
   secrets: SmtpSecrets;
+  /** A digest of the secrets read from files (changes when one is rotated); undefined when none is referenced. */
+  secretsDigest?: string;
 }
 
-export function flagsOf(secrets: SmtpSecrets): SecretFlags {
+export function flagsOf(secrets: SmtpSecrets, refs?: SecretRefs): SecretFlags {
   return {
-    passwordSet: secrets.password !== null,
-    clientSecretSet: secrets.clientSecret !== null,
-    clientKeySet: secrets.clientKey !== null,
+    passwordSet: secrets.password !== null || (refs?.password ?? null) !== null,
+    clientSecretSet: secrets.clientSecret !== null || (refs?.clientSecret ?? null) !== null,
+    clientKeySet: secrets.clientKey !== null || (refs?.clientKey ?? null) !== null,
   };
 }
 

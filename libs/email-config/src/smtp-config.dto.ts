@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { isEmail, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { SECRET_REF_MAX_CHARS, secretRefNameProblem } from './secret-refs';
 import { AUTH_TYPES, AuthType, TLS_MODES, TlsMode } from './smtp-settings';
 
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -134,6 +135,26 @@ const Secret = (max: number): PropertyDecorator => {
   const noNul = Rule('noControlCharacters', 'must not contain NUL characters', (v) => !isText(v) || !v.includes('\u0000'));
   return Rules(isString, notEmpty, maxChars, noNul);
 };
+/**
+ * A secret reference: the name of a file in the tenant's secrets directory, instead of the secret
+ * itself (exactly one of the two). A string sets it, null clears it, absent keeps it (where allowed).
+ */
+const SecretRef = (literal: string): PropertyDecorator => {
+  const isString = IsText('must be a string or null');
+  const name = Rule(
+    'secretRefName',
+    (v) => (isText(v) ? (secretRefNameProblem(v) ?? '') : ''),
+    (v) => !isText(v) || secretRefNameProblem(v) === null,
+  );
+  const exclusive = Rule(
+    'exclusiveWithSecret',
+    `must not be given together with ${literal}: send the secret or a reference to it, not both`,
+    (v, o) => !isText(v) || !isText(o[literal.split('.').pop()!]),
+  );
+  return Rules(isString, name, exclusive);
+};
+const hasRef = (v: unknown) => isText(v) && v !== '';
+
 const PemCertificates = (): PropertyDecorator => {
   const isString = IsText();
   const maxChars = MaxChars(PEM_MAX, false);
@@ -162,7 +183,7 @@ export function authTypeOf(o: Record<string, unknown>): AuthType {
   const given = oneOf(o.auth_type, AUTH_TYPES);
   if (given !== undefined) return given;
   if (hasOAuth2(o)) return 'oauth2';
-  return validLine(o.username, 512) !== null || validSecret(o.password, 1024) !== null ? 'basic' : 'none';
+  return validLine(o.username, 512) !== null || validSecret(o.password, 1024) !== null || hasRef(o.password_ref) ? 'basic' : 'none';
 }
 
 /** Credentials only travel encrypted: the field that switched TLS off (tls_mode if given, else use_tls) reports it. */
@@ -221,6 +242,15 @@ export class OAuth2ConfigDto {
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 4096, writeOnly: true, description: 'Secret; null clears it' })
   @Secret(4096)
   client_secret?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    maxLength: SECRET_REF_MAX_CHARS,
+    description: 'Instead of client_secret: a file name in the tenant’s secrets directory (SMTP_SECRET_REFS_DIR); null clears it',
+  })
+  @SecretRef('oauth2.client_secret')
+  client_secret_ref?: string | null;
 
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 1024 })
   @SingleLine()
@@ -323,6 +353,16 @@ export class SmtpConfigDto {
   @Secret(1024)
   password?: string | null;
 
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    maxLength: SECRET_REF_MAX_CHARS,
+    description: 'Instead of password: a file name in the tenant’s secrets directory (SMTP_SECRET_REFS_DIR); null clears it',
+  })
+  @AbsentUnless(hasRef, 'none', 'oauth2')
+  @SecretRef('password')
+  password_ref?: string | null;
+
   @ApiPropertyOptional({ type: 'string', nullable: true, format: 'email', maxLength: 254 })
   @Rule('isEmail', 'must be an email address', (v) => {
     const address = validLine(v, 254);
@@ -363,6 +403,16 @@ export class SmtpConfigDto {
   @Rule('isPemPrivateKey', 'must be a PEM private key that parses', (v) => validSecret(v, PEM_MAX) === null || isPrivateKeyPem(v as string))
   @Secret(PEM_MAX)
   client_key?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    maxLength: SECRET_REF_MAX_CHARS,
+    description: 'Instead of client_key: a file name in the tenant’s secrets directory (SMTP_SECRET_REFS_DIR); null clears it',
+  })
+  @Rule('notAllowed', 'needs client_cert', (v, o) => !isText(v) || !absent(o.client_cert))
+  @SecretRef('client_key')
+  client_key_ref?: string | null;
 
   @ApiPropertyOptional({ enum: AUTH_TYPES, nullable: true, description: 'Derived from the credentials given when left out' })
   @IsOneOf(AUTH_TYPES)

@@ -8,6 +8,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { FieldError, fieldErrorsOf, STRICT_VALIDATION, validationFailed } from '@mailstrata/common';
 import { authTypeOf, lineOf, SmtpConfigDto, tlsModeOf } from './smtp-config.dto';
+import type { SecretRefInputs } from './secret-refs';
 import { defaultPortFor, OAuth2Settings, RequestHeader, SecretInputs, SmtpCandidate, SmtpSettings } from './smtp-settings';
 
 export { isHostname, parseCertificates } from './smtp-config.dto';
@@ -87,7 +88,13 @@ function candidateOf(dto: SmtpConfigDto): SmtpCandidate {
     clientKey: dto.client_key,
     requestHeaders: oauth2 ? requestHeaders : undefined,
   };
-  return { settings, secrets };
+  const passwordRef = dto.password_ref;
+  const refs: SecretRefInputs = {
+    password: authType === 'basic' ? passwordRef : passwordRef === null ? null : undefined,
+    clientSecret: oauth2?.client_secret_ref,
+    clientKey: dto.client_key_ref,
+  };
+  return { settings, secrets, refs };
 }
 
 /** The stored settings in request shape (no secrets), the base a PATCH is merged onto. */
@@ -138,7 +145,7 @@ export function mergeSmtpPatch(stored: SmtpSettings, patch: unknown, path: strin
     const merged: Raw = { ...(base.oauth2 as Raw) };
     for (const [k, v] of Object.entries(p.oauth2 as Raw)) {
       // null on a secret means "clear it", so it stays in the merged input; elsewhere it removes the setting.
-      if (v === null && k !== 'client_secret' && k !== 'request_headers') delete merged[k];
+      if (v === null && k !== 'client_secret' && k !== 'client_secret_ref' && k !== 'request_headers') delete merged[k];
       else merged[k] = v;
     }
     base.oauth2 = merged;
@@ -148,7 +155,8 @@ export function mergeSmtpPatch(stored: SmtpSettings, patch: unknown, path: strin
   }
   for (const [k, v] of Object.entries(p)) {
     if (k === 'oauth2') continue;
-    if (v === null && k !== 'password' && k !== 'client_key') delete base[k];
+    // null on a secret or a secret reference means "clear it" (see above).
+    if (v === null && !['password', 'password_ref', 'client_key', 'client_key_ref'].includes(k)) delete base[k];
     else base[k] = v;
   }
   if ('auth_type' in p === false && 'oauth2' in p && p.oauth2 === null && base.auth_type === 'oauth2') delete base.auth_type;

@@ -98,6 +98,16 @@ export class SmtpProfileEntity {
   @Column({ name: 'oauth2_request_headers_enc', type: 'text', nullable: true })
   oauth2RequestHeadersEnc: string | null;
 
+  /** Secret references: file names under the tenant's secrets directory (not secrets; stored plain). */
+  @Column({ name: 'password_ref', type: 'text', nullable: true })
+  passwordRef: string | null;
+
+  @Column({ name: 'oauth2_client_secret_ref', type: 'text', nullable: true })
+  oauth2ClientSecretRef: string | null;
+
+  @Column({ name: 'client_key_ref', type: 'text', nullable: true })
+  clientKeyRef: string | null;
+
   /** The version number within the scope and route (1, 2, 3…). */
   @Column({ type: 'integer' })
   version: number;

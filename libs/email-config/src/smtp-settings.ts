@@ -2,6 +2,8 @@
  * The SMTP profile as the domain sees it: non-secret settings, and secrets kept apart so that nothing
  * built from `SmtpSettings` (views, audit details, logs) can ever carry one.
  */
+import type { SecretRefInputs } from './secret-refs';
+
 export const TLS_MODES = ['none', 'starttls', 'implicit'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 export const AUTH_TYPES = ['none', 'basic', 'oauth2'] as const;
@@ -65,6 +67,8 @@ export interface SecretInputs {
 export interface SmtpCandidate {
   settings: SmtpSettings;
   secrets: SecretInputs;
+  /** Secret references as given (`password_ref`…): omitted keeps the stored one if allowed, null clears. */
+  refs?: SecretRefInputs;
 }
 
 export const NO_SECRETS: SmtpSecrets = Object.freeze({ password: null, clientSecret: null, clientKey: null, requestHeaders: null });

@@ -23,7 +23,7 @@ export {
 } from './egress-guard';
 export type { HostLookup, CheckedDestination } from './egress-guard';
 export { OAuth2TokenClient } from './oauth2-token-client';
-export { SmtpDeliveryError, classifySmtpError, SMTP_STAGES } from './smtp-failure';
+export { SmtpDeliveryError, classifySmtpError, SMTP_STAGES, failure as smtpFailure } from './smtp-failure';
 export type { SmtpStage, SmtpFailure } from './smtp-failure';
 export { authUsername } from './smtp-target';
 export type { SmtpTarget, SmtpAuth, TlsMode, OAuth2ClientCredentials } from './smtp-target';

@@ -311,7 +311,7 @@ export class Mailer implements OnApplicationShutdown {
 
   /** One pooled transport per profile; a new version (or a new checked address) replaces and closes the old one. */
   private transportFor(target: SmtpTarget, dest: CheckedDestination | undefined): Transporter<SMTPPool.SentMessageInfo> {
-    const fingerprint = `${target.version}|${dest?.address ?? '-'}`;
+    const fingerprint = `${target.version}|${dest?.address ?? '-'}|${target.secretsDigest ?? ''}`;
     const existing = this.pooled.get(target.cacheKey);
     if (existing?.fingerprint === fingerprint) return existing.transporter;
     if (existing) existing.transporter.close();

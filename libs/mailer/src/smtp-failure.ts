@@ -7,9 +7,14 @@ import { DomainError } from '@mailstrata/common';
 import { MailerErrors } from './errors';
 import { TLS_HINTS, TLS_REASON_WORDS, TlsReason, tlsReasonOf } from './tls-failure';
 
-export type SmtpStage = 'DNS' | 'CONNECT' | 'TLS' | 'AUTH' | 'OAUTH_TOKEN' | 'MAIL_FROM' | 'RCPT_TO' | 'DATA' | 'TIMEOUT';
+/**
+ * Where an attempt failed. CONFIG is before any connection: the route's own configuration could not be
+ * completed (a secret reference's file cannot be read); the mailer never reports it itself.
+ */
+export type SmtpStage = 'CONFIG' | 'DNS' | 'CONNECT' | 'TLS' | 'AUTH' | 'OAUTH_TOKEN' | 'MAIL_FROM' | 'RCPT_TO' | 'DATA' | 'TIMEOUT';
 
 export const SMTP_STAGES: readonly SmtpStage[] = [
+  'CONFIG',
   'DNS',
   'CONNECT',
   'TLS',
@@ -59,6 +64,7 @@ export class SmtpDeliveryError extends DomainError<'SMTP_DELIVERY_FAILED'> {
 }
 
 const STAGE_WORDS: Record<SmtpStage, string> = {
+  CONFIG: 'route configuration',
   DNS: 'host name lookup',
   CONNECT: 'connection',
   TLS: 'TLS negotiation',
@@ -71,6 +77,8 @@ const STAGE_WORDS: Record<SmtpStage, string> = {
 };
 
 const HINTS: Record<SmtpStage, string> = {
+  CONFIG:
+    'A secret of the SMTP profile comes from a file (a secret reference) that cannot be read; check that the operator mounts it under the tenant’s secrets directory.',
   DNS: 'The SMTP host name does not resolve from this installation; check the host and the cluster DNS.',
   CONNECT: 'No SMTP server answered on this host and port; check the port, firewalls and whether the server is up.',
   TLS: 'TLS failed: check tls_mode (implicit TLS is usually port 465, STARTTLS 587), the server certificate and ca_cert, or the client certificate.',

@@ -25,6 +25,11 @@ export interface SmtpTarget {
   cacheKey: string;
   /** Changes whenever the profile changes; a new version closes the previous pooled transport. */
   version: string;
+  /**
+   * A digest of secrets read from files (secret references), which change without a new version when
+   * the file is rotated: a new digest also closes the previous pooled transport. Never shown.
+   */
+  secretsDigest?: string;
   host: string;
   port: number;
   tlsMode: TlsMode;

@@ -1,8 +1,12 @@
 /** Explicit response mappers: only the fields named here can reach a response, and never a secret. */
-import { EffectiveProfile, SecretFlags, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
+import { EffectiveProfile, SecretFlags, SecretRefs, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
 import type { ProfileHealth } from '@mailstrata/delivery';
 
-export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags) => ({
+/**
+ * `refs`: the profile's own secret references (file names, not secrets), shown on its own GET and only
+ * when set, so a profile without references looks exactly as before they existed.
+ */
+export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags, refs?: SecretRefs) => ({
   host: s.host,
   port: s.port,
   use_tls: useTlsOf(s),
@@ -23,11 +27,14 @@ export const smtpConfigView = (s: SmtpSettings, flags: SecretFlags) => ({
         audience: s.oauth2.audience,
         // Header values are secrets (often API keys): write-only, like client_secret.
         request_headers: s.oauth2.requestHeaderNames.map((name) => ({ name, value_set: true })),
+        ...(refs?.clientSecret ? { client_secret_ref: refs.clientSecret } : {}),
       }
     : null,
   password_set: flags.passwordSet,
   client_secret_set: flags.clientSecretSet,
   client_key_set: flags.clientKeySet,
+  ...(refs?.password ? { password_ref: refs.password } : {}),
+  ...(refs?.clientKey ? { client_key_ref: refs.clientKey } : {}),
 });
 
 /**
@@ -45,7 +52,7 @@ export const healthView = (h: ProfileHealth | null, version: number) =>
 
 export const profileView = (p: StoredProfile, health?: ProfileHealth | null) => ({
   email_config: {
-    smtp_config: smtpConfigView(p.settings, p.secretsSet),
+    smtp_config: smtpConfigView(p.settings, p.secretsSet, p.secretRefs),
     ...(health === undefined ? {} : { health: healthView(health, p.version) }),
     metadata: {
       id: p.id,

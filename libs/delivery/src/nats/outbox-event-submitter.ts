@@ -37,7 +37,7 @@ export class OutboxEventSubmitter implements EventSubmitter {
     if (event.replyTo !== undefined) throw NatsIntakeErrors.CONTENT_NOT_SUPPORTED('reply_to is not available on this intake yet.');
 
     const scope = await this.scopeOf(manager, event.scope);
-    await this.routes.resolve(scope); // NO_SMTP_CONFIG when no level has a route
+    await this.routes.resolve(scope, { readSecretFiles: false }); // NO_SMTP_CONFIG when no level has a route
     const ids: string[] = [];
     for (const to of [...event.to, ...event.cc]) {
       ids.push(
