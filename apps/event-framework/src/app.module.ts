@@ -13,6 +13,7 @@ import { MailCatcherListener, MailCatcherModule } from '@mailstrata/mail-catcher
 import { TemplatesModule } from '@mailstrata/templates';
 import { AuditLogController } from './audit/audit-log.controller';
 import { EmailConfigController } from './email-config/email-config.controller';
+import { NotificationRecipientsController } from './email-config/notifications.controller';
 import { PasswordResetController } from './accounts/password-reset.controller';
 import { PasswordSetupController } from './accounts/password-setup.controller';
 import { HealthController } from './health/health.controller';
@@ -70,6 +71,7 @@ export class AppModule {
         PasswordSetupController,
         PasswordResetController,
         EmailConfigController,
+        NotificationRecipientsController,
         AuditLogController,
         VerificationController,
         ConsoleSettingsController,

@@ -9,6 +9,7 @@ import { controllerProfileFrom } from './controller-profile';
 import { EffectiveConfigService } from './effective-config.service';
 import { EmailConfigService } from './email-config.service';
 import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
+import { NotificationRecipientsService } from './notification-recipients';
 import { RequestHeaderSealer } from './reencrypt';
 import { SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
@@ -36,7 +37,8 @@ import { SmtpProfileRepository } from './smtp-profile.repository';
     EmailConfigService,
     ConfigScopeResolver,
     RequestHeaderSealer,
+    NotificationRecipientsService,
   ],
-  exports: [EffectiveConfigService, EmailConfigService, ConfigScopeResolver, SecretsModule, CONTROLLER_PROFILE],
+  exports: [EffectiveConfigService, EmailConfigService, ConfigScopeResolver, NotificationRecipientsService, SecretsModule, CONTROLLER_PROFILE],
 })
 export class EmailConfigModule {}

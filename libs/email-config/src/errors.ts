@@ -8,6 +8,7 @@ export const EmailConfigErrors = defineErrors({
    */
   NO_SMTP_CONFIG: 'conflict',
   SMTP_PROFILE_NOT_FOUND: 'not_found',
+  NOTIFICATION_RECIPIENTS_NOT_FOUND: { kind: 'not_found', detail: 'This scope has no notification recipients.' },
   SCOPE_REQUIRED: { kind: 'invalid', detail: 'A controller-level caller must name the scope with ?partner_id= or ?org_id=.' },
   SMTP_OVERRIDE_DISABLED: {
     kind: 'forbidden',
