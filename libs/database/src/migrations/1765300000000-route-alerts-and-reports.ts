@@ -27,7 +27,9 @@ export class RouteAlertsAndReports1765300000000 implements MigrationInterface {
     await q.query(
       `CREATE UNIQUE INDEX email_notification_recipients_partner_idx ON email_notification_recipients (partner_id) WHERE org_id IS NULL`,
     );
-    await q.query(`CREATE UNIQUE INDEX email_notification_recipients_org_idx ON email_notification_recipients (org_id) WHERE org_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX email_notification_recipients_org_idx ON email_notification_recipients (org_id) WHERE org_id IS NOT NULL`,
+    );
 
     await q.query(`ALTER TABLE smtp_profile_health ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0`);
     await q.query(`ALTER TABLE smtp_profile_health ADD COLUMN streak_started_at timestamptz`);
@@ -46,7 +48,7 @@ export class RouteAlertsAndReports1765300000000 implements MigrationInterface {
         scope_key text NOT NULL,
         period_start timestamptz NOT NULL,
         period_end timestamptz NOT NULL,
-        message_ids uuid[] NOT NULL DEFAULT '{}',
+        job_ids uuid[] NOT NULL DEFAULT '{}',
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (scope_key, period_start)
       )`);
