@@ -50,6 +50,12 @@ export interface ProfileHealth {
   failingSince: Date | null;
 }
 
+/** TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT or INSERT with the rows. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
 @Injectable()
 export class ProfileHealthRecorder {
   private readonly logger = new Logger(ProfileHealthRecorder.name);
@@ -113,9 +119,8 @@ export class ProfileHealthRecorder {
     // The next success must be written, or the profile would look failed after it recovered.
     this.lastSuccessWrite.delete(`${key}|${version}`);
     const fault = isRouteFault(failure) ? 1 : 0;
-    await this.inTransaction(manager, async (m) => {
-      const [row] = (await m.query(
-        `WITH pruned AS (${PRUNE_OTHER_VERSIONS})
+    const [row] = (await (manager ?? this.dataSource.manager).query(
+      `WITH pruned AS (${PRUNE_OTHER_VERSIONS})
          INSERT INTO smtp_profile_health (profile_key, profile_version, last_failure_at, last_failure_stage, last_failure_code, last_failure_error_code,
            consecutive_failures, streak_started_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 > 0 THEN $3::timestamptz END, now())
@@ -125,16 +130,19 @@ export class ProfileHealthRecorder {
                                     ELSE smtp_profile_health.streak_started_at END,
            updated_at = now()
          RETURNING consecutive_failures, failing_since`,
-        [key, version, at, failure?.stage ?? null, failure?.smtpCode ?? null, errorCode, fault],
-      )) as { consecutive_failures: number; failing_since: Date | null }[];
-      if (!fault || !row || row.failing_since || row.consecutive_failures < this.failureThreshold) return;
-      // Whoever sets the mark announces the failure.
-      const [marked] = (await m.query(
-        `UPDATE smtp_profile_health SET failing_since = COALESCE(streak_started_at, $3)
+      [key, version, at, failure?.stage ?? null, failure?.smtpCode ?? null, errorCode, fault],
+    )) as { consecutive_failures: number; failing_since: Date | null }[];
+    if (!fault || !row || row.failing_since || row.consecutive_failures < this.failureThreshold) return;
+    // Whoever sets the mark announces the failure.
+    await this.inTransaction(manager, async (m) => {
+      const [marked] = rowsOf<{ failing_since: Date; consecutive_failures: number }>(
+        await m.query(
+          `UPDATE smtp_profile_health SET failing_since = COALESCE(streak_started_at, $3)
           WHERE profile_key = $1 AND profile_version = $2 AND failing_since IS NULL AND consecutive_failures >= $4
           RETURNING failing_since, consecutive_failures`,
-        [key, version, at, this.failureThreshold],
-      )) as { failing_since: Date; consecutive_failures: number }[];
+          [key, version, at, this.failureThreshold],
+        ),
+      );
       if (!marked) return;
       await this.announce(m, {
         key,
@@ -170,8 +178,23 @@ export class ProfileHealthRecorder {
     };
   }
 
+  /**
+   * Runs `work` in the caller's transaction if there is one, else in its own. The flip and its
+   * announcement sit behind a savepoint: if announcing fails (a template, a lost tenant), the flip is
+   * undone with it, the caller's booking still commits, and the next outcome tries again.
+   */
   private inTransaction(manager: EntityManager | undefined, work: (m: EntityManager) => Promise<void>): Promise<void> {
-    return manager?.queryRunner?.isTransactionActive ? work(manager) : this.dataSource.transaction(work);
+    const guarded = async (m: EntityManager) => {
+      await m.query('SAVEPOINT route_health');
+      try {
+        await work(m);
+        await m.query('RELEASE SAVEPOINT route_health');
+      } catch (err) {
+        await m.query('ROLLBACK TO SAVEPOINT route_health');
+        this.logger.error({ err }, 'recording an SMTP route state change failed; the next outcome tries again');
+      }
+    };
+    return manager?.queryRunner?.isTransactionActive ? guarded(manager) : this.dataSource.transaction(guarded);
   }
 
   private async announce(manager: EntityManager, transition: RouteTransition): Promise<void> {

@@ -39,7 +39,7 @@ export interface RouteTransition {
 }
 
 export const EmailRouteFailing = defineAuditEvent('email_route.failing', [
-  'route_key',
+  'route',
   'level',
   'version',
   'host',
@@ -54,7 +54,7 @@ export const EmailRouteFailing = defineAuditEvent('email_route.failing', [
   'recipients',
 ]);
 export const EmailRouteRecovered = defineAuditEvent('email_route.recovered', [
-  'route_key',
+  'route',
   'level',
   'version',
   'host',
@@ -127,7 +127,7 @@ export class RouteAlerts {
     }
     transitions.labels(owner.level, t.direction, fate).inc();
     const common = {
-      route_key: t.key,
+      route: t.key,
       level: owner.level,
       version: t.version,
       host: route?.host ?? null,
@@ -212,7 +212,6 @@ export class RouteAlerts {
         title: failing ? `SMTP route of ${scopeWords} is failing` : `SMTP route of ${scopeWords} has recovered`,
         message: lines.join('\n'),
         severity: failing ? 'critical' : 'info',
-        ...(owner.level === 'org' && owner.name ? { org_name: owner.name } : {}),
       },
       { manager },
     );
