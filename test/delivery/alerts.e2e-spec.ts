@@ -18,6 +18,7 @@ import { ReceivedMessage, startSmtpServer, TestSmtpServer, waitFor } from '../su
 const BODY = 'Your one-time link: https://console.example/setup#tok-alerts-9c1d';
 const ORG_ALERTS = 'oncall@org-o.test';
 const PARTNER_REPORTS = 'reports@partner-q.test';
+const PLATFORM_ONCALL = 'platform-oncall@controller.test';
 
 describe('route failure alerts and delivery reports', () => {
   let t: TestApp;
@@ -25,6 +26,8 @@ describe('route failure alerts and delivery reports', () => {
   let serverA: TestSmtpServer;
   let serverB: TestSmtpServer;
   let serverR: TestSmtpServer;
+  let serverD: TestSmtpServer;
+  let serverE: TestSmtpServer;
   let tenant: Tenant;
   let reportTenant: Tenant;
   let outbox: EmailOutbox;
@@ -37,12 +40,7 @@ describe('route failure alerts and delivery reports', () => {
   };
 
   beforeAll(async () => {
-    [controller, serverA, serverB, serverR] = await Promise.all([
-      startSmtpServer(),
-      startSmtpServer(),
-      startSmtpServer(),
-      startSmtpServer(),
-    ]);
+    [controller, serverA, serverB, serverR, serverD, serverE] = await Promise.all(Array.from({ length: 6 }, () => startSmtpServer()));
     t = await startTestApp({
       env: {
         FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
@@ -50,7 +48,8 @@ describe('route failure alerts and delivery reports', () => {
         FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
         FW_EVENT_SMTP_SENDER_EMAIL: 'ops@controller.test',
         SMTP_ALLOWED_NETWORKS: '127.0.0.1/32',
-        SMTP_ALLOWED_PORTS: [controller.port, serverA.port, serverB.port, serverR.port].join(','),
+        SMTP_ALLOWED_PORTS: [controller, serverA, serverB, serverR, serverD, serverE].map((s) => s.port).join(','),
+        EMAIL_CONTROLLER_ALERTING_ADDRESS: PLATFORM_ONCALL,
         EMAIL_RETRY_BASE_MS: '30',
         EMAIL_POLL_INTERVAL_MS: '25',
         EMAIL_ALERT_FAILURE_THRESHOLD: '3',
@@ -76,7 +75,7 @@ describe('route failure alerts and delivery reports', () => {
   });
   afterAll(async () => {
     await t?.close();
-    await Promise.all([controller, serverA, serverB, serverR].map((s) => s?.close()));
+    await Promise.all([controller, serverA, serverB, serverR, serverD, serverE].map((s) => s?.close()));
   });
 
   async function setProfile(token: string, query: string, port: number, sender: string) {
@@ -88,13 +87,14 @@ describe('route failure alerts and delivery reports', () => {
     expect([200, 201]).toContain(res.status);
   }
 
-  const sendAsOrg = (count: number, subject: string) =>
+  const sendAsOrg = (count: number, subject: string) => sendAs({ partnerId: tenant.partnerId, orgId: tenant.orgId }, count, subject);
+  const sendAs = (scope: { partnerId: string | null; orgId: string | null }, count: number, subject: string) =>
     dataSource.transaction(async (m) => {
       const ids: string[] = [];
       for (let i = 0; i < count; i += 1) {
         ids.push(
           await outbox.enqueue(m, {
-            scope: { partnerId: tenant.partnerId, orgId: tenant.orgId },
+            scope,
             kind: 'password_setup',
             to: `user${i}@customer.test`,
             subject: `${subject} ${i}`,
@@ -122,10 +122,10 @@ describe('route failure alerts and delivery reports', () => {
   const alertsTo = (server: TestSmtpServer, address: string) => server.messages.filter((m) => m.to === address);
   const atLeast = (server: TestSmtpServer, address: string, n: number, what: string) =>
     waitFor(() => (alertsTo(server, address).length >= n ? alertsTo(server, address) : undefined), 20_000, what);
-  const routeEvents = () =>
-    t.db.query<{ type: string; details: Record<string, any>; partner_id: string; org_id: string }>(
+  const routeEvents = (key = `org:${tenant.orgId}`) =>
+    t.db.query<{ type: string; details: Record<string, any>; partner_id: string | null; org_id: string | null }>(
       `SELECT type, details, partner_id, org_id FROM audit_events WHERE type LIKE 'email_route.%' AND resource_id = $1 ORDER BY seq`,
-      [`org:${tenant.orgId}`],
+      [key],
     );
 
   it('one alert through the partner route (not the failing one) however many messages fail; one recovery email', async () => {
@@ -267,5 +267,64 @@ describe('route failure alerts and delivery reports', () => {
     expect(await reports.runDue()).toBe(0);
     const [jobs] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_jobs WHERE recipient = $1`, [PARTNER_REPORTS]);
     expect(jobs!.n).toBe(1);
+  });
+  it('a partner route announces through the controller; an org under a failing partner too; an org without its own address reaches its partner’s', async () => {
+    const root = await rootToken(t.client);
+    const p3 = await createTenant(t.client, root, 'fallback');
+    await setProfile(p3.partnerToken, '', serverD.port, 'noreply@partner-3.test');
+    await setOverride(t.client, p3.partnerToken, p3.orgId, true);
+    await setProfile(p3.partnerToken, `?org_id=${p3.orgId}`, serverE.port, 'noreply@org-3.test');
+    const oncall = 'oncall@partner-3.test';
+    expect(
+      (
+        await t.client.request('PUT', '/event/v1/email/config/notifications', {
+          body: { alerting_address: oncall },
+          cookie: p3.partnerToken,
+        })
+      ).status,
+    ).toBe(201);
+
+    serverD.failures.rcptTo = 421;
+    await allFinished(await sendAs({ partnerId: p3.partnerId, orgId: null }, 3, 'Partner outage'));
+    const [partnerAlert] = await atLeast(controller, oncall, 1, 'partner alert via the controller');
+    expect(partnerAlert!.from).toBe('ops@controller.test');
+    expect(partnerAlert!.text).toContain(`Route: partner:${p3.partnerId}`);
+
+    serverE.failures.rcptTo = 421;
+    await allFinished(await sendAs({ partnerId: p3.partnerId, orgId: p3.orgId }, 3, 'Org outage'));
+    const orgAlert = (await atLeast(controller, oncall, 2, 'org alert via the controller'))[1]!;
+    expect(orgAlert.text).toContain(`Route: org:${p3.orgId}`);
+    expect(orgAlert.text).toContain('sent through the controller route');
+    expect([...serverD.messages, ...serverE.messages].filter((m) => m.to === oncall)).toHaveLength(0);
+    expect((await routeEvents(`org:${p3.orgId}`)).map((e) => [e.type, e.details.alert, e.details.alerted_via])).toEqual([
+      ['email_route.failing', 'sent', 'controller'],
+    ]);
+    delete serverD.failures.rcptTo;
+    delete serverE.failures.rcptTo;
+  });
+
+  it('the controller’s own failure is audited with no route above; its recovery is emailed through itself', async () => {
+    controller.failures.rcptTo = 421;
+    await allFinished(await sendAs({ partnerId: null, orgId: null }, 3, 'Controller outage'));
+    const [failing] = await waitFor(
+      async () => {
+        const events = await routeEvents('controller');
+        return events.length >= 1 ? events : undefined;
+      },
+      10_000,
+      'controller failing event',
+    );
+    expect(failing).toMatchObject({ type: 'email_route.failing', partner_id: null, org_id: null });
+    expect(failing!.details).toMatchObject({ alert: 'no_route_above', alerted_via: null, smtp_code: 421 });
+    expect(controller.messages.filter((m) => m.to === PLATFORM_ONCALL)).toHaveLength(0);
+
+    delete controller.failures.rcptTo;
+    await allFinished(await sendAs({ partnerId: null, orgId: null }, 1, 'Controller back'));
+    const [recovered] = await atLeast(controller, PLATFORM_ONCALL, 1, 'controller recovery');
+    expect(await subjectOf(recovered!)).toBe('[INFO] SMTP route of the controller has recovered');
+    expect((await routeEvents('controller')).map((e) => [e.type, e.details.alert, e.details.alerted_via])).toEqual([
+      ['email_route.failing', 'no_route_above', null],
+      ['email_route.recovered', 'sent', 'controller'],
+    ]);
   });
 });
