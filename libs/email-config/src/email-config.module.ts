@@ -39,6 +39,13 @@ import { SmtpProfileRepository } from './smtp-profile.repository';
     RequestHeaderSealer,
     NotificationRecipientsService,
   ],
-  exports: [EffectiveConfigService, EmailConfigService, ConfigScopeResolver, NotificationRecipientsService, SecretsModule, CONTROLLER_PROFILE],
+  exports: [
+    EffectiveConfigService,
+    EmailConfigService,
+    ConfigScopeResolver,
+    NotificationRecipientsService,
+    SecretsModule,
+    CONTROLLER_PROFILE,
+  ],
 })
 export class EmailConfigModule {}

@@ -37,7 +37,12 @@ export interface NotificationScope {
   orgId: string | null;
 }
 
-export const NotificationRecipientsUpdated = defineAuditEvent('email.notifications.updated', ['scope', 'version', 'changed_fields', 'counts']);
+export const NotificationRecipientsUpdated = defineAuditEvent('email.notifications.updated', [
+  'scope',
+  'version',
+  'changed_fields',
+  'counts',
+]);
 export const NotificationRecipientsDeleted = defineAuditEvent('email.notifications.deleted', ['scope', 'version']);
 
 const COLUMNS: Record<NotificationRole, string> = {
@@ -184,7 +189,11 @@ export class NotificationRecipientsService {
   }
 
   /** The addresses of one role for a scope (the controller's from the environment); empty when none. */
-  async addressesFor(scope: NotificationScope, role: NotificationRole, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
+  async addressesFor(
+    scope: NotificationScope,
+    role: NotificationRole,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
     if (scope.partnerId === null) return this.config.emailNotifications.controller[role];
     const row = await this.find(manager, { level: scope.orgId ? 'org' : 'partner', partnerId: scope.partnerId, orgId: scope.orgId });
     return row ? (row[COLUMNS[role] as keyof Row] as string[]) : [];

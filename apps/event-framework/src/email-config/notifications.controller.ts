@@ -68,7 +68,11 @@ export class NotificationRecipientsController {
   @RequirePermissions('system_setting:modify')
   @ApiOperation({ summary: 'Remove the scope’s notification recipients' })
   @ApiHeader({ name: 'If-Match', required: false })
-  async delete(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+  async delete(
+    @CurrentActor() actor: SignedIn,
+    @Query() query: ScopeQueryDto,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'effective');
     await this.recipients.delete(actor, scope, { ifMatch });
   }
