@@ -14,6 +14,7 @@ import { TemplatesModule } from '@mailstrata/templates';
 import { AuditLogController } from './audit/audit-log.controller';
 import { EmailConfigController } from './email-config/email-config.controller';
 import { EmailConfigVersionsController } from './email-config/email-config-versions.controller';
+import { NotificationRecipientsController } from './email-config/notifications.controller';
 import { PasswordResetController } from './accounts/password-reset.controller';
 import { PasswordSetupController } from './accounts/password-setup.controller';
 import { HealthController } from './health/health.controller';
@@ -72,6 +73,7 @@ export class AppModule {
         PasswordResetController,
         EmailConfigController,
         EmailConfigVersionsController,
+        NotificationRecipientsController,
         AuditLogController,
         VerificationController,
         ConsoleSettingsController,

@@ -91,6 +91,15 @@ export interface EgressConfig {
   verificationRateLimitPerMinute: number;
 }
 
+/** Who hears about the controller's own route, and the alert and report settings (EMAIL_ALERT_*, EMAIL_REPORT_*). */
+export interface EmailNotificationsConfig {
+  controller: { admin: string[]; alerting: string[]; reporting: string[] };
+  failureThreshold: number;
+  alertMinIntervalMs: number;
+  /** undefined: no periodic reports. */
+  reportIntervalMs: number | undefined;
+}
+
 export interface EmailDeliveryConfig {
   retryBaseMs: number;
   pollIntervalMs: number;
@@ -144,6 +153,7 @@ export interface AppConfig {
   secretRefsDir: string | undefined;
   emailDelivery: EmailDeliveryConfig;
   emailConfigCache: EmailConfigCacheConfig;
+  emailNotifications: EmailNotificationsConfig;
   natsIntake: NatsIntakeConfig | undefined;
   worker: { inProcess: boolean; httpPort: number };
   /** SIGTERM handling: readiness off, serve for `drainDelayMs`, close; give up after `timeoutMs`. */
@@ -366,6 +376,16 @@ export function loadConfig(env: Env): AppConfig {
     emailConfigCache: {
       ttlMs: e.EMAIL_CONFIG_CACHE_TTL_SECONDS * 1000,
       maxEntries: e.EMAIL_CONFIG_CACHE_MAX_ENTRIES,
+    },
+    emailNotifications: {
+      controller: {
+        admin: e.EMAIL_CONTROLLER_ADMIN_ADDRESS,
+        alerting: e.EMAIL_CONTROLLER_ALERTING_ADDRESS,
+        reporting: e.EMAIL_CONTROLLER_REPORTING_ADDRESS,
+      },
+      failureThreshold: e.EMAIL_ALERT_FAILURE_THRESHOLD,
+      alertMinIntervalMs: e.EMAIL_ALERT_MIN_INTERVAL_SECONDS * 1000,
+      reportIntervalMs: e.EMAIL_REPORT_INTERVAL,
     },
     natsIntake: natsIntakeConfig(e),
     worker: { inProcess: e.WORKER_IN_PROCESS, httpPort: e.WORKER_HTTP_PORT },

@@ -92,6 +92,23 @@ const csv = optionalText.transform((v) =>
         .filter((s) => s !== ''),
 );
 
+/** Up to five comma-separated addresses (the controller's notification recipients). */
+const addressList = csv.refine((list) => list.length <= 5 && list.every((a) => z.email().safeParse(a).success), {
+  message: 'must be up to 5 comma-separated email addresses',
+});
+
+/** A period like `15m`, `1h` or `1d` (1 minute to 31 days), in milliseconds; unset or `off`: undefined. */
+const period = optionalText.transform((value, ctx): number | undefined => {
+  if (value === undefined || value.toLowerCase() === 'off') return undefined;
+  const m = /^(\d{1,5})(m|h|d)$/.exec(value);
+  const ms = m ? Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'] : NaN;
+  if (!(ms >= 60_000 && ms <= 31 * 86_400_000)) {
+    ctx.addIssue({ code: 'custom', message: 'must be off or a period like 15m, 1h or 1d (1 minute to 31 days)' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 function isCidr(value: string): boolean {
   const [addr, prefix, ...rest] = value.split('/');
   if (rest.length > 0 || addr === undefined) return false;
@@ -215,6 +232,16 @@ export const envSchema = z.object({
   /** Per-replica cache of SMTP profile resolution: how long an entry may live (every change invalidates it sooner) and how many entries it holds. */
   EMAIL_CONFIG_CACHE_TTL_SECONDS: int(600, 1, 86400),
   EMAIL_CONFIG_CACHE_MAX_ENTRIES: int(250000, 100, 10000000),
+  /** The controller's own notification recipients (partners and orgs set theirs over the API). */
+  EMAIL_CONTROLLER_ADMIN_ADDRESS: addressList,
+  EMAIL_CONTROLLER_ALERTING_ADDRESS: addressList,
+  EMAIL_CONTROLLER_REPORTING_ADDRESS: addressList,
+  /** A route is failing after this many route faults in a row with no success between. */
+  EMAIL_ALERT_FAILURE_THRESHOLD: int(3, 1, 1000),
+  /** At most one alert email per route and direction (failing, recovered) within this many seconds. */
+  EMAIL_ALERT_MIN_INTERVAL_SECONDS: int(900, 0, 604800),
+  /** Delivery reports to the reporting addresses every period (`1h`, `1d`, …); off by default. */
+  EMAIL_REPORT_INTERVAL: period,
 
   /**
    * Event intake over NATS JetStream: unset, no intake. Comma-separated server URLs (nats:// or tls://).

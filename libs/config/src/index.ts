@@ -13,6 +13,7 @@ export type {
   AuditConfig,
   EgressConfig,
   EmailDeliveryConfig,
+  EmailNotificationsConfig,
   NatsIntakeConfig,
 } from './app-config';
 export { SECRET_VARIABLES } from './env.schema';

@@ -14,6 +14,9 @@ import { EmailVerificationService } from './verification';
 import { DeliveryLogService } from './delivery-log';
 import { MessageIntake } from './message-intake';
 import { MESSAGE_RENDERER, TemplateMessageRenderer } from './message-renderer';
+import { RouteAlerts } from './route-alerts';
+import { DeliveryReports, REPORT_CLOCK } from './delivery-reports';
+import { systemClock } from '@mailstrata/common';
 
 /**
  * Durable system email and test emails, above profiles (email-config) and transport (mailer): the
@@ -24,6 +27,7 @@ import { MESSAGE_RENDERER, TemplateMessageRenderer } from './message-renderer';
   imports: [AuditModule, SecretsModule, MailerModule, EmailConfigModule, TemplatesModule],
   providers: [
     SmtpRouteResolver,
+    RouteAlerts,
     ProfileHealthRecorder,
     EmailOutbox,
     EmailVerificationService,
@@ -52,7 +56,7 @@ export class DeliveryWorkerModule {
   static forRoot(overrides: EmailDeliveryOptions = {}): DynamicModule {
     return {
       module: DeliveryWorkerModule,
-      imports: [DeliveryModule, AuditModule, SecretsModule, MailerModule],
+      imports: [DeliveryModule, AuditModule, SecretsModule, MailerModule, EmailConfigModule, TemplatesModule],
       providers: [
         EmailJobRepository,
         {
@@ -66,8 +70,10 @@ export class DeliveryWorkerModule {
           }),
         },
         EmailDeliveryWorker,
+        { provide: REPORT_CLOCK, useValue: systemClock },
+        DeliveryReports,
       ],
-      exports: [EmailDeliveryWorker],
+      exports: [EmailDeliveryWorker, DeliveryReports],
     };
   }
 }

@@ -10,6 +10,8 @@
  *  - `MessageIntake.submit(request, producer, dedup, options?)`: a system email from a producer (send API,
  *    event intake), with idempotency, tenancy, quota and the route it will take.
  *  - `DeliveryLogService`: the delivery log (messages, attempts), scoped like the audit log; retention.
+ *  - `RouteAlerts`: tells a scope's alerting addresses when its route turns failing or recovers (through the level above).
+ *  - `DeliveryReports`: the periodic delivery report per scope with a reporting address (EMAIL_REPORT_INTERVAL).
  *  - `MESSAGE_RENDERER` / `MessageRenderer`: where a template kind and data become subject, text and HTML.
  */
 export { DeliveryModule, DeliveryWorkerModule } from './delivery.module';
@@ -22,7 +24,11 @@ export { decide, classifyFailure, backoffMs } from './delivery-decision';
 export type { Decision, AttemptOutcome, ClassifiedFailure, RetryPolicy } from './delivery-decision';
 export type { EmailDeliveryOptions } from './email-delivery.worker';
 export { EmailQueued, EmailSent, EmailRetrying, EmailFailed } from './email-delivery.events';
-export { ProfileHealthRecorder } from './profile-health';
+export { ProfileHealthRecorder, isRouteFault } from './profile-health';
+export { RouteAlerts, EmailRouteFailing, EmailRouteRecovered, parseProfileKey } from './route-alerts';
+export type { RouteTransition, RouteDirection } from './route-alerts';
+export { DeliveryReports, REPORT_CLOCK, REPORT_OUTCOMES, lastFinishedPeriod, reportSummary } from './delivery-reports';
+export type { DeliveryReport, ReportOutcome, ScopeCounts } from './delivery-reports';
 export type { ProfileHealth } from './profile-health';
 export {
   EmailVerificationService,

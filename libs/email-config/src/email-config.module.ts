@@ -11,6 +11,7 @@ import { EmailConfigService } from './email-config.service';
 import { ProfileVersionsService } from './profile-versions.service';
 import { ProfileWriter } from './profile-writer';
 import { CONTROLLER_PROFILE, SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
+import { NotificationRecipientsService } from './notification-recipients';
 import { RequestHeaderSealer } from './reencrypt';
 import { SecretRefReader } from './secret-refs';
 import { SmtpProfileEntity } from './smtp-profile.entity';
@@ -42,7 +43,16 @@ import { SmtpProfileRepository } from './smtp-profile.repository';
     ProfileVersionsService,
     ConfigScopeResolver,
     RequestHeaderSealer,
+    NotificationRecipientsService,
   ],
-  exports: [EffectiveConfigService, EmailConfigService, ProfileVersionsService, ConfigScopeResolver, SecretsModule, CONTROLLER_PROFILE],
+  exports: [
+    EffectiveConfigService,
+    EmailConfigService,
+    ProfileVersionsService,
+    ConfigScopeResolver,
+    NotificationRecipientsService,
+    SecretsModule,
+    CONTROLLER_PROFILE,
+  ],
 })
 export class EmailConfigModule {}

@@ -10,6 +10,7 @@ export const EmailConfigErrors = defineErrors({
   SMTP_PROFILE_NOT_FOUND: 'not_found',
   /** The scope has no version of that number (a foreign scope's versions look exactly like missing ones). */
   SMTP_PROFILE_VERSION_NOT_FOUND: 'not_found',
+  NOTIFICATION_RECIPIENTS_NOT_FOUND: { kind: 'not_found', detail: 'This scope has no notification recipients.' },
   SCOPE_REQUIRED: { kind: 'invalid', detail: 'A controller-level caller must name the scope with ?partner_id= or ?org_id=.' },
   SMTP_OVERRIDE_DISABLED: {
     kind: 'forbidden',

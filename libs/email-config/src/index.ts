@@ -16,6 +16,8 @@
  *  - `ConfigScopeResolver.resolve(principal, {partnerId, orgId}, 'own' | 'effective')` → `ConfigScope`.
  *  - `SMTP_DESTINATION_POLICY` + `SmtpDestinationPolicy { check(host, port), checkTokenEndpoint(url) }`: the egress
  *    check run at save time, bound by EmailConfigModule to the mailer's egress guard.
+ *  - `NotificationRecipientsService`: a scope's admin, alerting and reporting addresses (own table, not
+ *    versioned with the profile); `addressesFor(scope, role)` for alerts and reports.
  *  - `validateSmtpConfig` (class-validator over `SmtpConfigDto`, whose classes the app's OpenAPI document
  *    shows), `isHostname`, and the `SmtpSettings` / `SmtpSecrets` types.
  */
@@ -56,5 +58,14 @@ export type { SmtpSettings, SmtpSecrets, OAuth2Settings, TlsMode, AuthType } fro
 export type { ConfigScope, StoredProfile, EffectiveProfile, ResolvedSmtpProfile, SecretFlags, ProfileSource } from './profile.model';
 export { resolveSender, publicUrlSender } from './sender';
 export type { EffectiveSender, SenderSource, SenderDefaults } from './sender';
+export {
+  NotificationRecipientsService,
+  NotificationRecipientsUpdated,
+  NotificationRecipientsDeleted,
+  notificationAddressErrors,
+  NOTIFICATION_ROLES,
+  MAX_NOTIFICATION_ADDRESSES,
+} from './notification-recipients';
+export type { NotificationRole, NotificationAddresses, NotificationScope, StoredNotificationRecipients } from './notification-recipients';
 export { EmailConfigErrors } from './errors';
 export type { EmailConfigErrorCode } from './errors';

@@ -19,6 +19,7 @@ import { EmailJobsFairClaim1765050000000 } from './1765050000000-email-jobs-fair
 import { PasswordReset1765100000000 } from './1765100000000-password-reset';
 import { EmailEventsSeen1765150000000 } from './1765150000000-email-events-seen';
 import { ProfileVersions1765200000000 } from './1765200000000-profile-versions';
+import { RouteAlertsAndReports1765300000000 } from './1765300000000-route-alerts-and-reports';
 import { SmtpSecretRefs1765350000000 } from './1765350000000-smtp-secret-refs';
 
 export const MIGRATIONS = [
@@ -39,5 +40,6 @@ export const MIGRATIONS = [
   PasswordReset1765100000000,
   EmailEventsSeen1765150000000,
   ProfileVersions1765200000000,
+  RouteAlertsAndReports1765300000000,
   SmtpSecretRefs1765350000000,
 ];
