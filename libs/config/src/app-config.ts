@@ -100,6 +100,10 @@ export interface EmailDeliveryConfig {
   idempotencyTtlHours: number;
   /** Finished messages older than this leave the delivery log; 0 keeps them. */
   logRetentionDays: number;
+  /** From which attempt a transient failure of the primary route hands the message to the secondary. */
+  failoverAfterAttempts: number;
+  /** How long a route-level failure of the primary (newer than its last success) sends messages straight to the secondary. */
+  failoverHealthWindowMs: number;
 }
 
 /** The per-replica cache of SMTP profile resolution (organizations' and partners' entries). */
@@ -341,6 +345,8 @@ export function loadConfig(env: Env): AppConfig {
       sendQuotaPerHour: e.EMAIL_SEND_QUOTA_PER_HOUR,
       idempotencyTtlHours: e.EMAIL_IDEMPOTENCY_TTL_HOURS,
       logRetentionDays: e.EMAIL_LOG_RETENTION_DAYS,
+      failoverAfterAttempts: e.EMAIL_FAILOVER_AFTER_ATTEMPTS,
+      failoverHealthWindowMs: e.EMAIL_FAILOVER_HEALTH_WINDOW_SECONDS * 1000,
     },
     emailConfigCache: {
       ttlMs: e.EMAIL_CONFIG_CACHE_TTL_SECONDS * 1000,

@@ -205,6 +205,10 @@ export const envSchema = z.object({
   EMAIL_IDEMPOTENCY_TTL_HOURS: int(24, 1, 720),
   /** The delivery log keeps finished messages this long (0: forever). */
   EMAIL_LOG_RETENTION_DAYS: int(30, 0, 3650),
+  /** A transient failure on the primary route hands a message to the scope's secondary from this attempt on (1: at the first failure). */
+  EMAIL_FAILOVER_AFTER_ATTEMPTS: int(1, 1, 100),
+  /** A primary whose last route-level failure is newer than its last success, and younger than this, is failing: messages go straight to the secondary. */
+  EMAIL_FAILOVER_HEALTH_WINDOW_SECONDS: int(60, 1, 86400),
   /** Per-replica cache of SMTP profile resolution: how long an entry may live (every change invalidates it sooner) and how many entries it holds. */
   EMAIL_CONFIG_CACHE_TTL_SECONDS: int(600, 1, 86400),
   EMAIL_CONFIG_CACHE_MAX_ENTRIES: int(250000, 100, 10000000),

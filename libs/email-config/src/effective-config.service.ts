@@ -11,6 +11,10 @@
  * (SmtpProfileRepository.findEffectiveForOrg) that also fills the partner's entry. Lookups of ids that
  * do not exist are not cached.
  *
+ * Each level's entry holds both of its routes: the secondary that applies is the one of the level that
+ * supplies the primary, so a scope never pairs one level's primary with another level's secondary (and
+ * a secondary without a primary at its level is never used).
+ *
  * Every change to the rows behind an entry is announced on the change bus, by the writer and by
  * database triggers (API writes, cascades, hand-run SQL); a bus reconnect drops everything. So entries
  * live long (EMAIL_CONFIG_CACHE_TTL_SECONDS bounds only the damage of something unforeseen). The
@@ -28,13 +32,13 @@ import { LRUCache } from 'lru-cache';
 import { ControllerProfile } from './controller-profile';
 import { EmailConfigErrors } from './errors';
 import { decryptSecrets, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
-import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
+import { ConfigScope, EffectiveProfile, EffectiveRoute, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
 import { resolveWinner } from './resolution-rules';
 import { DEVELOPMENT_SENDER, EffectiveSender, resolveSender, SenderDefaults } from './sender';
 import { SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
-import { SmtpProfileRepository } from './smtp-profile.repository';
+import { RouteProfiles, SmtpProfileRepository } from './smtp-profile.repository';
 
 export const EMAIL_CONFIG_TOPIC = 'email_config';
 
@@ -43,10 +47,11 @@ export interface OrgInfo {
   smtpOverrideEnabled: boolean;
 }
 
-/** A stored profile and what every scope it serves shows of it (built once per load). */
+/** A stored primary profile, its level's secondary, and what every scope they serve shows of them (built once per load). */
 interface ProfileEntry {
   entity: SmtpProfileEntity;
   view: Omit<EffectiveProfile, 'scope'>;
+  secondary: SmtpProfileEntity | null;
 }
 
 interface OrgEntry extends OrgInfo {
@@ -174,7 +179,8 @@ export class EffectiveConfigService implements OnModuleInit {
     // The view first: with no level configured it throws NO_SMTP_CONFIG before secrets are looked for.
     const view = this.viewOf(winner);
     const secrets = winner ? decryptSecrets(this.cipher, winner.entity) : this.controller!.secrets;
-    return { ...view, scope, secrets };
+    const secondarySecrets = winner?.secondary ? decryptSecrets(this.cipher, winner.secondary) : null;
+    return { ...view, scope, secrets, secondarySecrets };
   }
 
   /** What a scope's system emails use: a stored profile, or null for the controller level (or nothing). */
@@ -204,6 +210,7 @@ export class EffectiveConfigService implements OnModuleInit {
         settings: this.controller.settings,
         secretsSet: flagsOf(this.controller.secrets),
         sender: this.senderFor(this.controller.settings, 'controller'),
+        secondary: null,
       }));
     }
     throw EmailConfigErrors.NO_SMTP_CONFIG(
@@ -223,14 +230,11 @@ export class EffectiveConfigService implements OnModuleInit {
       kind: 'org',
       partnerId: found.partnerId,
       smtpOverrideEnabled: found.smtpOverrideEnabled,
-      own: found.own ? this.entryOf(found.own) : null,
+      own: this.entryOf(found.own),
     };
     const partnerKey = `partner:${found.partnerId}`;
     const cachedPartner = this.entries.get(partnerKey);
-    const partner =
-      cachedPartner?.kind === 'partner'
-        ? cachedPartner
-        : { kind: 'partner' as const, profile: found.partner ? this.entryOf(found.partner) : null };
+    const partner = cachedPartner?.kind === 'partner' ? cachedPartner : { kind: 'partner' as const, profile: this.entryOf(found.partner) };
     if (generation === this.generation) {
       this.entries.set(key, entry);
       if (partner !== cachedPartner) this.entries.set(partnerKey, partner);
@@ -245,15 +249,23 @@ export class EffectiveConfigService implements OnModuleInit {
     const generation = this.generation;
     const found = await this.profiles.findEffectiveForPartner(partnerId);
     if (!found) return null;
-    const entry: PartnerEntry = { kind: 'partner', profile: found.profile ? this.entryOf(found.profile) : null };
+    const entry: PartnerEntry = { kind: 'partner', profile: this.entryOf(found) };
     if (generation === this.generation) this.entries.set(key, entry);
     return entry;
   }
 
-  private entryOf(entity: SmtpProfileEntity): ProfileEntry {
+  /** A level's entry: null without a primary (a secondary alone is never used). */
+  private entryOf(routes: RouteProfiles): ProfileEntry | null {
+    if (!routes.primary) return null;
+    const secondary = routes.secondary ? Object.freeze(this.routeViewOf(routes.secondary)) : null;
+    const view = Object.freeze({ ...this.routeViewOf(routes.primary), secondary });
+    return { entity: routes.primary, view, secondary: routes.secondary };
+  }
+
+  private routeViewOf(entity: SmtpProfileEntity): EffectiveRoute {
     const source = entity.orgId ? 'org' : 'partner';
     const settings = settingsOfEntity(entity);
-    const view = Object.freeze({
+    return {
       source,
       profileId: entity.id,
       profilePartnerId: entity.partnerId,
@@ -262,7 +274,6 @@ export class EffectiveConfigService implements OnModuleInit {
       settings,
       secretsSet: secretFlagsOfEntity(entity),
       sender: this.senderFor(settings, source),
-    } as const);
-    return { entity, view };
+    };
   }
 }

@@ -3,7 +3,10 @@
  * unsaved candidate for the verification endpoint. Every write runs in one transaction that takes a
  * per-scope advisory lock (so concurrent writers serialise and a scope never gets two active profiles on
  * a route), checks the ETag precondition, applies the secret rules, writes the audit event and publishes
- * the change. The API manages the primary route; rows are found through SmtpProfileRepository.
+ * the change. Every operation names a route (`primary` unless told): a secondary needs a primary on the
+ * same scope, and a primary cannot be deleted while its secondary exists, so a level's routes always
+ * come as a pair or a primary alone. The lock is per scope, not per route, so these checks hold under
+ * concurrent writers. Rows are found through SmtpProfileRepository.
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
@@ -23,7 +26,7 @@ import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.mode
 import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { changedFields, resolveCandidateSecrets, StoredProfileSecrets } from './secret-rules';
 import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
-import { SmtpProfileEntity } from './smtp-profile.entity';
+import { PRIMARY_ROUTE, ProfileRoute, SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
@@ -85,57 +88,87 @@ export class EmailConfigService {
   ) {}
 
   /** The scope's own profile (no secrets). Throws 404 SMTP_PROFILE_NOT_FOUND. */
-  async get(scope: ConfigScope): Promise<StoredProfile> {
-    const entity = await this.repository.findActive(this.dataSource.manager, scope);
-    if (!entity) throw this.notFound(scope);
+  async get(scope: ConfigScope, route: ProfileRoute = PRIMARY_ROUTE): Promise<StoredProfile> {
+    const entity = await this.repository.findActive(this.dataSource.manager, scope, route);
+    if (!entity) throw this.notFound(scope, route);
     return storedProfileOf(entity);
   }
 
   /** POST: creates (created=true) or replaces the scope's profile as a whole. */
-  async createOrReplace(actor: Actor, scope: ConfigScope, rawSmtpConfig: unknown, preconditions: Preconditions = {}): Promise<WriteResult> {
+  async createOrReplace(
+    actor: Actor,
+    scope: ConfigScope,
+    rawSmtpConfig: unknown,
+    preconditions: Preconditions = {},
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<WriteResult> {
     const candidate = validateSmtpConfig(rawSmtpConfig);
     await this.checkDestination(candidate.settings);
-    return this.write(scope, async (manager, existing) => {
-      checkPreconditions(existing, preconditions);
-      const stored = existing ? this.storedSecrets(existing) : null;
-      const secrets = resolveCandidateSecrets(candidate, stored);
-      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets);
-    });
+    return this.write(
+      scope,
+      async (manager, existing) => {
+        checkPreconditions(existing, preconditions);
+        if (!existing && route !== PRIMARY_ROUTE && !(await this.repository.findActive(manager, scope, PRIMARY_ROUTE))) {
+          throw EmailConfigErrors.PRIMARY_ROUTE_REQUIRED();
+        }
+        const stored = existing ? this.storedSecrets(existing) : null;
+        const secrets = resolveCandidateSecrets(candidate, stored);
+        return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, route);
+      },
+      route,
+    );
   }
 
   /** PATCH: merges the given fields onto the stored profile, then validates the result like POST. */
-  async patch(actor: Actor, scope: ConfigScope, rawPatch: unknown, preconditions: Preconditions = {}): Promise<WriteResult> {
-    return this.write(scope, async (manager, existing) => {
-      if (!existing) throw this.notFound(scope);
-      checkPreconditions(existing, preconditions);
-      const stored = this.storedSecrets(existing);
-      const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
-      const secrets = resolveCandidateSecrets(candidate, stored);
-      if (changedFields(stored, { settings: candidate.settings, secrets }).length === 0) {
-        return { profile: storedProfileOf(existing), created: false };
-      }
-      await this.checkDestination(candidate.settings);
-      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets);
-    });
+  async patch(
+    actor: Actor,
+    scope: ConfigScope,
+    rawPatch: unknown,
+    preconditions: Preconditions = {},
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<WriteResult> {
+    return this.write(
+      scope,
+      async (manager, existing) => {
+        if (!existing) throw this.notFound(scope, route);
+        checkPreconditions(existing, preconditions);
+        const stored = this.storedSecrets(existing);
+        const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
+        const secrets = resolveCandidateSecrets(candidate, stored);
+        if (changedFields(stored, { settings: candidate.settings, secrets }).length === 0) {
+          return { profile: storedProfileOf(existing), created: false };
+        }
+        await this.checkDestination(candidate.settings);
+        return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, route);
+      },
+      route,
+    );
   }
 
   /** DELETE: removes the scope's profile; the level above applies at once. */
-  async delete(actor: Actor, scope: ConfigScope, preconditions: Preconditions = {}): Promise<void> {
-    await this.write(scope, async (manager, existing) => {
-      if (!existing) throw this.notFound(scope);
-      checkPreconditions(existing, preconditions);
-      await this.repository.remove(manager, existing);
-      await this.audit.record(manager, EmailConfigDeleted, {
-        outcome: 'success',
-        actor,
-        partnerId: scope.partnerId,
-        orgId: scope.orgId,
-        resource: { type: 'smtp_profile', id: existing.id },
-        details: { scope: scope.level, version: existing.version, host: existing.host },
-      });
-      await this.bus.publish(manager, { topic: EMAIL_CONFIG_TOPIC, key: scopeKey(scope) });
-      return undefined;
-    });
+  async delete(actor: Actor, scope: ConfigScope, preconditions: Preconditions = {}, route: ProfileRoute = PRIMARY_ROUTE): Promise<void> {
+    await this.write(
+      scope,
+      async (manager, existing) => {
+        if (!existing) throw this.notFound(scope, route);
+        checkPreconditions(existing, preconditions);
+        if (route === PRIMARY_ROUTE && (await this.repository.findActive(manager, scope, 'secondary'))) {
+          throw EmailConfigErrors.SECONDARY_ROUTE_EXISTS();
+        }
+        await this.repository.remove(manager, existing);
+        await this.audit.record(manager, EmailConfigDeleted, {
+          outcome: 'success',
+          actor,
+          partnerId: scope.partnerId,
+          orgId: scope.orgId,
+          resource: { type: 'smtp_profile', id: existing.id },
+          details: { scope: scope.level, route, version: existing.version, host: existing.host },
+        });
+        await this.bus.publish(manager, { topic: EMAIL_CONFIG_TOPIC, key: scopeKey(scope) });
+        return undefined;
+      },
+      route,
+    );
   }
 
   /**
@@ -152,10 +185,14 @@ export class EmailConfigService {
 
   // ---- internals -----------------------------------------------------------------------------------
 
-  private async write<T>(scope: ConfigScope, work: (manager: EntityManager, existing: SmtpProfileEntity | null) => Promise<T>): Promise<T> {
+  private async write<T>(
+    scope: ConfigScope,
+    work: (manager: EntityManager, existing: SmtpProfileEntity | null) => Promise<T>,
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<T> {
     const result = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smtp_profile:${scopeKey(scope)}`]);
-      return work(manager, await this.repository.findActive(manager, scope));
+      return work(manager, await this.repository.findActive(manager, scope, route));
     });
     // This replica need not wait for its own notification.
     this.effective.invalidateKey(scopeKey(scope));
@@ -170,9 +207,10 @@ export class EmailConfigService {
     stored: StoredProfileSecrets | null,
     settings: SmtpSettings,
     secrets: SmtpSecrets,
+    route: ProfileRoute = PRIMARY_ROUTE,
   ): Promise<WriteResult> {
     const now = new Date();
-    const entity = existing ?? this.repository.newActive(manager, scope, randomUUID(), now);
+    const entity = existing ?? this.repository.newActive(manager, scope, randomUUID(), now, route);
     applyToEntity(this.cipher, entity, settings, secrets);
     entity.version += 1;
     entity.updatedAt = now;
@@ -187,6 +225,7 @@ export class EmailConfigService {
       resource: { type: 'smtp_profile', id: entity.id },
       details: {
         scope: scope.level,
+        route,
         version: entity.version,
         changed_fields: changedFields(stored, { settings, secrets }),
         host: settings.host,
@@ -218,9 +257,9 @@ export class EmailConfigService {
     }
   }
 
-  private notFound(scope: ConfigScope): DomainError {
+  private notFound(scope: ConfigScope, route: ProfileRoute = PRIMARY_ROUTE): DomainError {
     return EmailConfigErrors.SMTP_PROFILE_NOT_FOUND(
-      `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`,
+      `This ${scope.level === 'org' ? 'organization' : 'partner'} has no ${route === PRIMARY_ROUTE ? '' : 'secondary '}SMTP profile of its own.`,
     );
   }
 }

@@ -14,6 +14,16 @@ export const EmailConfigErrors = defineErrors({
     detail: 'Organization-level SMTP configuration is not enabled for this organization. Ask your partner administrator to enable it.',
   },
   SECRET_REQUIRED: { kind: 'invalid', detail: 'A secret is missing for this SMTP destination.' },
+  /** A secondary route is a fallback for the scope's primary: without a primary it would never be used. */
+  PRIMARY_ROUTE_REQUIRED: {
+    kind: 'conflict',
+    detail: 'This scope has no primary SMTP profile: save the primary route before its secondary (?route=secondary).',
+  },
+  /** Deleting the primary would leave a secondary that is never used (and the level above would silently take over). */
+  SECONDARY_ROUTE_EXISTS: {
+    kind: 'conflict',
+    detail: 'This scope has a secondary SMTP route: delete it (?route=secondary) before the primary.',
+  },
   SMTP_SENDER_MISSING: {
     kind: 'invalid',
     detail:

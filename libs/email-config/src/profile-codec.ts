@@ -53,6 +53,7 @@ export function storedProfileOf(e: SmtpProfileEntity): StoredProfile {
   return {
     id: e.id,
     scope: scopeOfEntity(e),
+    route: e.route,
     settings: settingsOfEntity(e),
     secretsSet: secretFlagsOfEntity(e),
     version: e.version,

@@ -1,6 +1,7 @@
 /** Domain shapes handed to the HTTP layer and to the mailer. Views are built from these, never from entities. */
 import { createHash } from 'node:crypto';
 import type { EffectiveSender } from './sender';
+import type { ProfileRoute } from './smtp-profile.entity';
 import type { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 export type ScopeLevel = 'partner' | 'org';
@@ -24,6 +25,7 @@ export interface SecretFlags {
 export interface StoredProfile {
   id: string;
   scope: ConfigScope;
+  route: ProfileRoute;
   settings: SmtpSettings;
   secretsSet: SecretFlags;
   version: number;
@@ -33,11 +35,9 @@ export interface StoredProfile {
   updatedBy: { id: string | null; email: string | null };
 }
 
-/** What a system email for a scope would use now, without secrets (the effective endpoint). */
-export interface EffectiveProfile {
+/** One route of what a scope would use now, without secrets. */
+export interface EffectiveRoute {
   source: ProfileSource;
-  /** The scope asked about. */
-  scope: { level: ScopeLevel; partnerId: string; orgId: string | null };
   /** The profile that supplies it; null for the controller profile (environment). */
   profileId: string | null;
   profilePartnerId: string | null;
@@ -49,9 +49,22 @@ export interface EffectiveProfile {
   sender: EffectiveSender | null;
 }
 
+/**
+ * What a system email for a scope would use now, without secrets (the effective endpoint): the primary
+ * route, and the secondary of the same level (a level's routes come as a pair; levels never mix).
+ */
+export interface EffectiveProfile extends EffectiveRoute {
+  /** The scope asked about. */
+  scope: { level: ScopeLevel; partnerId: string; orgId: string | null };
+  /** The secondary route of the level that supplies the primary; null: none (failover is off). */
+  secondary: EffectiveRoute | null;
+}
+
 /** The effective profile WITH decrypted secrets. Internal only: never map this to a response or a log. */
 export interface ResolvedSmtpProfile extends EffectiveProfile {
   secrets: SmtpSecrets;
+  /** The secondary route's secrets (null when there is no secondary). */
+  secondarySecrets: SmtpSecrets | null;
 }
 
 export function flagsOf(secrets: SmtpSecrets): SecretFlags {

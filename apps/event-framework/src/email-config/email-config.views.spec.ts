@@ -24,6 +24,7 @@ const shared: Omit<EffectiveProfile, 'scope'> = {
   settings,
   secretsSet: { passwordSet: true, clientSecretSet: false, clientKeySet: false },
   sender: { email: 'noreply@partner.test', name: 'Partner', source: 'profile' },
+  secondary: null,
 };
 
 describe('effectiveJson', () => {
@@ -56,6 +57,7 @@ describe('effectiveJson', () => {
               client_key_set: false,
             },
           },
+          secondary: null,
         }),
       );
     }

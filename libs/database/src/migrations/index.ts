@@ -18,6 +18,7 @@ import { EmailMessages1765000000000 } from './1765000000000-email-messages';
 import { EmailJobsFairClaim1765050000000 } from './1765050000000-email-jobs-fair-claim';
 import { PasswordReset1765100000000 } from './1765100000000-password-reset';
 import { EmailEventsSeen1765150000000 } from './1765150000000-email-events-seen';
+import { EmailFailoverRoutes1765250000000 } from './1765250000000-email-failover-routes';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   EmailJobsFairClaim1765050000000,
   PasswordReset1765100000000,
   EmailEventsSeen1765150000000,
+  EmailFailoverRoutes1765250000000,
 ];
