@@ -85,6 +85,8 @@ describe('secondary route and failover', () => {
   let refusingPrimary: TestSmtpServer;
   let quietSecondary: TestSmtpServer;
   let orgServer: TestSmtpServer;
+  let controllerBackup: TestSmtpServer;
+  let deadPort: number;
 
   const profile = (port: number, sender: string, retries = 2) => ({
     email_config: { smtp_config: { host: '127.0.0.1', port, use_tls: false, retries, sender_email: sender } },
@@ -97,9 +99,21 @@ describe('secondary route and failover', () => {
     refusingPrimary = await startSmtpServer({ failures: { rcptToFor: { 'gone@customer.test': { code: 550 } } } });
     quietSecondary = await startSmtpServer();
     orgServer = await startSmtpServer();
+    controllerBackup = await startSmtpServer();
+    // A port nothing listens on: the controller's primary refuses every connection.
+    const probe = net.createServer();
+    deadPort = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
     const ports = [primary.port, secondary.port, refusingPrimary.port, quietSecondary.port, orgServer.port];
     t = await startTestApp({
       env: {
+        FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
+        FW_EVENT_SMTP_SERVER_PORT: String(deadPort),
+        FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
+        FW_EVENT_SMTP_SENDER_EMAIL: 'ops@controller.test',
+        FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: '127.0.0.1',
+        FW_EVENT_SMTP_SERVER_SECONDARY_PORT: String(controllerBackup.port),
+        FW_EVENT_SMTP_SERVER_SECONDARY_USE_TLS: 'false',
         SMTP_ALLOWED_NETWORKS: '127.0.0.1/32',
         SMTP_ALLOWED_PORTS: ports.join(','),
         EMAIL_RETRY_BASE_MS: '40',
@@ -115,7 +129,7 @@ describe('secondary route and failover', () => {
   afterAll(async () => {
     await t?.close();
     await primary?.close();
-    for (const server of [secondary, refusingPrimary, quietSecondary, orgServer]) await server?.close();
+    for (const server of [secondary, refusingPrimary, quietSecondary, orgServer, controllerBackup]) await server?.close();
   });
 
   it('validates ?route=, refuses a secondary without a primary and a primary deleted before its secondary, and audits the route', async () => {
@@ -290,5 +304,39 @@ describe('secondary route and failover', () => {
     expect((await refusingPrimary.waitForMessages(1)).map((m) => m.subject)).toEqual(['fine']);
     expect(quietSecondary.connections).toBe(0);
     expect(quietSecondary.received).toBe(0);
+  });
+
+  it('fails the controller’s route over to FW_EVENT_SMTP_SERVER_SECONDARY_* for a scope with no profile of its own', async () => {
+    const c = await createTenant(t.client, root, 'failoverc');
+    expect((await t.client.get(`${CONFIG}/effective`, c.partnerToken)).body).toMatchObject({
+      source: 'controller',
+      email_config: { smtp_config: { port: deadPort } },
+      secondary: { source: 'controller', profile: null, email_config: { smtp_config: { port: controllerBackup.port } } },
+    });
+    const sent = await t.client.post(
+      MESSAGES,
+      { partner_id: c.partnerId, to: ['ctl@customer.test'], subject: 'via controller', text: 'x' },
+      c.partnerToken,
+    );
+    await waitFor(
+      async () => (await message(sent.body.id, c.partnerToken)).body.status === 'sent',
+      10_000,
+      'the controller-routed message',
+    );
+    const attempts = (await message(sent.body.id, c.partnerToken)).body.attempts;
+    expect(attempts).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        outcome: 'retrying',
+        stage: 'CONNECT',
+        route: { name: 'primary', level: 'controller', host: '127.0.0.1', profile_version: 'env' },
+      }),
+      expect.objectContaining({
+        attempt: 2,
+        outcome: 'sent',
+        route: { name: 'secondary', level: 'controller', host: '127.0.0.1', profile_version: 'env' },
+      }),
+    ]);
+    expect((await controllerBackup.waitForMessages(1)).map((m) => m.subject)).toEqual(['via controller']);
   });
 });

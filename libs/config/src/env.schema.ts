@@ -156,6 +156,13 @@ export const envSchema = z.object({
   FW_EVENT_SMTP_SENDER_EMAIL: email,
   FW_EVENT_SMTP_SENDER_NAME: optionalText,
   FW_EVENT_SMTP_RETRIES: int(3, 0, 10),
+  /** The controller's secondary route (failover): its own server and credentials; sender and retries are the primary's. */
+  FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: optionalText,
+  FW_EVENT_SMTP_SERVER_SECONDARY_PORT: int(undefined, 1, 65535),
+  FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME: optionalText,
+  FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD: secretText,
+  FW_EVENT_SMTP_SERVER_SECONDARY_USE_TLS: bool(true),
+  FW_EVENT_SMTP_SERVER_SECONDARY_USE_INSECURE: bool(false),
   /** Development mail catcher: `auto` runs it when NODE_ENV=development and no controller SMTP is set. */
   MAIL_CATCHER: z
     .string()
@@ -271,6 +278,7 @@ export type ParsedEnv = z.output<typeof envSchema>;
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'BOOTSTRAP_ADMIN_PASSWORD',
   'FW_EVENT_SMTP_SERVER_PASSWORD',
+  'FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD',
   'ES_PASSWORD',
   'SECRETS_ENCRYPTION_KEYS',
   'DATABASE_URL',

@@ -129,11 +129,16 @@ export class SmtpRouteResolver {
   /** The primary route and, when its level has one, the secondary (for the delivery's failover). */
   async resolveRoutes(scope: SmtpScope): Promise<ResolvedRoutes> {
     const resolved = await this.resolveProfile(scope);
-    const primary = toSmtpTarget(resolved);
-    const second = 'secondary' in resolved ? resolved.secondary : null;
-    if (!second || !('secondarySecrets' in resolved) || !resolved.secondarySecrets) return { primary, secondary: null };
-    const secondary = toSmtpTarget(
-      {
+    const second = this.secondaryOf(resolved);
+    return { primary: toSmtpTarget(resolved), secondary: second ? toSmtpTarget(second, '', 'secondary') : null };
+  }
+
+  /** The secondary route of the level that supplied `resolved` (never another level's), or null. */
+  private secondaryOf(resolved: ResolvedSmtpProfile | ProfileForTarget): ProfileForTarget | null {
+    if ('secondarySecrets' in resolved) {
+      const second = resolved.secondary;
+      if (!second || !resolved.secondarySecrets) return null;
+      return {
         source: second.source,
         profileId: second.profileId,
         profilePartnerId: second.profilePartnerId,
@@ -142,11 +147,19 @@ export class SmtpRouteResolver {
         settings: second.settings,
         secrets: resolved.secondarySecrets,
         sender: second.sender,
-      },
-      '',
-      'secondary',
-    );
-    return { primary, secondary };
+      };
+    }
+    const own = resolved.source === 'controller' ? this.controller?.secondary : null;
+    if (!own) return null;
+    return {
+      source: 'controller',
+      profilePartnerId: null,
+      profileOrgId: null,
+      version: null,
+      settings: own.settings,
+      secrets: own.secrets,
+      sender: this.effective.senderFor(own.settings, 'controller'),
+    };
   }
 
   private async resolveProfile(scope: SmtpScope): Promise<ResolvedSmtpProfile | ProfileForTarget> {

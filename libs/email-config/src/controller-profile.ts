@@ -1,7 +1,8 @@
 /**
  * The controller level: FW_EVENT_SMTP_SERVER_* (seed names) plus our sender and retries variables,
  * validated at start by the same rules as the API so a bad deployment fails fast, naming the variable.
- * Read-only over the API.
+ * Read-only over the API. FW_EVENT_SMTP_SERVER_SECONDARY_* add a secondary route for failover: its own
+ * server and credentials, the primary's sender and retries, and no custom CA (the system's roots).
  */
 import { DomainError } from '@mailstrata/common';
 import { AppConfig } from '@mailstrata/config';
@@ -12,6 +13,8 @@ import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 export interface ControllerProfile {
   settings: SmtpSettings;
   secrets: SmtpSecrets;
+  /** The secondary route (FW_EVENT_SMTP_SERVER_SECONDARY_*); absent: none. */
+  secondary?: { settings: SmtpSettings; secrets: SmtpSecrets } | null;
 }
 
 const VARIABLES: Record<string, string> = {
@@ -25,6 +28,16 @@ const VARIABLES: Record<string, string> = {
   sender_email: 'FW_EVENT_SMTP_SENDER_EMAIL',
   sender_name: 'FW_EVENT_SMTP_SENDER_NAME',
   retries: 'FW_EVENT_SMTP_RETRIES',
+};
+
+const SECONDARY_VARIABLES: Record<string, string> = {
+  ...VARIABLES,
+  host: 'FW_EVENT_SMTP_SERVER_SECONDARY_ADDR',
+  port: 'FW_EVENT_SMTP_SERVER_SECONDARY_PORT',
+  username: 'FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME',
+  password: 'FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD',
+  use_tls: 'FW_EVENT_SMTP_SERVER_SECONDARY_USE_TLS',
+  use_insecure: 'FW_EVENT_SMTP_SERVER_SECONDARY_USE_INSECURE',
 };
 
 export class ControllerProfileError extends Error {
@@ -49,6 +62,24 @@ export function controllerProfileFrom(config: Pick<AppConfig, 'controllerSmtp'>)
   if (env.caCert !== undefined) raw.ca_cert = env.caCert;
   if (env.senderEmail !== undefined) raw.sender_email = env.senderEmail;
   if (env.senderName !== undefined) raw.sender_name = env.senderName;
+  const primary = validated(raw, VARIABLES);
+  const second = env.secondary;
+  if (!second) return primary;
+  const secondaryRaw: Record<string, unknown> = {
+    host: second.host,
+    use_tls: second.useTls,
+    use_insecure: second.useInsecure,
+    retries: env.retries,
+  };
+  if (second.port !== undefined) secondaryRaw.port = second.port;
+  if (second.username !== undefined) secondaryRaw.username = second.username;
+  if (second.password !== undefined) secondaryRaw.password = second.password;
+  if (env.senderEmail !== undefined) secondaryRaw.sender_email = env.senderEmail;
+  if (env.senderName !== undefined) secondaryRaw.sender_name = env.senderName;
+  return { ...primary, secondary: validated(secondaryRaw, SECONDARY_VARIABLES) };
+}
+
+function validated(raw: Record<string, unknown>, variables: Record<string, string>): ControllerProfile {
   try {
     const candidate = validateSmtpConfig(raw, 'env');
     return { settings: candidate.settings, secrets: resolveCandidateSecrets(candidate, null, 'env') };
@@ -57,7 +88,7 @@ export function controllerProfileFrom(config: Pick<AppConfig, 'controllerSmtp'>)
     throw new ControllerProfileError(
       error.errors.map((e) => {
         const name = e.field.replace(/^env\./, '');
-        return `${VARIABLES[name] ?? name}: ${e.message}`;
+        return `${variables[name] ?? name}: ${e.message}`;
       }),
     );
   }

@@ -179,7 +179,11 @@ export class EffectiveConfigService implements OnModuleInit {
     // The view first: with no level configured it throws NO_SMTP_CONFIG before secrets are looked for.
     const view = this.viewOf(winner);
     const secrets = winner ? decryptSecrets(this.cipher, winner.entity) : this.controller!.secrets;
-    const secondarySecrets = winner?.secondary ? decryptSecrets(this.cipher, winner.secondary) : null;
+    const secondarySecrets = winner
+      ? winner.secondary
+        ? decryptSecrets(this.cipher, winner.secondary)
+        : null
+      : (this.controller!.secondary?.secrets ?? null);
     return { ...view, scope, secrets, secondarySecrets };
   }
 
@@ -210,7 +214,18 @@ export class EffectiveConfigService implements OnModuleInit {
         settings: this.controller.settings,
         secretsSet: flagsOf(this.controller.secrets),
         sender: this.senderFor(this.controller.settings, 'controller'),
-        secondary: null,
+        secondary: this.controller.secondary
+          ? Object.freeze({
+              source: 'controller' as const,
+              profileId: null,
+              profilePartnerId: null,
+              profileOrgId: null,
+              version: null,
+              settings: this.controller.secondary.settings,
+              secretsSet: flagsOf(this.controller.secondary.secrets),
+              sender: this.senderFor(this.controller.secondary.settings, 'controller'),
+            })
+          : null,
       }));
     }
     throw EmailConfigErrors.NO_SMTP_CONFIG(
