@@ -270,6 +270,12 @@ describe('secondary route and failover', () => {
       expect.objectContaining({ attempt: 1, outcome: 'sent', route: expect.objectContaining({ name: 'secondary' }) }),
     ]);
     expect(secondary.messages.map((m) => m.subject)).toContain('after the burst');
+
+    // Each route has its own health: the primary's last failure is the route's, the secondary has worked.
+    const primaryHealth = (await t.client.get(CONFIG, a.partnerToken)).body.email_config.health;
+    expect(primaryHealth.last_failure).toMatchObject({ stage: 'CONNECT' });
+    const secondaryHealth = (await t.client.get(`${CONFIG}?route=secondary`, a.partnerToken)).body.email_config.health;
+    expect(secondaryHealth).toMatchObject({ last_success_at: expect.any(String), last_failure_at: null });
   });
 
   it('never fails a 550 recipient over: the secondary receives nothing for it', async () => {
