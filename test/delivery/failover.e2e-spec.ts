@@ -276,6 +276,12 @@ describe('secondary route and failover', () => {
     expect(primaryHealth.last_failure).toMatchObject({ stage: 'CONNECT' });
     const secondaryHealth = (await t.client.get(`${CONFIG}?route=secondary`, a.partnerToken)).body.email_config.health;
     expect(secondaryHealth).toMatchObject({ last_success_at: expect.any(String), last_failure_at: null });
+
+    const metrics = (await t.client.get('/metrics')).text;
+    const failovers = (reason: string) =>
+      Number(new RegExp(`mailstrata_email_failovers_total\\{reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1]);
+    expect(failovers('attempt_failed')).toBe(handedOver.length);
+    expect(failovers('primary_failing')).toBe(BURST - PRIMARY_STOPS_AFTER - handedOver.length + 1);
   });
 
   it('never fails a 550 recipient over: the secondary receives nothing for it', async () => {

@@ -32,7 +32,7 @@ import { ChangeBus } from '@mailstrata/database';
 import { Mailer } from '@mailstrata/mailer';
 import { LRUCache } from 'lru-cache';
 import { SecretCipher } from '@mailstrata/secrets';
-import { recordDelivery, recordQueue } from './delivery-metrics';
+import { recordDelivery, recordFailover, recordQueue } from './delivery-metrics';
 import {
   AttemptOutcome,
   classifyFailure,
@@ -252,6 +252,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
         primaryFailing: failing,
       });
       target = route === 'secondary' ? routes.secondary! : routes.primary;
+      if (route === 'secondary' && job.route !== 'secondary') recordFailover('primary_failing');
       const sent = await this.mailer.send(target, {
         to: job.recipient,
         subject: job.subject,
@@ -374,6 +375,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
       return result;
     });
     if (booked) recordDelivery(booked, seconds);
+    if (booked && decision.action === 'retry' && decision.failover) recordFailover('attempt_failed');
     if (booked && t?.route === 'primary' && isRouteFailure(stage, outcome.errorCode)) {
       // Seen here first: the next jobs of this scope need not wait for the health read to expire.
       this.primaryHealth.set(`${t.cacheKey}|${t.version}`, { failing: true });
