@@ -104,19 +104,15 @@ export class EmailConfigService {
   ): Promise<WriteResult> {
     const candidate = validateSmtpConfig(rawSmtpConfig);
     await this.checkDestination(candidate.settings);
-    return this.write(
-      scope,
-      async (manager, existing) => {
-        checkPreconditions(existing, preconditions);
-        if (!existing && route !== PRIMARY_ROUTE && !(await this.repository.findActive(manager, scope, PRIMARY_ROUTE))) {
-          throw EmailConfigErrors.PRIMARY_ROUTE_REQUIRED();
-        }
-        const stored = existing ? this.storedSecrets(existing) : null;
-        const secrets = resolveCandidateSecrets(candidate, stored);
-        return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, route);
-      },
-      route,
-    );
+    return this.write(scope, route, async (manager, existing) => {
+      checkPreconditions(existing, preconditions);
+      if (!existing && route !== PRIMARY_ROUTE && !(await this.repository.findActive(manager, scope, PRIMARY_ROUTE))) {
+        throw EmailConfigErrors.PRIMARY_ROUTE_REQUIRED();
+      }
+      const stored = existing ? this.storedSecrets(existing) : null;
+      const secrets = resolveCandidateSecrets(candidate, stored);
+      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, route);
+    });
   }
 
   /** PATCH: merges the given fields onto the stored profile, then validates the result like POST. */
@@ -127,48 +123,40 @@ export class EmailConfigService {
     preconditions: Preconditions = {},
     route: ProfileRoute = PRIMARY_ROUTE,
   ): Promise<WriteResult> {
-    return this.write(
-      scope,
-      async (manager, existing) => {
-        if (!existing) throw this.notFound(scope, route);
-        checkPreconditions(existing, preconditions);
-        const stored = this.storedSecrets(existing);
-        const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
-        const secrets = resolveCandidateSecrets(candidate, stored);
-        if (changedFields(stored, { settings: candidate.settings, secrets }).length === 0) {
-          return { profile: storedProfileOf(existing), created: false };
-        }
-        await this.checkDestination(candidate.settings);
-        return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, route);
-      },
-      route,
-    );
+    return this.write(scope, route, async (manager, existing) => {
+      if (!existing) throw this.notFound(scope, route);
+      checkPreconditions(existing, preconditions);
+      const stored = this.storedSecrets(existing);
+      const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
+      const secrets = resolveCandidateSecrets(candidate, stored);
+      if (changedFields(stored, { settings: candidate.settings, secrets }).length === 0) {
+        return { profile: storedProfileOf(existing), created: false };
+      }
+      await this.checkDestination(candidate.settings);
+      return this.save(manager, actor, scope, existing, stored, candidate.settings, secrets, route);
+    });
   }
 
   /** DELETE: removes the scope's profile; the level above applies at once. */
   async delete(actor: Actor, scope: ConfigScope, preconditions: Preconditions = {}, route: ProfileRoute = PRIMARY_ROUTE): Promise<void> {
-    await this.write(
-      scope,
-      async (manager, existing) => {
-        if (!existing) throw this.notFound(scope, route);
-        checkPreconditions(existing, preconditions);
-        if (route === PRIMARY_ROUTE && (await this.repository.findActive(manager, scope, 'secondary'))) {
-          throw EmailConfigErrors.SECONDARY_ROUTE_EXISTS();
-        }
-        await this.repository.remove(manager, existing);
-        await this.audit.record(manager, EmailConfigDeleted, {
-          outcome: 'success',
-          actor,
-          partnerId: scope.partnerId,
-          orgId: scope.orgId,
-          resource: { type: 'smtp_profile', id: existing.id },
-          details: { scope: scope.level, route, version: existing.version, host: existing.host },
-        });
-        await this.bus.publish(manager, { topic: EMAIL_CONFIG_TOPIC, key: scopeKey(scope) });
-        return undefined;
-      },
-      route,
-    );
+    await this.write(scope, route, async (manager, existing) => {
+      if (!existing) throw this.notFound(scope, route);
+      checkPreconditions(existing, preconditions);
+      if (route === PRIMARY_ROUTE && (await this.repository.findActive(manager, scope, 'secondary'))) {
+        throw EmailConfigErrors.SECONDARY_ROUTE_EXISTS();
+      }
+      await this.repository.remove(manager, existing);
+      await this.audit.record(manager, EmailConfigDeleted, {
+        outcome: 'success',
+        actor,
+        partnerId: scope.partnerId,
+        orgId: scope.orgId,
+        resource: { type: 'smtp_profile', id: existing.id },
+        details: { scope: scope.level, route, version: existing.version, host: existing.host },
+      });
+      await this.bus.publish(manager, { topic: EMAIL_CONFIG_TOPIC, key: scopeKey(scope) });
+      return undefined;
+    });
   }
 
   /**
@@ -187,8 +175,8 @@ export class EmailConfigService {
 
   private async write<T>(
     scope: ConfigScope,
+    route: ProfileRoute,
     work: (manager: EntityManager, existing: SmtpProfileEntity | null) => Promise<T>,
-    route: ProfileRoute = PRIMARY_ROUTE,
   ): Promise<T> {
     const result = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smtp_profile:${scopeKey(scope)}`]);
