@@ -74,6 +74,33 @@ async function startDyingServer(stopAfter: number): Promise<{ port: number; subj
   };
 }
 
+/**
+ * A server that takes the whole message and then answers DATA with 451, as a stand-in for a reply
+ * lost after the final dot: it has the message, its client believes it failed. Keeps the Message-IDs it saw.
+ */
+async function startLostReplyServer(): Promise<{ port: number; messageIds: string[]; close(): Promise<void> }> {
+  const messageIds: string[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    closeTimeout: 100,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        messageIds.push(parseMessage(Buffer.concat(chunks).toString('utf8')).headers.get('message-id')?.[0] ?? '');
+        callback(Object.assign(new Error('4.4.2 Connection timed out (simulated)'), { responseCode: 451 }));
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.server.address() as AddressInfo).port)),
+  );
+  return { port, messageIds, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 describe('secondary route and failover', () => {
   let t: TestApp;
   let db: DataSource;
@@ -87,6 +114,8 @@ describe('secondary route and failover', () => {
   let orgServer: TestSmtpServer;
   let controllerBackup: TestSmtpServer;
   let deadPort: number;
+  let lostReply: Awaited<ReturnType<typeof startLostReplyServer>>;
+  let lostReplySecondary: TestSmtpServer;
 
   const profile = (port: number, sender: string, retries = 2) => ({
     email_config: { smtp_config: { host: '127.0.0.1', port, use_tls: false, retries, sender_email: sender } },
@@ -100,11 +129,21 @@ describe('secondary route and failover', () => {
     quietSecondary = await startSmtpServer();
     orgServer = await startSmtpServer();
     controllerBackup = await startSmtpServer();
+    lostReply = await startLostReplyServer();
+    lostReplySecondary = await startSmtpServer();
     // A port nothing listens on: the controller's primary refuses every connection.
     const probe = net.createServer();
     deadPort = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const ports = [primary.port, secondary.port, refusingPrimary.port, quietSecondary.port, orgServer.port];
+    const ports = [
+      primary.port,
+      secondary.port,
+      refusingPrimary.port,
+      quietSecondary.port,
+      orgServer.port,
+      lostReply.port,
+      lostReplySecondary.port,
+    ];
     t = await startTestApp({
       env: {
         FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
@@ -129,6 +168,8 @@ describe('secondary route and failover', () => {
   afterAll(async () => {
     await t?.close();
     await primary?.close();
+    await lostReply?.close();
+    await lostReplySecondary?.close();
     for (const server of [secondary, refusingPrimary, quietSecondary, orgServer, controllerBackup]) await server?.close();
   });
 
@@ -350,5 +391,40 @@ describe('secondary route and failover', () => {
       }),
     ]);
     expect((await controllerBackup.waitForMessages(1)).map((m) => m.subject)).toEqual(['via controller']);
+  });
+
+  it('sends every attempt of a job under one Message-ID, so a copy after a lost reply to DATA is recognisably the same', async () => {
+    const d = await createTenant(t.client, root, 'failoverd');
+    expect((await t.client.post(CONFIG, profile(lostReply.port, 'noreply@d.test'), d.partnerToken)).status).toBe(201);
+    expect(
+      (await t.client.post(`${CONFIG}?route=secondary`, profile(lostReplySecondary.port, 'noreply@backup.d.test'), d.partnerToken)).status,
+    ).toBe(201);
+    const sent = await t.client.post(
+      MESSAGES,
+      { partner_id: d.partnerId, to: ['twice@customer.test'], subject: 'lost reply', text: 'x' },
+      d.partnerToken,
+    );
+    await waitFor(
+      async () => (await message(sent.body.id, d.partnerToken)).body.status === 'sent',
+      10_000,
+      'the message after a lost reply',
+    );
+    const log = (await message(sent.body.id, d.partnerToken)).body;
+    expect(log.attempts).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        outcome: 'retrying',
+        stage: 'DATA',
+        smtp_code: 451,
+        route: expect.objectContaining({ name: 'primary' }),
+      }),
+      expect.objectContaining({ attempt: 2, outcome: 'sent', route: expect.objectContaining({ name: 'secondary' }) }),
+    ]);
+    // The residual risk, made visible: both servers hold the message, under the same Message-ID.
+    const [copy] = await lostReplySecondary.waitForMessages(1);
+    expect(lostReply.messageIds).toHaveLength(1);
+    expect(lostReply.messageIds[0]).toMatch(/^<[0-9a-f-]{36}@d\.test>$/);
+    expect(copy!.headers.get('message-id')).toEqual(lostReply.messageIds);
+    expect(log.message_id).toBe(lostReply.messageIds[0]);
   });
 });

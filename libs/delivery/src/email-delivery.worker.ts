@@ -19,7 +19,8 @@
  * handover never makes two jobs of one. What it cannot rule out is the SMTP protocol's own window: a
  * server that took the whole message but whose 250 never arrived looks like a timeout, and the next
  * attempt (on either route) sends it again. Failover does not widen that window (a retry on the
- * primary has it too), but it is there: see the README's "Secondary route and failover".
+ * primary has it too), but it is there; every attempt of a job carries the same Message-ID
+ * (`<job id@primary sender's domain>`), so the copy is recognisable as the same message.
  *
  * On shutdown, sends in flight finish (they are bounded by the SMTP timeouts) and claimed jobs that
  * have not started are released for another worker.
@@ -107,6 +108,10 @@ type Attempt = AttemptOutcome & {
   smtpCode?: number | null;
   reply?: string | null;
 };
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
+}
 
 /** The delivery log's fields of a job's audit events (from its payload; absent for jobs queued before the log). */
 function messageDetails(payload: JobPayload | null): Record<string, unknown> {
@@ -259,6 +264,8 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
         text: payload.text,
         ...(payload.html !== null ? { html: payload.html } : {}),
         ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
+        // One Message-ID for every attempt of the job, whichever route carries it.
+        messageId: `<${job.id}@${domainOf(routes.primary.sender.email)}>`,
       });
       const code = sent.response ? Number(/^(\d{3})/.exec(sent.response)?.[1] ?? NaN) : NaN;
       return {
