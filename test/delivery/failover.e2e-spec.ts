@@ -242,6 +242,19 @@ describe('secondary route and failover', () => {
     );
     const orgView = (await t.client.get(`${CONFIG}/effective`, a.orgToken)).body;
     expect(orgView).toMatchObject({ source: 'org', email_config: { smtp_config: { port: orgServer.port } }, secondary: null });
+    // The org's own secondary comes with the org's primary.
+    const orgSecondary = await t.client.post(
+      `${CONFIG}?org_id=${a.orgId}&route=secondary`,
+      profile(orgServer.port, 'noreply@backup.org.a.test', 1),
+      a.partnerToken,
+    );
+    expect(orgSecondary.status).toBe(201);
+    expect(orgSecondary.body.email_config.metadata).toMatchObject({ scope: 'org', route: 'secondary', org_id: a.orgId });
+    expect((await t.client.get(`${CONFIG}/effective`, a.orgToken)).body.secondary).toMatchObject({
+      source: 'org',
+      profile: { org_id: a.orgId },
+      sender: { email: 'noreply@backup.org.a.test' },
+    });
     await setOverride(t.client, a.partnerToken, a.orgId, false);
     expect((await t.client.get(`${CONFIG}/effective`, a.orgToken)).body.secondary).toMatchObject({ source: 'partner' });
   });
