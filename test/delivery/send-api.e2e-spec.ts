@@ -166,7 +166,7 @@ describe('send API and delivery log', () => {
       expect.objectContaining({ attempt: 2, outcome: 'sent', smtp_code: 250, stage: null }),
     ]);
     expect(gone).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', stage: 'RCPT_TO', smtp_code: 550 })]);
-    expect(late[0].route).toEqual({ level: 'controller', host: '127.0.0.1', profile_version: 'env' });
+    expect(late[0].route).toEqual({ name: 'primary', level: 'controller', host: '127.0.0.1', profile_version: 'env' });
     const delivered = controllerSmtp.messages.filter((m) => m.subject === 'Two fates');
     expect(delivered.map((m) => m.envelopeTo)).toEqual([['late@customer.test']]);
     expect(delivered[0]!.headers.get('reply-to')).toEqual(['help@partner.test']);

@@ -74,6 +74,24 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a controller secondary route without its host or without a primary, and never echoes its password', () => {
+    expect(problems({ FW_EVENT_SMTP_SERVER_ADDR: 'smtp.test', FW_EVENT_SMTP_SERVER_SECONDARY_PORT: '25' })).toEqual([
+      'FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: required when FW_EVENT_SMTP_SERVER_SECONDARY_PORT is set',
+    ]);
+    expect(problems({ FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: 'backup.test' })).toEqual([
+      expect.stringMatching(/^FW_EVENT_SMTP_SERVER_ADDR: required when FW_EVENT_SMTP_SERVER_SECONDARY_ADDR is set/),
+    ]);
+    const out = problems({
+      FW_EVENT_SMTP_SERVER_ADDR: 'smtp.test',
+      FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: 'backup.test',
+      FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD: 'backup-secret-value',
+    });
+    expect(out).toEqual(['FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME: required when FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD is set']);
+    expect(
+      loadConfig({ FW_EVENT_SMTP_SERVER_ADDR: 'smtp.test', FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: 'backup.test' }).controllerSmtp?.secondary,
+    ).toEqual({ host: 'backup.test', port: undefined, username: undefined, password: undefined, useTls: true, useInsecure: false });
+  });
+
   it('refuses controller SMTP details without a host, and CIDR lists that do not parse', () => {
     expect(problems({ FW_EVENT_SMTP_SERVER_PORT: '25' })).toEqual([
       'FW_EVENT_SMTP_SERVER_ADDR: required when FW_EVENT_SMTP_SERVER_PORT is set',

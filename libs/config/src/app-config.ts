@@ -54,6 +54,17 @@ export interface ControllerSmtpConfig {
   senderEmail: string | undefined;
   senderName: string | undefined;
   retries: number;
+  /** The controller's secondary route (FW_EVENT_SMTP_SERVER_SECONDARY_*): same sender and retries, its own server. */
+  secondary?: ControllerSecondarySmtpConfig;
+}
+
+export interface ControllerSecondarySmtpConfig {
+  host: string;
+  port: number | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  useTls: boolean;
+  useInsecure: boolean;
 }
 
 /** The built-in development SMTP server (loopback only); undefined when it does not run. */
@@ -111,6 +122,10 @@ export interface EmailDeliveryConfig {
   idempotencyTtlHours: number;
   /** Finished messages older than this leave the delivery log; 0 keeps them. */
   logRetentionDays: number;
+  /** From which attempt a transient failure of the primary route hands the message to the secondary. */
+  failoverAfterAttempts: number;
+  /** How long a route-level failure of the primary (newer than its last success) sends messages straight to the secondary. */
+  failoverHealthWindowMs: number;
 }
 
 /** The per-replica cache of SMTP profile resolution (organizations' and partners' entries). */
@@ -247,6 +262,21 @@ export function loadConfig(env: Env): AppConfig {
   if (e.FW_EVENT_SMTP_SERVER_PASSWORD_REF !== undefined && e.SMTP_SECRET_REFS_DIR === undefined) {
     problems.push('SMTP_SECRET_REFS_DIR: required when FW_EVENT_SMTP_SERVER_PASSWORD_REF is set (its file lives under <dir>/controller/)');
   }
+  const secondaryVars = [
+    'FW_EVENT_SMTP_SERVER_SECONDARY_PORT',
+    'FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME',
+    'FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD',
+  ] as const;
+  if (e.FW_EVENT_SMTP_SERVER_SECONDARY_ADDR === undefined) {
+    const stray = secondaryVars.filter((v) => e[v] !== undefined);
+    if (stray.length > 0) problems.push(`FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: required when ${stray.join(', ')} is set`);
+  } else if (e.FW_EVENT_SMTP_SERVER_ADDR === undefined) {
+    problems.push(
+      'FW_EVENT_SMTP_SERVER_ADDR: required when FW_EVENT_SMTP_SERVER_SECONDARY_ADDR is set (a secondary route needs a primary)',
+    );
+  } else if (e.FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD !== undefined && e.FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME === undefined) {
+    problems.push('FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME: required when FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD is set');
+  }
   let controllerCa: string | undefined;
   if (e.FW_EVENT_SMTP_SERVER_CA_CERT !== undefined) {
     const ca = readCaCertificates('FW_EVENT_SMTP_SERVER_CA_CERT', e.FW_EVENT_SMTP_SERVER_CA_CERT);
@@ -324,6 +354,17 @@ export function loadConfig(env: Env): AppConfig {
             senderEmail: e.FW_EVENT_SMTP_SENDER_EMAIL,
             senderName: e.FW_EVENT_SMTP_SENDER_NAME,
             retries: e.FW_EVENT_SMTP_RETRIES,
+            secondary:
+              e.FW_EVENT_SMTP_SERVER_SECONDARY_ADDR === undefined
+                ? undefined
+                : {
+                    host: e.FW_EVENT_SMTP_SERVER_SECONDARY_ADDR,
+                    port: e.FW_EVENT_SMTP_SERVER_SECONDARY_PORT,
+                    username: e.FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME,
+                    password: e.FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD,
+                    useTls: e.FW_EVENT_SMTP_SERVER_SECONDARY_USE_TLS,
+                    useInsecure: e.FW_EVENT_SMTP_SERVER_SECONDARY_USE_INSECURE,
+                  },
           },
     // Never in production; in development only while no controller SMTP is configured.
     mailCatcher:
@@ -372,6 +413,8 @@ export function loadConfig(env: Env): AppConfig {
       sendQuotaPerHour: e.EMAIL_SEND_QUOTA_PER_HOUR,
       idempotencyTtlHours: e.EMAIL_IDEMPOTENCY_TTL_HOURS,
       logRetentionDays: e.EMAIL_LOG_RETENTION_DAYS,
+      failoverAfterAttempts: e.EMAIL_FAILOVER_AFTER_ATTEMPTS,
+      failoverHealthWindowMs: e.EMAIL_FAILOVER_HEALTH_WINDOW_SECONDS * 1000,
     },
     emailConfigCache: {
       ttlMs: e.EMAIL_CONFIG_CACHE_TTL_SECONDS * 1000,

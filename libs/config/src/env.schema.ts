@@ -180,6 +180,13 @@ export const envSchema = z.object({
    * tenant (`partners/<id>/`, `orgs/<id>/`, `controller/`); unset: references are refused.
    */
   SMTP_SECRET_REFS_DIR: optionalText,
+  /** The controller's secondary route (failover): its own server and credentials; sender and retries are the primary's. */
+  FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: optionalText,
+  FW_EVENT_SMTP_SERVER_SECONDARY_PORT: int(undefined, 1, 65535),
+  FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME: optionalText,
+  FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD: secretText,
+  FW_EVENT_SMTP_SERVER_SECONDARY_USE_TLS: bool(true),
+  FW_EVENT_SMTP_SERVER_SECONDARY_USE_INSECURE: bool(false),
   /** Development mail catcher: `auto` runs it when NODE_ENV=development and no controller SMTP is set. */
   MAIL_CATCHER: z
     .string()
@@ -229,6 +236,10 @@ export const envSchema = z.object({
   EMAIL_IDEMPOTENCY_TTL_HOURS: int(24, 1, 720),
   /** The delivery log keeps finished messages this long (0: forever). */
   EMAIL_LOG_RETENTION_DAYS: int(30, 0, 3650),
+  /** A transient failure on the primary route hands a message to the scope's secondary from this attempt on (1: at the first failure). */
+  EMAIL_FAILOVER_AFTER_ATTEMPTS: int(1, 1, 100),
+  /** A primary whose last route-level failure is newer than its last success, and younger than this, is failing: messages go straight to the secondary. */
+  EMAIL_FAILOVER_HEALTH_WINDOW_SECONDS: int(60, 1, 86400),
   /** Per-replica cache of SMTP profile resolution: how long an entry may live (every change invalidates it sooner) and how many entries it holds. */
   EMAIL_CONFIG_CACHE_TTL_SECONDS: int(600, 1, 86400),
   EMAIL_CONFIG_CACHE_MAX_ENTRIES: int(250000, 100, 10000000),
@@ -301,6 +312,7 @@ export type ParsedEnv = z.output<typeof envSchema>;
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'BOOTSTRAP_ADMIN_PASSWORD',
   'FW_EVENT_SMTP_SERVER_PASSWORD',
+  'FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD',
   'ES_PASSWORD',
   'SECRETS_ENCRYPTION_KEYS',
   'DATABASE_URL',

@@ -2,7 +2,7 @@
  * The delivery log: what became of every system email, scoped like the audit log (an org's users see
  * their org, a partner's users the partner and its orgs, the controller any). A message shows its
  * producer, template, recipients, status (a message with a recipient being sent right now shows
- * `sending`), every attempt of every recipient (time, route level, host and profile version, stage,
+ * `sending`), every attempt of every recipient (time, route (primary or secondary), its level, host and profile version, stage,
  * SMTP code and reply) and its final Message-ID. Newest first, keyset-paginated with an opaque cursor.
  * Bodies are never here. Finished messages older than EMAIL_LOG_RETENTION_DAYS are deleted.
  */
@@ -39,7 +39,8 @@ export interface AttemptView {
   recipient: string;
   attempt: number;
   at: string;
-  route: { level: string | null; host: string | null; profile_version: string | null };
+  /** `name`: the primary or the secondary route of the level that supplied it. */
+  route: { name: string; level: string | null; host: string | null; profile_version: string | null };
   stage: string | null;
   smtp_code: number | null;
   reply: string | null;
@@ -98,6 +99,7 @@ interface AttemptRow {
   recipient: string;
   attempt: number;
   at: Date;
+  route: string;
   route_level: string | null;
   route_host: string | null;
   route_version: string | null;
@@ -153,7 +155,7 @@ function view(row: MessageRow, attempts: AttemptRow[]): MessageView {
       recipient: a.recipient,
       attempt: a.attempt,
       at: a.at.toISOString(),
-      route: { level: a.route_level, host: a.route_host, profile_version: a.route_version },
+      route: { name: a.route, level: a.route_level, host: a.route_host, profile_version: a.route_version },
       stage: a.stage,
       smtp_code: a.smtp_code,
       reply: a.reply,
@@ -297,7 +299,7 @@ export class DeliveryLogService implements OnApplicationBootstrap, OnApplication
     const byMessage = new Map<string, AttemptRow[]>();
     if (ids.length === 0) return byMessage;
     const rows = (await this.dataSource.query(
-      `SELECT message_id, recipient, attempt, at, route_level, route_host, route_version, stage, smtp_code, reply, error_code, outcome, smtp_message_id
+      `SELECT message_id, recipient, attempt, at, route, route_level, route_host, route_version, stage, smtp_code, reply, error_code, outcome, smtp_message_id
        FROM email_attempts WHERE message_id = ANY($1::uuid[]) ORDER BY at, recipient, attempt`,
       [ids],
     )) as AttemptRow[];

@@ -20,6 +20,14 @@ const duration = histogram<'outcome'>({
   labelNames: ['outcome'],
 });
 
+export type FailoverReason = 'attempt_failed' | 'primary_failing';
+
+const failovers = counter<'reason'>({
+  name: 'mailstrata_email_failovers_total',
+  help: 'Jobs sent on to a secondary route: after a failed primary attempt (attempt_failed), or at once while the primary is failing (primary_failing)',
+  labelNames: ['reason'],
+});
+
 const queueDepth = gauge<'status'>({
   name: 'mailstrata_email_queue_depth',
   help: 'Email jobs not finished: queued (waiting or due) and sending (claimed by a worker)',
@@ -33,6 +41,11 @@ const oldestDue = gauge({
 
 // Every outcome is exported from the start (at 0), so rate() and alerts see the series before the first event.
 for (const outcome of OUTCOMES) deliveries.labels(outcome).inc(0);
+for (const reason of ['attempt_failed', 'primary_failing'] as const) failovers.labels(reason).inc(0);
+
+export function recordFailover(reason: FailoverReason): void {
+  failovers.labels(reason).inc();
+}
 
 export function recordDelivery(outcome: DeliveryOutcome, seconds: number): void {
   deliveries.labels(outcome).inc();

@@ -66,6 +66,8 @@ export class DeliveryWorkerModule {
             retryBaseMs: config.emailDelivery.retryBaseMs,
             pollIntervalMs: config.emailDelivery.pollIntervalMs,
             leaseMs: config.emailDelivery.leaseMs,
+            failoverAfterAttempts: config.emailDelivery.failoverAfterAttempts,
+            failoverHealthWindowMs: config.emailDelivery.failoverHealthWindowMs,
             ...overrides,
           }),
         },

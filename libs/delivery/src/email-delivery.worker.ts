@@ -11,6 +11,17 @@
  * (5xx, authentication, refused destinations) fail at once. Every outcome is an audit event written in
  * the same statement as the job's new state.
  *
+ * When the scope's effective level has a secondary route, `decide` may hand a job over to it (the job
+ * then stays on the secondary), and `routeForAttempt` sends a job straight to the secondary while the
+ * primary's health is failing. That health is read from ProfileHealthRecorder at most once a second per
+ * primary (and updated at once by this worker's own outcomes), and only for scopes with a secondary.
+ * A job is booked once whichever route carried it: the booking requires the worker's claim, so a
+ * handover never makes two jobs of one. What it cannot rule out is the SMTP protocol's own window: a
+ * server that took the whole message but whose 250 never arrived looks like a timeout, and the next
+ * attempt (on either route) sends it again. Failover does not widen that window (a retry on the
+ * primary has it too), but it is there; every attempt of a job carries the same Message-ID
+ * (`<job id@primary sender's domain>`), so the copy is recognisable as the same message.
+ *
  * On shutdown, sends in flight finish (they are bounded by the SMTP timeouts) and claimed jobs that
  * have not started are released for another worker.
  */
@@ -20,16 +31,25 @@ import { auditRow } from '@mailstrata/audit';
 import { PeriodicTask } from '@mailstrata/common';
 import { ChangeBus } from '@mailstrata/database';
 import { Mailer } from '@mailstrata/mailer';
+import { LRUCache } from 'lru-cache';
 import { SecretCipher } from '@mailstrata/secrets';
-import { recordDelivery, recordQueue } from './delivery-metrics';
-import { AttemptOutcome, classifyFailure, decide } from './delivery-decision';
+import { recordDelivery, recordFailover, recordQueue } from './delivery-metrics';
+import {
+  AttemptOutcome,
+  classifyFailure,
+  decide,
+  DeliveryRoute,
+  isRouteFailure,
+  primaryFailing,
+  routeForAttempt,
+} from './delivery-decision';
 import { EmailFailed, EmailRetrying, EmailSent } from './email-delivery.events';
 import { ClaimedJob, EmailJobRepository } from './email-job.repository';
 import { EMAIL_JOBS_TOPIC } from './email-outbox';
 import { bodyContext, JobPayload } from './message-writer';
 import { LeasedBatchPump } from './leased-batch-pump';
 import { ProfileHealthRecorder } from './profile-health';
-import { ResolvedSmtpTarget, SmtpRouteResolver } from './smtp-route';
+import { ResolvedRoutes, ResolvedSmtpTarget, SmtpRouteResolver } from './smtp-route';
 
 export const EMAIL_DELIVERY_OPTIONS = Symbol('EmailDeliveryOptions');
 
@@ -47,6 +67,10 @@ export interface EmailDeliveryOptions {
   defaultRetries?: number;
   /** How often the queue gauges (depth, oldest due job) are refreshed from the table. */
   queueStatsIntervalMs?: number;
+  /** From this attempt on, a transient failure on the primary hands the job to the secondary. */
+  failoverAfterAttempts?: number;
+  /** A route failure of the primary newer than its last success sends jobs straight to the secondary for this long. */
+  failoverHealthWindowMs?: number;
 }
 
 const DEFAULTS: Required<EmailDeliveryOptions> = {
@@ -58,7 +82,12 @@ const DEFAULTS: Required<EmailDeliveryOptions> = {
   leaseMs: 60_000,
   defaultRetries: 3,
   queueStatsIntervalMs: 5_000,
+  failoverAfterAttempts: 1,
+  failoverHealthWindowMs: 60_000,
 };
+
+/** How long this worker trusts what it read of a primary's health. */
+const HEALTH_READ_TTL_MS = 1_000;
 
 /** A delivered job waiting to be booked with its group. */
 interface SentRecord {
@@ -72,11 +101,17 @@ interface SentRecord {
 
 type Attempt = AttemptOutcome & {
   target: ResolvedSmtpTarget | null;
+  routes: ResolvedRoutes | null;
+  primaryFailing: boolean;
   payload: JobPayload | null;
   messageId?: string;
   smtpCode?: number | null;
   reply?: string | null;
 };
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
+}
 
 /** The delivery log's fields of a job's audit events (from its payload; absent for jobs queued before the log). */
 function messageDetails(payload: JobPayload | null): Record<string, unknown> {
@@ -98,6 +133,8 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private readonly pump: LeasedBatchPump<ClaimedJob, SentRecord>;
   private unsubscribe: (() => void) | undefined;
   private readonly queueStats: PeriodicTask;
+  /** Whether a primary (cache key and version) is failing, as last read or seen by this worker. */
+  private readonly primaryHealth = new LRUCache<string, { failing: boolean }>({ max: 10_000, ttl: HEALTH_READ_TTL_MS });
 
   constructor(
     private readonly jobs: EmailJobRepository,
@@ -168,6 +205,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
         jobId: r.job.id,
         messageId: r.messageId,
         source: r.target.source,
+        route: r.target.route,
         smtpCode: r.smtpCode,
         attempt: r.job.attempts,
         host: r.target.host,
@@ -185,29 +223,65 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
       })),
     );
     const profiles = new Map(sent.map((r) => [r.target.cacheKey, r.target.version]));
-    for (const [key, version] of profiles) await this.health.success(key, version, undefined, now);
+    for (const [key, version] of profiles) {
+      this.primaryHealth.set(`${key}|${version}`, { failing: false });
+      await this.health.success(key, version, undefined, now);
+    }
+  }
+
+  /** Whether the primary of `routes` is failing now (read only when there is a secondary to go to). */
+  private async isPrimaryFailing(routes: ResolvedRoutes): Promise<boolean> {
+    if (!routes.secondary) return false;
+    const { cacheKey, version } = routes.primary;
+    const key = `${cacheKey}|${version}`;
+    const known = this.primaryHealth.get(key);
+    if (known) return known.failing;
+    const failing = primaryFailing(await this.health.read(cacheKey, version), new Date(), this.options.failoverHealthWindowMs);
+    this.primaryHealth.set(key, { failing });
+    return failing;
   }
 
   private async attempt(job: ClaimedJob): Promise<Attempt> {
     let target: ResolvedSmtpTarget | null = null;
+    let routes: ResolvedRoutes | null = null;
+    let failing = false;
     let payload: JobPayload | null = null;
     try {
       if (job.body_ciphertext === null) throw new Error('job has no body');
       payload = JSON.parse(this.cipher.decrypt(job.body_ciphertext, bodyContext(job.id))) as JobPayload;
-      target = await this.resolver.resolve({ partnerId: job.partner_id, orgId: job.org_id });
+      routes = await this.resolver.resolveRoutes({ partnerId: job.partner_id, orgId: job.org_id });
+      failing = await this.isPrimaryFailing(routes);
+      const route = routeForAttempt({
+        jobRoute: job.route ?? 'primary',
+        secondaryAvailable: routes.secondary !== null,
+        primaryFailing: failing,
+      });
+      target = route === 'secondary' ? routes.secondary! : routes.primary;
+      if (route === 'secondary' && job.route !== 'secondary') recordFailover('primary_failing');
       const sent = await this.mailer.send(target, {
         to: job.recipient,
         subject: job.subject,
         text: payload.text,
         ...(payload.html !== null ? { html: payload.html } : {}),
         ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
+        // One Message-ID for every attempt of the job, whichever route carries it.
+        messageId: `<${job.id}@${domainOf(routes.primary.sender.email)}>`,
       });
       const code = sent.response ? Number(/^(\d{3})/.exec(sent.response)?.[1] ?? NaN) : NaN;
-      return { ok: true, target, payload, messageId: sent.messageId, smtpCode: Number.isFinite(code) ? code : null, reply: sent.response };
+      return {
+        ok: true,
+        target,
+        routes,
+        primaryFailing: failing,
+        payload,
+        messageId: sent.messageId,
+        smtpCode: Number.isFinite(code) ? code : null,
+        reply: sent.response,
+      };
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.unexpected) this.logger.error({ err: error, jobId: job.id }, 'unexpected error delivering an email');
-      return { ok: false, target, payload, ...failure };
+      return { ok: false, target, routes, primaryFailing: failing, payload, ...failure };
     }
   }
 
@@ -222,7 +296,17 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
       job_id: job.id,
       kind: job.kind,
       recipient: job.recipient,
-      ...(t ? { source: t.source, host: t.host, port: t.port, tls_mode: t.tlsMode, insecure: t.insecure } : {}),
+      ...(t
+        ? {
+            route: t.route,
+            source: t.source,
+            host: t.host,
+            port: t.port,
+            tls_mode: t.tlsMode,
+            insecure: t.insecure,
+            profile_version: t.version,
+          }
+        : {}),
       attempt: job.attempts,
     };
 
@@ -239,7 +323,15 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     }
 
     const decision = decide(
-      { outcome, attempt: job.attempts, retries: t ? t.retries : this.options.defaultRetries, now: new Date() },
+      {
+        outcome,
+        attempt: job.attempts,
+        retries: t ? t.retries : this.options.defaultRetries,
+        now: new Date(),
+        route: t?.route ?? job.route ?? 'primary',
+        secondaryAvailable: Boolean(outcome.routes?.secondary),
+        primaryFailing: outcome.primaryFailing,
+      },
       this.options,
     );
     if (decision.action === 'sent') return undefined;
@@ -248,6 +340,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     const fields = { stage, smtpCode, errorCode: outcome.errorCode, source: t?.source ?? null };
     const attempt = {
       attempt: job.attempts,
+      route: (t?.route ?? job.route ?? 'primary') as DeliveryRoute,
       host: t?.host ?? null,
       version: t?.version ?? null,
       reply: outcome.failure?.smtpResponse ?? null,
@@ -272,8 +365,9 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
               job.id,
               decision.at,
               fields,
-              event(EmailRetrying, { ...failureDetails, next_attempt_at: decision.at.toISOString() }),
+              event(EmailRetrying, { ...failureDetails, next_attempt_at: decision.at.toISOString(), next_route: decision.route }),
               attempt,
+              decision.route,
             )) && 'retrying'
           : (await this.jobs.bookFailed(
               manager,
@@ -288,6 +382,11 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
       return result;
     });
     if (booked) recordDelivery(booked, seconds);
+    if (booked && decision.action === 'retry' && decision.failover) recordFailover('attempt_failed');
+    if (booked && t?.route === 'primary' && isRouteFailure(stage, outcome.errorCode)) {
+      // Seen here first: the next jobs of this scope need not wait for the health read to expire.
+      this.primaryHealth.set(`${t.cacheKey}|${t.version}`, { failing: true });
+    }
     return undefined;
   }
 }

@@ -5,13 +5,16 @@
  * numbers. Every booking requires the job to be still `sending` and claimed by the worker that books
  * it: a worker that lost its claim books nothing, and a renewal never brings back a booked job.
  * Each booking also writes the attempt into the delivery log (`email_attempts`) and moves its message's
- * status, in the same statement: the log, the queue and the audit record never disagree.
+ * status, in the same statement: the log, the queue and the audit record never disagree. A job keeps the
+ * route its next attempt goes by (`route`: primary, or secondary once failed over), and every attempt
+ * row says which route carried it.
  */
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditRow, auditRowsParam, insertAuditRowsSql } from '@mailstrata/audit';
 import { PreparedStatement } from '@mailstrata/database';
 import { DataSource, EntityManager } from 'typeorm';
+import type { DeliveryRoute } from './delivery-decision';
 
 export interface ClaimedJob {
   id: string;
@@ -23,11 +26,15 @@ export interface ClaimedJob {
   body_ciphertext: string | null;
   /** This attempt's number (counted at claim). */
   attempts: number;
+  /** The route this attempt goes by, as the last booking left it (primary, or secondary once failed over). */
+  route: DeliveryRoute;
 }
 
 /** One attempt as the delivery log shows it: where it went and what the server said (redacted by the mailer). */
 export interface AttemptFields {
   attempt: number;
+  /** The route that carried the attempt. */
+  route: DeliveryRoute;
   host: string | null;
   version: string | null;
   reply: string | null;
@@ -115,9 +122,9 @@ const CLAIM = new PreparedStatement(
    ), claimed AS (
      UPDATE email_jobs j SET status = 'sending', attempts = j.attempts + 1, locked_by = $1, locked_until = now() + ($3 || ' milliseconds')::interval
      FROM picked WHERE j.id = picked.id
-     RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts, picked.pos
+     RETURNING j.id, j.partner_id, j.org_id, j.kind, j.recipient, j.subject, j.body_ciphertext, j.attempts, j.route, picked.pos
    )
-   SELECT id, partner_id, org_id, kind, recipient, subject, body_ciphertext, attempts FROM claimed ORDER BY pos`,
+   SELECT id, partner_id, org_id, kind, recipient, subject, body_ciphertext, attempts, route FROM claimed ORDER BY pos`,
 );
 
 /** Extends the lease of the jobs this worker ($1) still holds ($2), by $3 ms from now; returns those it still has. */
@@ -135,16 +142,16 @@ const RENEW = new PreparedStatement(
 const BOOK_SENT = new PreparedStatement(
   'email_jobs_book_sent',
   `WITH v AS (
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[])
-       AS v(id, message_id, source, attempt, host, version, smtp_code, reply)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[])
+       AS v(id, message_id, source, attempt, host, version, smtp_code, reply, route)
    ), done AS (
      UPDATE email_jobs j SET status = 'sent', body_ciphertext = NULL, locked_by = NULL, locked_until = NULL, finished_at = now(),
        message_id = v.message_id, source = v.source, last_stage = NULL, last_smtp_code = NULL, last_error_code = NULL
      FROM v WHERE j.id = v.id AND j.locked_by = $4 AND j.status = 'sending'
-     RETURNING j.id, j.email_message_id, j.recipient, v.message_id AS smtp_message_id, v.source, v.attempt, v.host, v.version, v.smtp_code, v.reply
+     RETURNING j.id, j.email_message_id, j.recipient, v.message_id AS smtp_message_id, v.source, v.attempt, v.host, v.version, v.smtp_code, v.reply, v.route
    ), attempts AS (
-     INSERT INTO email_attempts (job_id, attempt, message_id, recipient, route_level, route_host, route_version, smtp_code, reply, smtp_message_id, outcome)
-     SELECT id, attempt, email_message_id, recipient, source, host, version, smtp_code, reply, smtp_message_id, 'sent'
+     INSERT INTO email_attempts (job_id, attempt, message_id, recipient, route, route_level, route_host, route_version, smtp_code, reply, smtp_message_id, outcome)
+     SELECT id, attempt, email_message_id, recipient, route, source, host, version, smtp_code, reply, smtp_message_id, 'sent'
      FROM done WHERE email_message_id IS NOT NULL
      ON CONFLICT DO NOTHING
    ), messages AS (
@@ -161,22 +168,25 @@ const BOOK_SENT = new PreparedStatement(
 
 /**
  * The attempt's row in the delivery log for the outcome given; `first` is the parameter number of the
- * stage, followed by smtp code, error code, source, (the event), attempt, host, version and reply.
+ * stage, followed by smtp code, error code, source, (the event), attempt, host, version, reply and route.
  */
 function failedAttemptSql(outcome: 'retrying' | 'failed', first: number): string {
   const p = (offset: number) => `$${first + offset}`;
-  return `INSERT INTO email_attempts (job_id, attempt, message_id, recipient, route_level, route_host, route_version, stage, smtp_code, error_code, reply, outcome)
-     SELECT id, ${p(5)}, email_message_id, recipient, ${p(3)}, ${p(6)}, ${p(7)}, ${p(0)}, ${p(1)}, ${p(2)}, ${p(8)}, '${outcome}'
+  return `INSERT INTO email_attempts (job_id, attempt, message_id, recipient, route, route_level, route_host, route_version, stage, smtp_code, error_code, reply, outcome)
+     SELECT id, ${p(5)}, email_message_id, recipient, ${p(9)}, ${p(3)}, ${p(6)}, ${p(7)}, ${p(0)}, ${p(1)}, ${p(2)}, ${p(8)}, '${outcome}'
      FROM done WHERE email_message_id IS NOT NULL
      ON CONFLICT DO NOTHING`;
 }
 
-/** A transient failure: back to the queue at $3, with where it stopped; its `email.retrying` event ($8) if still ours. */
+/**
+ * A transient failure (or a handover to the secondary): back to the queue at $3 on route $14, with where
+ * it stopped; its `email.retrying` event ($8) if still ours.
+ */
 const BOOK_RETRY = new PreparedStatement(
   'email_jobs_book_retry',
   `WITH done AS (
      UPDATE email_jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, next_attempt_at = $3,
-       last_stage = $4, last_smtp_code = $5, last_error_code = $6, source = $7
+       last_stage = $4, last_smtp_code = $5, last_error_code = $6, source = $7, route = $14
      WHERE id = $1 AND locked_by = $2 AND status = 'sending' RETURNING id, email_message_id, recipient
    ), attempts AS (
      ${failedAttemptSql('retrying', 4)}
@@ -255,6 +265,7 @@ export class EmailJobRepository {
       sent.map((s) => s.version),
       sent.map((s) => s.smtpCode),
       sent.map((s) => s.reply),
+      sent.map((s) => s.route),
     ]);
   }
 
@@ -267,6 +278,7 @@ export class EmailJobRepository {
     fields: FailureFields,
     event: AuditRow,
     attempt: AttemptFields,
+    nextRoute: DeliveryRoute,
   ): Promise<boolean> {
     const [row] = returnedRows<{ booked: number }>(
       await BOOK_RETRY.run(manager, [
@@ -282,6 +294,8 @@ export class EmailJobRepository {
         attempt.host,
         attempt.version,
         attempt.reply,
+        attempt.route,
+        nextRoute,
       ]),
     );
     return (row?.booked ?? 0) > 0;
@@ -309,6 +323,7 @@ export class EmailJobRepository {
         attempt.host,
         attempt.version,
         attempt.reply,
+        attempt.route,
       ]),
     );
     return (row?.booked ?? 0) > 0;

@@ -3,6 +3,9 @@
  * included) to the mailer's `SmtpTarget`, and the resolver the delivery worker (and the setup emails)
  * call at send time. Delivery sits above both libraries, so it reads email-config's resolution directly
  * and hands the mailer a target; neither of them knows about the other's side of this mapping.
+ *
+ * A resolved route carries its level's secondary route (when there is one) for the delivery's failover;
+ * the secondary has its own cache key, so its pooled transport and its health are its own.
  */
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
@@ -18,12 +21,14 @@ import {
   SmtpSettings,
 } from '@mailstrata/email-config';
 import { SmtpTarget } from '@mailstrata/mailer';
+import type { DeliveryRoute } from './delivery-decision';
 
 export type SmtpSource = 'controller' | 'partner' | 'org';
 
 /** A target plus which level of the hierarchy supplied it. */
 export interface ResolvedSmtpTarget extends SmtpTarget {
   source: SmtpSource;
+  route: DeliveryRoute;
   /** The profile row that supplies the route; null for the controller's (environment) and unsaved candidates. */
   profileId: string | null;
   partnerId: string | null;
@@ -50,15 +55,25 @@ export interface ProfileForTarget {
   secretsDigest?: string;
 }
 
-/** The mailer's cache key for a profile: one pooled transport and one health record per key. */
-export function profileKeyOf(p: Pick<ProfileForTarget, 'source' | 'profilePartnerId' | 'profileOrgId'>): string {
-  if (p.source === 'org') return `org:${p.profileOrgId}`;
-  if (p.source === 'partner') return `partner:${p.profilePartnerId}`;
-  return 'controller';
+/** A route with its level's secondary (what the delivery worker resolves). */
+export interface ResolvedRoutes {
+  primary: ResolvedSmtpTarget;
+  secondary: ResolvedSmtpTarget | null;
+}
+
+/** The mailer's cache key for a profile: one pooled transport and one health record per key (a secondary's is its own). */
+export function profileKeyOf(
+  p: Pick<ProfileForTarget, 'source' | 'profilePartnerId' | 'profileOrgId'>,
+  route: DeliveryRoute = 'primary',
+): string {
+  const suffix = route === 'primary' ? '' : `:${route}`;
+  if (p.source === 'org') return `org:${p.profileOrgId}${suffix}`;
+  if (p.source === 'partner') return `partner:${p.profilePartnerId}${suffix}`;
+  return `controller${suffix}`;
 }
 
 /** Maps a resolved profile to the mailer's target. The controller's env profile is trusted (unguarded). */
-export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedSmtpTarget {
+export function toSmtpTarget(p: ProfileForTarget, versionSuffix = '', route: DeliveryRoute = 'primary'): ResolvedSmtpTarget {
   const s = p.settings;
   if (!p.sender) {
     throw EmailConfigErrors.SMTP_SENDER_MISSING();
@@ -79,7 +94,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
     };
   }
   return {
-    cacheKey: profileKeyOf(p),
+    cacheKey: profileKeyOf(p, route),
     version: `${p.version ?? 'env'}${versionSuffix}`,
     ...(p.secretsDigest ? { secretsDigest: p.secretsDigest } : {}),
     host: s.host,
@@ -93,6 +108,7 @@ export function toSmtpTarget(p: ProfileForTarget, versionSuffix = ''): ResolvedS
     retries: s.retries,
     guarded: p.source !== 'controller',
     source: p.source,
+    route,
     profileId: p.profileId ?? null,
     partnerId: p.profilePartnerId,
     orgId: p.profileOrgId,
@@ -116,6 +132,47 @@ export class SmtpRouteResolver {
    * sent, or retried at stage CONFIG, later.
    */
   async resolve(scope: SmtpScope, options: ResolveOptions = {}): Promise<ResolvedSmtpTarget> {
+    return toSmtpTarget(await this.resolveProfile(scope, options));
+  }
+
+  /** The primary route and, when its level has one, the secondary (for the delivery's failover). */
+  async resolveRoutes(scope: SmtpScope): Promise<ResolvedRoutes> {
+    const resolved = await this.resolveProfile(scope);
+    const second = this.secondaryOf(resolved);
+    return { primary: toSmtpTarget(resolved), secondary: second ? toSmtpTarget(second, '', 'secondary') : null };
+  }
+
+  /** The secondary route of the level that supplied `resolved` (never another level's), or null. */
+  private secondaryOf(resolved: ResolvedSmtpProfile | ProfileForTarget): ProfileForTarget | null {
+    if ('secondarySecrets' in resolved) {
+      const second = resolved.secondary;
+      if (!second || !resolved.secondarySecrets) return null;
+      return {
+        source: second.source,
+        profileId: second.profileId,
+        profilePartnerId: second.profilePartnerId,
+        profileOrgId: second.profileOrgId,
+        version: second.version,
+        settings: second.settings,
+        secrets: resolved.secondarySecrets,
+        ...(resolved.secondarySecretsDigest ? { secretsDigest: resolved.secondarySecretsDigest } : {}),
+        sender: second.sender,
+      };
+    }
+    const own = resolved.source === 'controller' ? this.controller?.secondary : null;
+    if (!own) return null;
+    return {
+      source: 'controller',
+      profilePartnerId: null,
+      profileOrgId: null,
+      version: null,
+      settings: own.settings,
+      secrets: own.secrets,
+      sender: this.effective.senderFor(own.settings, 'controller'),
+    };
+  }
+
+  private async resolveProfile(scope: SmtpScope, options: ResolveOptions = {}): Promise<ResolvedSmtpProfile | ProfileForTarget> {
     let resolved: ResolvedSmtpProfile | ProfileForTarget;
     if (scope.orgId) resolved = await this.effective.resolveForOrg(scope.orgId, options);
     else if (scope.partnerId) resolved = await this.effective.resolveForPartner(scope.partnerId, options);
@@ -133,6 +190,6 @@ export class SmtpRouteResolver {
     } else {
       throw EmailConfigErrors.NO_SMTP_CONFIG('No SMTP configuration applies: no controller defaults (FW_EVENT_SMTP_SERVER_ADDR).');
     }
-    return toSmtpTarget(resolved);
+    return resolved;
   }
 }

@@ -31,6 +31,41 @@ describe('controller profile from FW_EVENT_SMTP_SERVER_*', () => {
     expect(profile?.secrets.password).toBe('ctl-secret');
   });
 
+  it('maps FW_EVENT_SMTP_SERVER_SECONDARY_* to a secondary route with the primary’s sender and retries', () => {
+    const profile = controllerProfileFrom(
+      env({
+        FW_EVENT_SMTP_SERVER_ADDR: 'smtp.controller.test',
+        FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.test',
+        FW_EVENT_SMTP_RETRIES: '5',
+        FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: 'backup.controller.test',
+        FW_EVENT_SMTP_SERVER_SECONDARY_PORT: '2525',
+        FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME: 'backup',
+        FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD: 'backup-secret',
+      }),
+    );
+    expect(profile?.secondary?.settings).toMatchObject({
+      host: 'backup.controller.test',
+      port: 2525,
+      username: 'backup',
+      senderEmail: 'noreply@controller.test',
+      retries: 5,
+    });
+    expect(profile?.secondary?.secrets.password).toBe('backup-secret');
+    expect(profile?.settings.host).toBe('smtp.controller.test');
+    expect(controllerProfileFrom(env({ FW_EVENT_SMTP_SERVER_ADDR: 'smtp.controller.test' }))?.secondary).toBeUndefined();
+  });
+
+  it('names the secondary’s variable when its value breaks a rule', () => {
+    expect(() =>
+      controllerProfileFrom(
+        env({
+          FW_EVENT_SMTP_SERVER_ADDR: 'smtp.controller.test',
+          FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: 'bad_host!',
+        }),
+      ),
+    ).toThrow(/FW_EVENT_SMTP_SERVER_SECONDARY_ADDR: must be a hostname/);
+  });
+
   it.each([
     [{ FW_EVENT_SMTP_SERVER_ADDR: 'bad_host!' }, /FW_EVENT_SMTP_SERVER_ADDR: must be a hostname/],
     [

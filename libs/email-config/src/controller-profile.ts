@@ -1,7 +1,8 @@
 /**
  * The controller level: FW_EVENT_SMTP_SERVER_* (seed names) plus our sender and retries variables,
  * validated at start by the same rules as the API so a bad deployment fails fast, naming the variable.
- * Read-only over the API.
+ * Read-only over the API. FW_EVENT_SMTP_SERVER_SECONDARY_* add a secondary route for failover: its own
+ * server and credentials, the primary's sender and retries, and no custom CA (the system's roots).
  */
 import { DomainError } from '@mailstrata/common';
 import { AppConfig } from '@mailstrata/config';
@@ -15,6 +16,8 @@ export interface ControllerProfile {
   secrets: SmtpSecrets;
   /** Secrets read from `<SMTP_SECRET_REFS_DIR>/controller/` on every use (FW_EVENT_SMTP_SERVER_PASSWORD_REF). */
   refs?: SecretRefs;
+  /** The secondary route (FW_EVENT_SMTP_SERVER_SECONDARY_*); absent: none. */
+  secondary?: { settings: SmtpSettings; secrets: SmtpSecrets } | null;
 }
 
 const VARIABLES: Record<string, string> = {
@@ -29,6 +32,16 @@ const VARIABLES: Record<string, string> = {
   sender_email: 'FW_EVENT_SMTP_SENDER_EMAIL',
   sender_name: 'FW_EVENT_SMTP_SENDER_NAME',
   retries: 'FW_EVENT_SMTP_RETRIES',
+};
+
+const SECONDARY_VARIABLES: Record<string, string> = {
+  ...VARIABLES,
+  host: 'FW_EVENT_SMTP_SERVER_SECONDARY_ADDR',
+  port: 'FW_EVENT_SMTP_SERVER_SECONDARY_PORT',
+  username: 'FW_EVENT_SMTP_SERVER_SECONDARY_USERNAME',
+  password: 'FW_EVENT_SMTP_SERVER_SECONDARY_PASSWORD',
+  use_tls: 'FW_EVENT_SMTP_SERVER_SECONDARY_USE_TLS',
+  use_insecure: 'FW_EVENT_SMTP_SERVER_SECONDARY_USE_INSECURE',
 };
 
 export class ControllerProfileError extends Error {
@@ -61,19 +74,41 @@ export function controllerProfileFrom(
   if (env.caCert !== undefined) raw.ca_cert = env.caCert;
   if (env.senderEmail !== undefined) raw.sender_email = env.senderEmail;
   if (env.senderName !== undefined) raw.sender_name = env.senderName;
+  const refReader = new SecretRefReader(config.secretRefsDir);
+  const primary = validated(raw, VARIABLES, refReader);
+  const second = env.secondary;
+  if (!second) return primary;
+  const secondaryRaw: Record<string, unknown> = {
+    host: second.host,
+    use_tls: second.useTls,
+    use_insecure: second.useInsecure,
+    retries: env.retries,
+  };
+  if (second.port !== undefined) secondaryRaw.port = second.port;
+  if (second.username !== undefined) secondaryRaw.username = second.username;
+  if (second.password !== undefined) secondaryRaw.password = second.password;
+  if (env.senderEmail !== undefined) secondaryRaw.sender_email = env.senderEmail;
+  if (env.senderName !== undefined) secondaryRaw.sender_name = env.senderName;
+  const { settings, secrets } = validated(secondaryRaw, SECONDARY_VARIABLES, refReader);
+  return { ...primary, secondary: { settings, secrets } };
+}
+
+function validated(raw: Record<string, unknown>, variables: Record<string, string>, refReader: SecretRefReader): ControllerProfile {
+  const problems = (errors: ReadonlyArray<{ field: string; message: string }>) =>
+    errors.map((e) => `${variableOf(e.field, variables)}: ${e.message}`);
   try {
     const candidate = validateSmtpConfig(raw, 'env');
     const { secrets, refs } = resolveCandidateCredentials(candidate, null, 'env');
-    const read = readRefs(new SecretRefReader(config.secretRefsDir), { kind: 'controller' }, refs, 'env');
-    if (read.errors.length > 0) throw new ControllerProfileError(read.errors.map((e) => `${variableOf(e.field)}: ${e.message}`));
+    const read = readRefs(refReader, { kind: 'controller' }, refs, 'env');
+    if (read.errors.length > 0) throw new ControllerProfileError(problems(read.errors));
     return { settings: candidate.settings, secrets, refs };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    throw new ControllerProfileError(error.errors.map((e) => `${variableOf(e.field)}: ${e.message}`));
+    throw new ControllerProfileError(problems(error.errors));
   }
 }
 
-function variableOf(field: string): string {
+function variableOf(field: string, variables: Record<string, string>): string {
   const name = field.replace(/^env\./, '');
-  return VARIABLES[name] ?? name;
+  return variables[name] ?? name;
 }

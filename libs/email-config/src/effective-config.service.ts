@@ -11,6 +11,10 @@
  * (SmtpProfileRepository.findEffectiveForOrg) that also fills the partner's entry. Lookups of ids that
  * do not exist are not cached.
  *
+ * Each level's entry holds both of its routes: the secondary that applies is the one of the level that
+ * supplies the primary, so a scope never pairs one level's primary with another level's secondary (and
+ * a secondary without a primary at its level is never used).
+ *
  * Every change to the rows behind an entry is announced on the change bus, by the writer and by
  * database triggers (API writes, cascades, hand-run SQL); a bus reconnect drops everything. So entries
  * live long (EMAIL_CONFIG_CACHE_TTL_SECONDS bounds only the damage of something unforeseen). The
@@ -28,7 +32,7 @@ import { LRUCache } from 'lru-cache';
 import { ControllerProfile } from './controller-profile';
 import { EmailConfigErrors } from './errors';
 import { decryptSecrets, refsOfEntity, scopeOfEntity, secretFlagsOfEntity, settingsOfEntity } from './profile-codec';
-import { ConfigScope, EffectiveProfile, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
+import { ConfigScope, EffectiveProfile, EffectiveRoute, flagsOf, ProfileSource, ResolvedSmtpProfile } from './profile.model';
 import { CONTROLLER_PROFILE } from './ports';
 import { resolveWinner } from './resolution-rules';
 import { DEVELOPMENT_SENDER, EffectiveSender, resolveSender, SenderDefaults } from './sender';
@@ -36,7 +40,7 @@ import { NO_REFS, ownerOfScope, readRefs, SecretRefOwner, SecretRefReader, Secre
 import { SMTP_CONFIG_PATH } from './smtp-config.validation';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 import { SmtpProfileEntity } from './smtp-profile.entity';
-import { SmtpProfileRepository } from './smtp-profile.repository';
+import { RouteProfiles, SmtpProfileRepository } from './smtp-profile.repository';
 
 export const EMAIL_CONFIG_TOPIC = 'email_config';
 
@@ -45,10 +49,11 @@ export interface OrgInfo {
   smtpOverrideEnabled: boolean;
 }
 
-/** A stored profile and what every scope it serves shows of it (built once per load). */
+/** A stored primary profile, its level's secondary, and what every scope they serve shows of them (built once per load). */
 interface ProfileEntry {
   entity: SmtpProfileEntity;
   view: Omit<EffectiveProfile, 'scope'>;
+  secondary: SmtpProfileEntity | null;
 }
 
 interface OrgEntry extends OrgInfo {
@@ -193,7 +198,30 @@ export class EffectiveConfigService implements OnModuleInit {
       const owner = ownerOfScope(scopeOfEntity(winner.entity));
       secrets = readFiles ? this.withReferenced(stored, refsOfEntity(winner.entity), owner) : { secrets: stored };
     }
-    return { ...view, scope, ...secrets };
+    return { ...view, scope, ...secrets, ...this.secondaryWithSecrets(winner, readFiles) };
+  }
+
+  /**
+   * The secondary route's secrets (of the level that supplies the primary). A secondary whose referenced
+   * file cannot be read now is left out, so the primary still delivers; failover resumes once it can be.
+   */
+  private secondaryWithSecrets(
+    winner: ProfileEntry | null,
+    readFiles: boolean,
+  ): { secondarySecrets: SmtpSecrets | null; secondarySecretsDigest?: string } {
+    if (!winner) return { secondarySecrets: this.controller!.secondary?.secrets ?? null };
+    const second = winner.secondary;
+    if (!second) return { secondarySecrets: null };
+    const stored = decryptSecrets(this.cipher, second);
+    if (!readFiles) return { secondarySecrets: stored };
+    try {
+      const read = this.withReferenced(stored, refsOfEntity(second), ownerOfScope(scopeOfEntity(second)));
+      return { secondarySecrets: read.secrets, ...(read.secretsDigest ? { secondarySecretsDigest: read.secretsDigest } : {}) };
+    } catch (error) {
+      if (!EmailConfigErrors.SECRET_REF_UNAVAILABLE.is(error)) throw error;
+      this.logger.warn(`the secondary route of ${scopeKey(scopeOfEntity(second))} is left out: a referenced secret cannot be read`);
+      return { secondarySecrets: null };
+    }
   }
 
   /**
@@ -246,6 +274,18 @@ export class EffectiveConfigService implements OnModuleInit {
         settings: this.controller.settings,
         secretsSet: flagsOf(this.controller.secrets, this.controller.refs),
         sender: this.senderFor(this.controller.settings, 'controller'),
+        secondary: this.controller.secondary
+          ? Object.freeze({
+              source: 'controller' as const,
+              profileId: null,
+              profilePartnerId: null,
+              profileOrgId: null,
+              version: null,
+              settings: this.controller.secondary.settings,
+              secretsSet: flagsOf(this.controller.secondary.secrets),
+              sender: this.senderFor(this.controller.secondary.settings, 'controller'),
+            })
+          : null,
       }));
     }
     throw EmailConfigErrors.NO_SMTP_CONFIG(
@@ -265,14 +305,11 @@ export class EffectiveConfigService implements OnModuleInit {
       kind: 'org',
       partnerId: found.partnerId,
       smtpOverrideEnabled: found.smtpOverrideEnabled,
-      own: found.own ? this.entryOf(found.own) : null,
+      own: this.entryOf(found.own),
     };
     const partnerKey = `partner:${found.partnerId}`;
     const cachedPartner = this.entries.get(partnerKey);
-    const partner =
-      cachedPartner?.kind === 'partner'
-        ? cachedPartner
-        : { kind: 'partner' as const, profile: found.partner ? this.entryOf(found.partner) : null };
+    const partner = cachedPartner?.kind === 'partner' ? cachedPartner : { kind: 'partner' as const, profile: this.entryOf(found.partner) };
     if (generation === this.generation) {
       this.entries.set(key, entry);
       if (partner !== cachedPartner) this.entries.set(partnerKey, partner);
@@ -287,15 +324,23 @@ export class EffectiveConfigService implements OnModuleInit {
     const generation = this.generation;
     const found = await this.profiles.findEffectiveForPartner(partnerId);
     if (!found) return null;
-    const entry: PartnerEntry = { kind: 'partner', profile: found.profile ? this.entryOf(found.profile) : null };
+    const entry: PartnerEntry = { kind: 'partner', profile: this.entryOf(found) };
     if (generation === this.generation) this.entries.set(key, entry);
     return entry;
   }
 
-  private entryOf(entity: SmtpProfileEntity): ProfileEntry {
+  /** A level's entry: null without a primary (a secondary alone is never used). */
+  private entryOf(routes: RouteProfiles): ProfileEntry | null {
+    if (!routes.primary) return null;
+    const secondary = routes.secondary ? Object.freeze(this.routeViewOf(routes.secondary)) : null;
+    const view = Object.freeze({ ...this.routeViewOf(routes.primary), secondary });
+    return { entity: routes.primary, view, secondary: routes.secondary };
+  }
+
+  private routeViewOf(entity: SmtpProfileEntity): EffectiveRoute {
     const source = entity.orgId ? 'org' : 'partner';
     const settings = settingsOfEntity(entity);
-    const view = Object.freeze({
+    return {
       source,
       profileId: entity.id,
       profilePartnerId: entity.partnerId,
@@ -304,7 +349,6 @@ export class EffectiveConfigService implements OnModuleInit {
       settings,
       secretsSet: secretFlagsOfEntity(entity),
       sender: this.senderFor(settings, source),
-    } as const);
-    return { entity, view };
+    };
   }
 }

@@ -4,7 +4,10 @@
  * (the active version leaves force, its history stays), and the preparation of an unsaved candidate for
  * the verification endpoint. Every write goes through ProfileWriter: one transaction with the scope's
  * lock, the ETag precondition, the secret rules, the audit event and the change announcement. The API
- * manages the primary route. Drafts and activation: ProfileVersionsService.
+ * names a route (`primary` unless told): a secondary needs a primary on the same scope, and a primary
+ * cannot be deleted while its secondary exists, so a level's routes come as a pair or a primary alone
+ * (the lock is per scope, not per route, so these checks hold under concurrent writers). Drafts and
+ * activation: ProfileVersionsService.
  */
 import { Injectable } from '@nestjs/common';
 import { CommonErrors, DomainError } from '@mailstrata/common';
@@ -16,7 +19,7 @@ import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.mode
 import { ProfileWriter } from './profile-writer';
 import { changedFields, resolveCandidateCredentials } from './secret-rules';
 import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
-import { SmtpProfileEntity } from './smtp-profile.entity';
+import { PRIMARY_ROUTE, ProfileRoute, SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
 /** HTTP preconditions, passed through as the raw header values. */
@@ -72,18 +75,27 @@ export class EmailConfigService {
   constructor(private readonly writer: ProfileWriter) {}
 
   /** The scope's own profile in force (no secrets). Throws 404 SMTP_PROFILE_NOT_FOUND. */
-  async get(scope: ConfigScope): Promise<StoredProfile> {
-    const entity = await this.writer.repository.findActive(this.writer.dataSource.manager, scope);
-    if (!entity) throw profileNotFound(scope);
+  async get(scope: ConfigScope, route: ProfileRoute = PRIMARY_ROUTE): Promise<StoredProfile> {
+    const entity = await this.writer.repository.findActive(this.writer.dataSource.manager, scope, route);
+    if (!entity) throw profileNotFound(scope, route);
     return storedProfileOf(entity);
   }
 
   /** POST: a new version of the scope's profile as a whole, active at once (created: no version was active). */
-  async createOrReplace(actor: Actor, scope: ConfigScope, rawSmtpConfig: unknown, preconditions: Preconditions = {}): Promise<WriteResult> {
+  async createOrReplace(
+    actor: Actor,
+    scope: ConfigScope,
+    rawSmtpConfig: unknown,
+    preconditions: Preconditions = {},
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<WriteResult> {
     const candidate = validateSmtpConfig(rawSmtpConfig);
     await this.writer.checkDestination(candidate.settings);
-    return this.writer.write(scope, async (manager, active) => {
+    return this.writer.write(scope, route, async (manager, active) => {
       checkPreconditions(active, preconditions);
+      if (!active && route !== PRIMARY_ROUTE && !(await this.writer.repository.findActive(manager, scope, PRIMARY_ROUTE))) {
+        throw EmailConfigErrors.PRIMARY_ROUTE_REQUIRED();
+      }
       const { secrets, refs } = resolveCandidateCredentials(candidate, active ? this.writer.storedSecrets(active) : null);
       this.writer.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
       const entity = await this.writer.insertVersion(manager, actor, scope, {
@@ -92,6 +104,7 @@ export class EmailConfigService {
         settings: candidate.settings,
         secrets,
         refs,
+        route,
         state: 'active',
         event: active ? EmailConfigUpdated : EmailConfigCreated,
       });
@@ -100,9 +113,15 @@ export class EmailConfigService {
   }
 
   /** PATCH: merges the given fields onto the active version and, if anything changed, activates the result as a new version. */
-  async patch(actor: Actor, scope: ConfigScope, rawPatch: unknown, preconditions: Preconditions = {}): Promise<WriteResult> {
-    return this.writer.write(scope, async (manager, active) => {
-      if (!active) throw profileNotFound(scope);
+  async patch(
+    actor: Actor,
+    scope: ConfigScope,
+    rawPatch: unknown,
+    preconditions: Preconditions = {},
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<WriteResult> {
+    return this.writer.write(scope, route, async (manager, active) => {
+      if (!active) throw profileNotFound(scope, route);
       checkPreconditions(active, preconditions);
       const stored = this.writer.storedSecrets(active);
       const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
@@ -118,6 +137,7 @@ export class EmailConfigService {
         settings: candidate.settings,
         secrets,
         refs,
+        route,
         state: 'active',
         event: EmailConfigUpdated,
       });
@@ -126,10 +146,13 @@ export class EmailConfigService {
   }
 
   /** DELETE: the active version leaves force (the level above applies at once); every version stays for a rollback. */
-  async delete(actor: Actor, scope: ConfigScope, preconditions: Preconditions = {}): Promise<void> {
-    await this.writer.write(scope, async (manager, active) => {
-      if (!active) throw profileNotFound(scope);
+  async delete(actor: Actor, scope: ConfigScope, preconditions: Preconditions = {}, route: ProfileRoute = PRIMARY_ROUTE): Promise<void> {
+    await this.writer.write(scope, route, async (manager, active) => {
+      if (!active) throw profileNotFound(scope, route);
       checkPreconditions(active, preconditions);
+      if (route === PRIMARY_ROUTE && (await this.writer.repository.findActive(manager, scope, 'secondary'))) {
+        throw EmailConfigErrors.SECONDARY_ROUTE_EXISTS();
+      }
       await this.writer.repository.setState(manager, active, 'superseded', new Date());
       await this.writer.audit.record(manager, EmailConfigDeleted, {
         outcome: 'success',
@@ -137,7 +160,7 @@ export class EmailConfigService {
         partnerId: scope.partnerId,
         orgId: scope.orgId,
         resource: { type: 'smtp_profile', id: active.id },
-        details: { scope: scope.level, version: active.version, host: active.host },
+        details: { scope: scope.level, route, version: active.version, host: active.host },
       });
       await this.writer.announce(manager, scope);
       return undefined;
@@ -157,8 +180,8 @@ export class EmailConfigService {
   }
 }
 
-export function profileNotFound(scope: ConfigScope): DomainError {
+export function profileNotFound(scope: ConfigScope, route: ProfileRoute = PRIMARY_ROUTE): DomainError {
   return EmailConfigErrors.SMTP_PROFILE_NOT_FOUND(
-    `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile of its own.`,
+    `This ${scope.level === 'org' ? 'organization' : 'partner'} has no ${route === PRIMARY_ROUTE ? '' : 'secondary '}SMTP profile of its own.`,
   );
 }

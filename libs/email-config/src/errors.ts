@@ -26,6 +26,16 @@ export const EmailConfigErrors = defineErrors({
     kind: 'conflict',
     detail: 'A secret reference of the SMTP profile cannot be read; check the file the operator mounts for it.',
   },
+  /** A secondary route is a fallback for the scope's primary: without a primary it would never be used. */
+  PRIMARY_ROUTE_REQUIRED: {
+    kind: 'conflict',
+    detail: 'This scope has no primary SMTP profile: save the primary route before its secondary (?route=secondary).',
+  },
+  /** Deleting the primary would leave a secondary that is never used (and the level above would silently take over). */
+  SECONDARY_ROUTE_EXISTS: {
+    kind: 'conflict',
+    detail: 'This scope has a secondary SMTP route: delete it (?route=secondary) before the primary.',
+  },
   SMTP_SENDER_MISSING: {
     kind: 'invalid',
     detail:

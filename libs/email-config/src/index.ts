@@ -55,7 +55,15 @@ export type { OrgProfiles, OrgFacts } from './smtp-profile.repository';
 export { useTlsOf, TLS_MODES, AUTH_TYPES } from './smtp-settings';
 export { representationEtagOf } from './profile.model';
 export type { SmtpSettings, SmtpSecrets, OAuth2Settings, TlsMode, AuthType } from './smtp-settings';
-export type { ConfigScope, StoredProfile, EffectiveProfile, ResolvedSmtpProfile, SecretFlags, ProfileSource } from './profile.model';
+export type {
+  ConfigScope,
+  StoredProfile,
+  EffectiveProfile,
+  EffectiveRoute,
+  ResolvedSmtpProfile,
+  SecretFlags,
+  ProfileSource,
+} from './profile.model';
 export { resolveSender, publicUrlSender } from './sender';
 export type { EffectiveSender, SenderSource, SenderDefaults } from './sender';
 export {

@@ -19,7 +19,7 @@ import { ProfileWriter } from './profile-writer';
 import { NO_REFS } from './secret-refs';
 import { resolveCandidateCredentials } from './secret-rules';
 import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
-import { SmtpProfileEntity } from './smtp-profile.entity';
+import { PRIMARY_ROUTE, ProfileRoute, SmtpProfileEntity } from './smtp-profile.entity';
 
 /** Newest first; `before` (a version number) pages further back. */
 export interface VersionPage {
@@ -45,24 +45,24 @@ export const MAX_VERSION_PAGE = 100;
 export class ProfileVersionsService {
   constructor(private readonly writer: ProfileWriter) {}
 
-  async list(scope: ConfigScope, page: VersionPage): Promise<StoredProfile[]> {
+  async list(scope: ConfigScope, page: VersionPage, route: ProfileRoute = PRIMARY_ROUTE): Promise<StoredProfile[]> {
     const limit = Math.min(Math.max(page.limit, 1), MAX_VERSION_PAGE);
-    const rows = await this.writer.repository.listVersions(this.writer.dataSource.manager, scope, { ...page, limit });
+    const rows = await this.writer.repository.listVersions(this.writer.dataSource.manager, scope, { ...page, limit }, route);
     return rows.map(storedProfileOf);
   }
 
   /** One version of the scope (any state). Throws 404 SMTP_PROFILE_VERSION_NOT_FOUND. */
-  async get(scope: ConfigScope, version: number): Promise<StoredProfile> {
-    return storedProfileOf(await this.find(scope, version));
+  async get(scope: ConfigScope, version: number, route: ProfileRoute = PRIMARY_ROUTE): Promise<StoredProfile> {
+    return storedProfileOf(await this.find(scope, version, route));
   }
 
   /**
    * Saves a draft: the whole `smtp_config` validated like POST with the active version as its base, or,
    * with `basedOn`, the given fields merged onto that version (like PATCH). Nothing in force changes.
    */
-  async saveDraft(actor: Actor, scope: ConfigScope, input: DraftInput): Promise<StoredProfile> {
-    return this.writer.write(scope, async (manager, active) => {
-      const base = input.basedOn === undefined ? active : await this.find(scope, input.basedOn, 'based_on', manager);
+  async saveDraft(actor: Actor, scope: ConfigScope, input: DraftInput, route: ProfileRoute = PRIMARY_ROUTE): Promise<StoredProfile> {
+    return this.writer.write(scope, route, async (manager, active) => {
+      const base = input.basedOn === undefined ? active : await this.find(scope, input.basedOn, route, 'based_on', manager);
       const stored = base ? this.writer.storedSecrets(base) : null;
       const candidate = validateSmtpConfig(
         input.basedOn !== undefined && stored ? mergeSmtpPatch(stored.settings, input.smtpConfig) : input.smtpConfig,
@@ -76,6 +76,7 @@ export class ProfileVersionsService {
         settings: candidate.settings,
         secrets,
         refs,
+        route,
         state: 'draft',
         event: EmailConfigDraftCreated,
       });
@@ -88,10 +89,16 @@ export class ProfileVersionsService {
    * Preconditions apply to the version in force now (If-Match: its ETag or `*`; If-None-Match: `*` when
    * none may be). Activating the version already in force changes nothing.
    */
-  async activate(actor: Actor, scope: ConfigScope, version: number, preconditions: Preconditions = {}): Promise<ActivationResult> {
-    return this.writer.write(scope, async (manager, active) => {
+  async activate(
+    actor: Actor,
+    scope: ConfigScope,
+    version: number,
+    preconditions: Preconditions = {},
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<ActivationResult> {
+    return this.writer.write(scope, route, async (manager, active) => {
       checkPreconditions(active, preconditions);
-      const target = await this.find(scope, version, undefined, manager);
+      const target = await this.find(scope, version, route, undefined, manager);
       if (target.state === 'active') return { profile: storedProfileOf(target), changed: false };
       const settings = settingsOfEntity(target);
       // The egress rules, and the files its secret references name, may have changed since it was saved.
@@ -109,6 +116,7 @@ export class ProfileVersionsService {
         resource: { type: 'smtp_profile', id: target.id },
         details: {
           scope: scope.level,
+          route,
           version: target.version,
           from_version: active?.version ?? null,
           previous_state: previousState,
@@ -125,8 +133,12 @@ export class ProfileVersionsService {
   }
 
   /** For the verification endpoint: a version's settings WITH its decrypted secrets. Internal only. */
-  async prepareVersion(scope: ConfigScope, version: number): Promise<PreparedCandidate & { profile: StoredProfile }> {
-    const entity = await this.find(scope, version, 'version');
+  async prepareVersion(
+    scope: ConfigScope,
+    version: number,
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<PreparedCandidate & { profile: StoredProfile }> {
+    const entity = await this.find(scope, version, route, 'version');
     const { settings, secrets, refs } = this.writer.storedSecrets(entity);
     return { ...this.writer.withReferenced(scope, settings, secrets, refs ?? NO_REFS, 'version'), profile: storedProfileOf(entity) };
   }
@@ -134,10 +146,11 @@ export class ProfileVersionsService {
   private async find(
     scope: ConfigScope,
     version: number,
+    route: ProfileRoute,
     field?: string,
     manager: EntityManager = this.writer.dataSource.manager,
   ): Promise<SmtpProfileEntity> {
-    const entity = await this.writer.repository.findVersion(manager, scope, version);
+    const entity = await this.writer.repository.findVersion(manager, scope, version, route);
     if (!entity) {
       throw EmailConfigErrors.SMTP_PROFILE_VERSION_NOT_FOUND(
         `This ${scope.level === 'org' ? 'organization' : 'partner'} has no SMTP profile version ${version}.`,

@@ -22,7 +22,7 @@ import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { NO_REFS, ownerOfScope, readRefs, SecretRefReader, SecretRefs } from './secret-refs';
 import { changedFields, checkClientKey, StoredProfileSecrets } from './secret-rules';
 import { SMTP_CONFIG_PATH } from './smtp-config.validation';
-import { ProfileState, SmtpProfileEntity } from './smtp-profile.entity';
+import { PRIMARY_ROUTE, ProfileRoute, ProfileState, SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
@@ -36,8 +36,12 @@ export interface NewVersion {
   secrets: SmtpSecrets;
   /** Secret references standing in for secrets (none when omitted). */
   refs?: SecretRefs;
+  /** The route of the scope it is a version of (primary when omitted). */
+  route?: ProfileRoute;
   state: Extract<ProfileState, 'active' | 'draft'>;
-  event: AuditEventDefinition<'scope' | 'version' | 'based_on_version' | 'changed_fields' | 'host' | 'port' | 'tls_mode' | 'auth_type'>;
+  event: AuditEventDefinition<
+    'scope' | 'route' | 'version' | 'based_on_version' | 'changed_fields' | 'host' | 'port' | 'tls_mode' | 'auth_type'
+  >;
 }
 
 @Injectable()
@@ -53,11 +57,18 @@ export class ProfileWriter {
     @Optional() @Inject(SMTP_DESTINATION_POLICY) private readonly destinationPolicy: SmtpDestinationPolicy | undefined,
   ) {}
 
-  /** Runs `work` in a transaction holding the scope's write lock, with the scope's active version. */
-  async write<T>(scope: ConfigScope, work: (manager: EntityManager, active: SmtpProfileEntity | null) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction holding the scope's write lock (one for both routes), with the active
+   * version of the scope's `route`.
+   */
+  async write<T>(
+    scope: ConfigScope,
+    route: ProfileRoute,
+    work: (manager: EntityManager, active: SmtpProfileEntity | null) => Promise<T>,
+  ): Promise<T> {
     const result = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smtp_profile:${scopeKey(scope)}`]);
-      return work(manager, await this.repository.findActive(manager, scope));
+      return work(manager, await this.repository.findActive(manager, scope, route));
     });
     // This replica need not wait for its own notification.
     this.effective.invalidateKey(scopeKey(scope));
@@ -68,11 +79,13 @@ export class ProfileWriter {
   async insertVersion(manager: EntityManager, actor: Actor, scope: ConfigScope, v: NewVersion): Promise<SmtpProfileEntity> {
     const now = new Date();
     const stored = v.base ? this.storedSecrets(v.base) : null;
+    const route = v.route ?? PRIMARY_ROUTE;
     const entity = this.repository.newVersion(manager, scope, {
       id: randomUUID(),
-      version: await this.repository.nextVersionNumber(manager, scope),
+      version: await this.repository.nextVersionNumber(manager, scope, route),
       state: v.state,
       now,
+      route,
     });
     // Encrypted for this row: a secret carried over from the base is re-encrypted, never copied.
     const refs = v.refs ?? NO_REFS;
@@ -93,6 +106,7 @@ export class ProfileWriter {
       resource: { type: 'smtp_profile', id: entity.id },
       details: {
         scope: scope.level,
+        route,
         version: entity.version,
         based_on_version: entity.basedOnVersion,
         changed_fields: entity.changedFields,

@@ -45,11 +45,9 @@ export interface StoredProfile {
   updatedBy: { id: string | null; email: string | null; type: 'user' | 'service_account' | null };
 }
 
-/** What a system email for a scope would use now, without secrets (the effective endpoint). */
-export interface EffectiveProfile {
+/** One route of what a scope would use now, without secrets. */
+export interface EffectiveRoute {
   source: ProfileSource;
-  /** The scope asked about. */
-  scope: { level: ScopeLevel; partnerId: string; orgId: string | null };
   /** The profile that supplies it; null for the controller profile (environment). */
   profileId: string | null;
   profilePartnerId: string | null;
@@ -61,11 +59,25 @@ export interface EffectiveProfile {
   sender: EffectiveSender | null;
 }
 
+/**
+ * What a system email for a scope would use now, without secrets (the effective endpoint): the primary
+ * route, and the secondary of the same level (a level's routes come as a pair; levels never mix).
+ */
+export interface EffectiveProfile extends EffectiveRoute {
+  /** The scope asked about. */
+  scope: { level: ScopeLevel; partnerId: string; orgId: string | null };
+  /** The secondary route of the level that supplies the primary; null: none (failover is off). */
+  secondary: EffectiveRoute | null;
+}
+
 /** The effective profile WITH decrypted secrets. Internal only: never map this to a response or a log. */
 export interface ResolvedSmtpProfile extends EffectiveProfile {
   secrets: SmtpSecrets;
   /** A digest of the secrets read from files (changes when one is rotated); undefined when none is referenced. */
   secretsDigest?: string;
+  /** The secondary route's secrets (null when there is no secondary, or its referenced secret cannot be read now). */
+  secondarySecrets: SmtpSecrets | null;
+  secondarySecretsDigest?: string;
 }
 
 export function flagsOf(secrets: SmtpSecrets, refs?: SecretRefs): SecretFlags {

@@ -11,14 +11,20 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { ConfigScope } from './profile.model';
 import { PRIMARY_ROUTE, ProfileRoute, ProfileState, SmtpProfileEntity } from './smtp-profile.entity';
 
+/** A level's active profiles: its primary route and its secondary (a fallback), either may be absent. */
+export interface RouteProfiles {
+  primary: SmtpProfileEntity | null;
+  secondary: SmtpProfileEntity | null;
+}
+
 /** What resolving an organization needs, read in one round trip. */
 export interface OrgProfiles {
   partnerId: string;
   smtpOverrideEnabled: boolean;
-  /** The org's active profile of the route; read only while the switch is on (null otherwise). */
-  own: SmtpProfileEntity | null;
-  /** The partner's active profile of the route. */
-  partner: SmtpProfileEntity | null;
+  /** The org's active profiles; read only while the switch is on (none otherwise). */
+  own: RouteProfiles;
+  /** The partner's active profiles. */
+  partner: RouteProfiles;
 }
 
 export interface OrgFacts {
@@ -124,58 +130,58 @@ export class SmtpProfileRepository {
 
   /**
    * Everything resolving an organization needs, in one statement: the organization (primary key), its
-   * own active profile when its switch is on and its partner's (each through the partial unique index
-   * of its level). Null when the organization does not exist.
+   * own active profiles (both routes) when its switch is on and its partner's (each through the partial
+   * unique index of its level). Null when the organization does not exist.
    */
-  async findEffectiveForOrg(orgId: string, route: ProfileRoute = PRIMARY_ROUTE): Promise<OrgProfiles | null> {
-    const { text, params } = this.effectiveForOrgStatement(orgId, route);
+  async findEffectiveForOrg(orgId: string): Promise<OrgProfiles | null> {
+    const { text, params } = this.effectiveForOrgStatement(orgId);
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(text, params);
     const first = rows[0];
     if (!first) return null;
-    const of = (level: string) => {
-      const row = rows.find((r) => r.p_level === level);
+    const of = (level: string, route: ProfileRoute) => {
+      const row = rows.find((r) => r.p_level === level && r[`${P}route`] === route);
       return row ? this.hydrate(row) : null;
     };
     return {
       partnerId: first.org_partner_id as string,
       smtpOverrideEnabled: first.org_override as boolean,
-      own: of('org'),
-      partner: of('partner'),
+      own: { primary: of('org', PRIMARY_ROUTE), secondary: of('org', 'secondary') },
+      partner: { primary: of('partner', PRIMARY_ROUTE), secondary: of('partner', 'secondary') },
     };
   }
 
   /** The statement `findEffectiveForOrg` runs (public so that the benchmark can EXPLAIN exactly it). */
-  effectiveForOrgStatement(orgId: string, route: ProfileRoute = PRIMARY_ROUTE): { text: string; params: unknown[] } {
+  effectiveForOrgStatement(orgId: string): { text: string; params: unknown[] } {
     return {
       text: `SELECT o.partner_id AS org_partner_id, o.smtp_override_enabled AS org_override, p.level AS p_level, ${this.selectList()}
          FROM organizations o
          LEFT JOIN LATERAL (
            SELECT 'org' AS level, x.* FROM smtp_profiles x
-            WHERE o.smtp_override_enabled AND x.org_id = o.id AND x.route = $2 AND x.state = 'active'
+            WHERE o.smtp_override_enabled AND x.org_id = o.id AND x.state = 'active'
            UNION ALL
            SELECT 'partner' AS level, y.* FROM smtp_profiles y
-            WHERE y.partner_id = o.partner_id AND y.org_id IS NULL AND y.route = $2 AND y.state = 'active'
+            WHERE y.partner_id = o.partner_id AND y.org_id IS NULL AND y.state = 'active'
          ) p ON true
         WHERE o.id = $1`,
-      params: [orgId, route],
+      params: [orgId],
     };
   }
 
-  /** A partner's active profile of the route, in one statement; null when the partner does not exist. */
-  async findEffectiveForPartner(
-    partnerId: string,
-    route: ProfileRoute = PRIMARY_ROUTE,
-  ): Promise<{ profile: SmtpProfileEntity | null } | null> {
+  /** A partner's active profiles (both routes), in one statement; null when the partner does not exist. */
+  async findEffectiveForPartner(partnerId: string): Promise<RouteProfiles | null> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       `SELECT pa.id AS partner_found, ${this.selectList()}
          FROM partners pa
-         LEFT JOIN smtp_profiles p ON p.partner_id = pa.id AND p.org_id IS NULL AND p.route = $2 AND p.state = 'active'
+         LEFT JOIN smtp_profiles p ON p.partner_id = pa.id AND p.org_id IS NULL AND p.state = 'active'
         WHERE pa.id = $1`,
-      [partnerId, route],
+      [partnerId],
     );
-    const row = rows[0];
-    if (!row) return null;
-    return { profile: row[`${P}id`] === null ? null : this.hydrate(row) };
+    if (rows.length === 0) return null;
+    const of = (route: ProfileRoute) => {
+      const row = rows.find((r) => r[`${P}id`] !== null && r[`${P}route`] === route);
+      return row ? this.hydrate(row) : null;
+    };
+    return { primary: of(PRIMARY_ROUTE), secondary: of('secondary') };
   }
 
   private columns(): ColumnMetadata[] {

@@ -61,4 +61,20 @@ describe('MailerErrors', () => {
       extensions: {},
     });
   });
+
+  it('takes a caller’s Message-ID only in the <id@domain> form, so it can never carry a header of its own', () => {
+    const email = { to: 'to@example.com', subject: 's', text: 'hi' };
+    expect(() =>
+      assertSendable({ ...email, messageId: '<8b1e0c2a-5f4e-4e8e-9d6a-3f2b1c0d9e8f@partner.test>' }, 'from@example.com', undefined),
+    ).not.toThrow();
+    for (const messageId of ['<a@b>\r\nBcc: x@example.com', 'a@b.test', '<a b@c.test>', '<@c.test>']) {
+      let caught: unknown;
+      try {
+        assertSendable({ ...email, messageId }, 'from@example.com', undefined);
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as DomainError).errors).toEqual([expect.objectContaining({ field: 'message_id', rule: 'messageId' })]);
+    }
+  });
 });

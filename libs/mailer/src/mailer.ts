@@ -70,7 +70,7 @@ function prepareMessage(
 ): { messageId: string; envelope: { from: string; to: string[] }; options: Mail.Options } {
   const fromAddress = email.fromEmail ?? target.sender.email;
   const fromName = target.sender.name ?? '';
-  const identity = messageIdentity(fromAddress);
+  const identity = messageIdentity(fromAddress, email.messageId);
   const envelope = { from: fromAddress, to: [email.to] };
   const raw = composeMime({
     fromName,

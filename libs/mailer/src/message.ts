@@ -16,7 +16,15 @@ export interface OutgoingEmail {
   html?: string;
   /** Overrides the profile's sender address (verification's `sender_email`); the name stays the profile's. */
   fromEmail?: string;
+  /**
+   * The Message-ID (`<id@domain>`, letters, digits, dots and dashes) when the caller needs it stable:
+   * a delivery job sends every attempt, on any route, under one Message-ID, so a copy sent again after a
+   * lost reply to DATA is recognisable as the same message. Absent: a new one per send.
+   */
+  messageId?: string;
 }
+
+const MESSAGE_ID = /^<[A-Za-z0-9][A-Za-z0-9.-]{0,127}@[A-Za-z0-9][A-Za-z0-9.-]{0,252}>$/;
 
 const CRLF = /[\r\n]/;
 // Deliberately plain: one mailbox, no display name, no comments, no quoted local parts.
@@ -44,6 +52,9 @@ export function assertSendable(email: OutgoingEmail, senderEmail: string, sender
     { to: email.to, reply_to: email.replyTo, subject: email.subject, from: email.fromEmail ?? senderEmail, sender_name: senderName },
     ['to', 'reply_to', 'from'],
   );
+  if (email.messageId !== undefined && !MESSAGE_ID.test(email.messageId)) {
+    errors.push({ field: 'message_id', rule: 'messageId', message: 'must be <id@domain> with letters, digits, dots and dashes only' });
+  }
   if (errors.length > 0) throw MailerErrors.INVALID_EMAIL_MESSAGE(undefined, { errors });
 }
 
@@ -52,7 +63,7 @@ export function assertSendable(email: OutgoingEmail, senderEmail: string, sender
  * options. Left to itself nodemailer draws them with six `randomBytes` calls per message; on the
  * delivery hot path those calls cost more than the rest of composing it.
  */
-export function messageIdentity(fromAddress: string): { messageId: string; baseBoundary: string } {
+export function messageIdentity(fromAddress: string, messageId?: string): { messageId: string; baseBoundary: string } {
   const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
-  return { messageId: `<${randomUUID()}@${domain}>`, baseBoundary: pooledRandomBytes(8).toString('hex') };
+  return { messageId: messageId ?? `<${randomUUID()}@${domain}>`, baseBoundary: pooledRandomBytes(8).toString('hex') };
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_VERSION_PAGE } from '@mailstrata/email-config';
 import { Type } from 'class-transformer';
 import { IsDefined, IsObject, ValidateNested } from 'class-validator';
-import { ScopeQueryDto } from '../http/scope-query.dto';
+import { RouteQueryDto } from './route-query.dto';
 import { IntegerBetween, IsOmittable } from '../http/validators';
 import { EmailConfigEnvelopeDto } from './email-config.dto';
 
@@ -10,7 +10,7 @@ import { EmailConfigEnvelopeDto } from './email-config.dto';
 export const MAX_VERSION_NUMBER = 2_147_483_647;
 
 /** `?limit=&before=` beside the scope: newest first, `before` pages back. */
-export class VersionListQueryDto extends ScopeQueryDto {
+export class VersionListQueryDto extends RouteQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_VERSION_PAGE, default: 50 })
   @IsOmittable()
   @Type(() => Number)

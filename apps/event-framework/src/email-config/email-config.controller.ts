@@ -8,6 +8,7 @@ import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
 import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
 import { EmailConfigBodyDto, EmailConfigPatchBodyDto } from './email-config.dto';
 import { effectiveJson, profileView } from './email-config.views';
+import { RouteQueryDto, routeOf } from './route-query.dto';
 
 type SignedIn = Actor & { principal: Principal };
 
@@ -26,11 +27,15 @@ export class EmailConfigController {
   @Get()
   @RequirePermissions('system_setting:read')
   @ApiOperation({ summary: 'The scope’s own SMTP profile (secrets never returned; *_set flags instead)' })
-  async get(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async get(@CurrentActor() actor: SignedIn, @Query() query: RouteQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
-    const profile = await this.profiles.get(scope);
+    const route = routeOf(query);
+    const profile = await this.profiles.get(scope, route);
     const health = await this.health.read(
-      profileKeyOf({ source: scope.level === 'org' ? 'org' : 'partner', profilePartnerId: scope.partnerId, profileOrgId: scope.orgId }),
+      profileKeyOf(
+        { source: scope.level === 'org' ? 'org' : 'partner', profilePartnerId: scope.partnerId, profileOrgId: scope.orgId },
+        route,
+      ),
       String(profile.version),
     );
     // The answer shows health too, so its tag covers it: a conditional GET never hides a new failure.
@@ -45,14 +50,20 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-None-Match', required: false, description: '* to create only' })
   async createOrReplace(
     @CurrentActor() actor: SignedIn,
-    @Query() query: ScopeQueryDto,
+    @Query() query: RouteQueryDto,
     @Body() body: EmailConfigBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
-    const { profile, created } = await this.profiles.createOrReplace(actor, scope, body.email_config.smtp_config, { ifMatch, ifNoneMatch });
+    const { profile, created } = await this.profiles.createOrReplace(
+      actor,
+      scope,
+      body.email_config.smtp_config,
+      { ifMatch, ifNoneMatch },
+      routeOf(query),
+    );
     void reply.status(created ? 201 : 200).header('etag', profile.etag);
     return profileView(profile);
   }
@@ -63,13 +74,13 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async patch(
     @CurrentActor() actor: SignedIn,
-    @Query() query: ScopeQueryDto,
+    @Query() query: RouteQueryDto,
     @Body() body: EmailConfigPatchBodyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
-    const { profile } = await this.profiles.patch(actor, scope, body.email_config.smtp_config, { ifMatch });
+    const { profile } = await this.profiles.patch(actor, scope, body.email_config.smtp_config, { ifMatch }, routeOf(query));
     void reply.header('etag', profile.etag);
     return profileView(profile);
   }
@@ -81,16 +92,18 @@ export class EmailConfigController {
   @ApiHeader({ name: 'If-Match', required: false })
   async delete(
     @CurrentActor() actor: SignedIn,
-    @Query() query: ScopeQueryDto,
+    @Query() query: RouteQueryDto,
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'own');
-    await this.profiles.delete(actor, scope, { ifMatch });
+    await this.profiles.delete(actor, scope, { ifMatch }, routeOf(query));
   }
 
   @Get('effective')
   @RequirePermissions('system_setting:read')
-  @ApiOperation({ summary: 'The profile a system email for this scope would use now, and which level supplies it' })
+  @ApiOperation({
+    summary: 'The profile a system email for this scope would use now, which level supplies it, and that level’s secondary route',
+  })
   @Header('content-type', 'application/json; charset=utf-8')
   async effectiveProfile(@CurrentActor() actor: SignedIn, @Query() query: ScopeQueryDto): Promise<string> {
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), 'effective');

@@ -24,6 +24,7 @@ const shared: Omit<EffectiveProfile, 'scope'> = {
   settings,
   secretsSet: { passwordSet: true, clientSecretSet: false, clientKeySet: false },
   sender: { email: 'noreply@partner.test', name: 'Partner', source: 'profile' },
+  secondary: null,
 };
 
 describe('effectiveJson', () => {
@@ -56,8 +57,28 @@ describe('effectiveJson', () => {
               client_key_set: false,
             },
           },
+          secondary: null,
         }),
       );
     }
+  });
+
+  it('shows the level’s secondary route beside the primary, serialized like the whole view', () => {
+    const withSecondary: Omit<EffectiveProfile, 'scope'> = {
+      ...shared,
+      settings: { ...settings },
+      secondary: { ...shared, profileId: 'p-2', version: 1, settings: { ...settings, host: 'backup.partner.test', port: 2525 } },
+    };
+    const scope = { level: 'org' as const, partnerId: 'partner-1', orgId: 'org-9' };
+    const parsed = JSON.parse(effectiveJson({ ...withSecondary, scope }));
+    expect(Object.keys(parsed)).toEqual(['source', 'scope', 'profile', 'sender', 'email_config', 'secondary']);
+    expect(parsed.email_config.smtp_config.host).toBe('smtp.partner.test');
+    expect(parsed.secondary).toEqual({
+      source: 'partner',
+      profile: { id: 'p-2', partner_id: 'partner-1', org_id: null, version: 1 },
+      sender: { email: 'noreply@partner.test', name: 'Partner', source: 'profile' },
+      email_config: { smtp_config: expect.objectContaining({ host: 'backup.partner.test', port: 2525, password_set: true }) },
+    });
+    expect(JSON.stringify(parsed.secondary)).not.toMatch(/password"/);
   });
 });

@@ -1,5 +1,5 @@
 /** Explicit response mappers: only the fields named here can reach a response, and never a secret. */
-import { EffectiveProfile, SecretFlags, SecretRefs, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
+import { EffectiveProfile, EffectiveRoute, SecretFlags, SecretRefs, SmtpSettings, StoredProfile, useTlsOf } from '@mailstrata/email-config';
 import type { ProfileHealth } from '@mailstrata/delivery';
 
 /**
@@ -57,6 +57,7 @@ export const profileView = (p: StoredProfile, health?: ProfileHealth | null) => 
     metadata: {
       id: p.id,
       scope: p.scope.level,
+      route: p.route,
       partner_id: p.scope.partnerId,
       org_id: p.scope.orgId,
       version: p.version,
@@ -68,13 +69,23 @@ export const profileView = (p: StoredProfile, health?: ProfileHealth | null) => 
   },
 });
 
-const buildEffectiveView = (e: EffectiveProfile) => ({
+const routeView = (e: EffectiveRoute) => ({
   source: e.source,
-  scope: { level: e.scope.level, partner_id: e.scope.partnerId, org_id: e.scope.orgId },
   profile: e.profileId === null ? null : { id: e.profileId, partner_id: e.profilePartnerId, org_id: e.profileOrgId, version: e.version },
   sender: e.sender ? { email: e.sender.email, name: e.sender.name, source: e.sender.source } : null,
   email_config: { smtp_config: smtpConfigView(e.settings, e.secretsSet) },
 });
+
+/** The primary route at the top (the seed's shape), its level's secondary beside it (null: no failover). */
+const buildEffectiveView = (e: EffectiveProfile) => {
+  const { source, ...primary } = routeView(e);
+  return {
+    source,
+    scope: { level: e.scope.level, partner_id: e.scope.partnerId, org_id: e.scope.orgId },
+    ...primary,
+    secondary: e.secondary ? routeView(e.secondary) : null,
+  };
+};
 
 // Everything in the view but its scope belongs to the profile, and the service hands every scope that
 // one profile serves the same frozen settings object: so the rest is serialized once per profile (not
@@ -90,9 +101,13 @@ export function effectiveJson(e: EffectiveProfile): string {
     // The same key order as the whole view: source, scope, then the rest.
     parts = {
       head,
-      tail: JSON.stringify({ source: view.source, profile: view.profile, sender: view.sender, email_config: view.email_config }).slice(
-        head.length,
-      ),
+      tail: JSON.stringify({
+        source: view.source,
+        profile: view.profile,
+        sender: view.sender,
+        email_config: view.email_config,
+        secondary: view.secondary,
+      }).slice(head.length),
     };
     effectiveJsonParts.set(e.settings, parts);
   }

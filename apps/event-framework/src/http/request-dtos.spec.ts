@@ -133,6 +133,7 @@ describe('request DTOs, validated by the one global pipe', () => {
       expect(list.map((p: any) => [p.in, p.name])).toEqual([
         ['query', 'partner_id'],
         ['query', 'org_id'],
+        ['query', 'route'],
         ['query', 'limit'],
         ['query', 'before'],
       ]);

@@ -21,6 +21,7 @@ import { EmailEventsSeen1765150000000 } from './1765150000000-email-events-seen'
 import { ProfileVersions1765200000000 } from './1765200000000-profile-versions';
 import { RouteAlertsAndReports1765300000000 } from './1765300000000-route-alerts-and-reports';
 import { SmtpSecretRefs1765350000000 } from './1765350000000-smtp-secret-refs';
+import { EmailFailoverRoutes1765250000000 } from './1765250000000-email-failover-routes';
 
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -42,4 +43,5 @@ export const MIGRATIONS = [
   ProfileVersions1765200000000,
   RouteAlertsAndReports1765300000000,
   SmtpSecretRefs1765350000000,
+  EmailFailoverRoutes1765250000000,
 ];
