@@ -440,4 +440,42 @@ describe('secondary route and failover', () => {
     expect(copy!.headers.get('message-id')).toEqual(lostReply.messageIds);
     expect(log.message_id).toBe(lostReply.messageIds[0]);
   });
+
+  it('tests the secondary route on its own (?route=secondary), and lists its versions apart from the primary’s', async () => {
+    const e = await createTenant(t.client, root, 'failovere');
+    expect((await t.client.post(CONFIG, profile(quietSecondary.port, 'noreply@e.test'), e.partnerToken)).status).toBe(201);
+    const test = (route: string) =>
+      t.client.post(
+        `${CONFIG}/verification${route}`,
+        { recipient_email: 'ops@customer.test', subject: `route test${route}`, body: 'Hello.' },
+        e.partnerToken,
+      );
+    // No secondary yet: nothing to test, and nothing sent anywhere.
+    const none = await test('?route=secondary');
+    expect(none.status).toBe(404);
+    expect(none.body.code).toBe('SMTP_PROFILE_NOT_FOUND');
+
+    expect(
+      (await t.client.post(`${CONFIG}?route=secondary`, profile(orgServer.port, 'noreply@backup.e.test'), e.partnerToken)).status,
+    ).toBe(201);
+    const before = orgServer.messages.length;
+    const viaSecondary = await test('?route=secondary');
+    expect(viaSecondary.status).toBe(200);
+    expect(viaSecondary.body).toMatchObject({ port: orgServer.port });
+    const received = await waitFor(
+      () => orgServer.messages.slice(before).find((m) => m.subject === 'route test?route=secondary'),
+      5_000,
+      'the test email on the secondary',
+    );
+    expect(received.envelopeFrom).toBe('noreply@backup.e.test');
+    expect(quietSecondary.messages.some((m) => m.subject === 'route test?route=secondary')).toBe(false);
+
+    const versions = await t.client.get(`${CONFIG}/versions?route=secondary`, e.partnerToken);
+    expect(versions.status).toBe(200);
+    expect(versions.body.versions.map((v: { route: string; version: number }) => [v.route, v.version])).toEqual([['secondary', 1]]);
+    const primaryVersions = await t.client.get(`${CONFIG}/versions`, e.partnerToken);
+    expect(primaryVersions.body.versions.map((v: { route: string; host: string; port: number }) => [v.route, v.port])).toEqual([
+      ['primary', quietSecondary.port],
+    ]);
+  });
 });

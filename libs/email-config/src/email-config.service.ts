@@ -169,12 +169,17 @@ export class EmailConfigService {
 
   /**
    * For the verification endpoint: validates an unsaved `smtp_config` exactly like POST and applies the
-   * same secret rules against the scope's active version (a new destination must bring its own secrets).
+   * same secret rules against the active version of the scope's `route` (a new destination must bring its own secrets).
    * Returns decrypted secrets: internal only. `path` prefixes field errors (e.g. `smtp_config`).
    */
-  async prepareCandidate(scope: ConfigScope, rawSmtpConfig: unknown, path = 'smtp_config'): Promise<PreparedCandidate> {
+  async prepareCandidate(
+    scope: ConfigScope,
+    rawSmtpConfig: unknown,
+    path = 'smtp_config',
+    route: ProfileRoute = PRIMARY_ROUTE,
+  ): Promise<PreparedCandidate> {
     const candidate = validateSmtpConfig(rawSmtpConfig, path);
-    const active = await this.writer.repository.findActive(this.writer.dataSource.manager, scope);
+    const active = await this.writer.repository.findActive(this.writer.dataSource.manager, scope, route);
     const { secrets, refs } = resolveCandidateCredentials(candidate, active ? this.writer.storedSecrets(active) : null, path);
     return this.writer.withReferenced(scope, candidate.settings, secrets, refs, path);
   }

@@ -133,6 +133,7 @@ export const versionView = (p: StoredProfile) => {
 /** A line of the history: enough to choose a version, nothing secret (`*_set` flags only). */
 export const versionSummaryView = (p: StoredProfile) => ({
   version: p.version,
+  route: p.route,
   ...versionMetadata(p),
   created_at: p.createdAt.toISOString(),
   host: p.settings.host,

@@ -1,12 +1,19 @@
 import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommonErrors } from '@mailstrata/common';
-import { EmailVerificationService, ResolvedSmtpTarget, toSmtpTarget, VerificationRequest } from '@mailstrata/delivery';
-import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ProfileVersionsService } from '@mailstrata/email-config';
+import { EmailVerificationService, ResolvedSmtpTarget, SmtpRouteResolver, toSmtpTarget, VerificationRequest } from '@mailstrata/delivery';
+import {
+  ConfigScopeResolver,
+  EffectiveConfigService,
+  EmailConfigErrors,
+  EmailConfigService,
+  ProfileVersionsService,
+} from '@mailstrata/email-config';
 import { Actor, IdentityErrors, Principal, scopeLevelOf } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
-import { ScopeQueryDto, scopeQueryOf } from '../http/scope-query.dto';
+import { scopeQueryOf } from '../http/scope-query.dto';
+import { RouteQueryDto, routeOf } from '../email-config/route-query.dto';
 import { VerificationBodyDto } from './verification.dto';
 
 type SignedIn = Actor & { principal: Principal };
@@ -28,6 +35,7 @@ export class VerificationController {
     private readonly versions: ProfileVersionsService,
     private readonly effective: EffectiveConfigService,
     private readonly verification: EmailVerificationService,
+    private readonly routes: SmtpRouteResolver,
   ) {}
 
   @Post('verification')
@@ -38,7 +46,7 @@ export class VerificationController {
   })
   async verify(
     @CurrentActor() actor: SignedIn,
-    @Query() query: ScopeQueryDto,
+    @Query() query: RouteQueryDto,
     @Body() body: VerificationBodyDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
@@ -51,6 +59,7 @@ export class VerificationController {
     };
     const smtpConfig = body.smtp_config;
     const version = body.version;
+    const route = routeOf(query);
     // An unsaved profile or a saved version that may not be in force: the caller's own, never the effective route.
     const candidate = smtpConfig !== undefined || version !== undefined;
     const scope = await this.scopes.resolve(actor.principal, scopeQueryOf(query), candidate ? 'own' : 'effective');
@@ -63,7 +72,7 @@ export class VerificationController {
     }
     let target: ResolvedSmtpTarget;
     if (version !== undefined) {
-      const prepared = await this.versions.prepareVersion(scope, version);
+      const prepared = await this.versions.prepareVersion(scope, version, route);
       target = toSmtpTarget(
         {
           source: scope.level,
@@ -77,9 +86,10 @@ export class VerificationController {
         },
         // A test of a version is not traffic of the route in force: its own transport, no health record.
         ':tested-version',
+        route,
       );
     } else if (smtpConfig !== undefined) {
-      const prepared = await this.profiles.prepareCandidate(scope, smtpConfig, 'smtp_config');
+      const prepared = await this.profiles.prepareCandidate(scope, smtpConfig, 'smtp_config', route);
       target = toSmtpTarget(
         {
           source: scope.level,
@@ -91,7 +101,13 @@ export class VerificationController {
         },
         // Never share a pooled transport or health record with the saved profile.
         ':candidate',
+        route,
       );
+    } else if (route === 'secondary') {
+      // The secondary that failover would use now: the one of the level that supplies the primary.
+      const { secondary } = await this.routes.resolveRoutes({ partnerId: scope.partnerId, orgId: scope.orgId });
+      if (!secondary) throw EmailConfigErrors.SMTP_PROFILE_NOT_FOUND('No secondary route applies to this scope.');
+      target = secondary;
     } else {
       target = toSmtpTarget(
         scope.orgId ? await this.effective.resolveForOrg(scope.orgId) : await this.effective.resolveForPartner(scope.partnerId),
