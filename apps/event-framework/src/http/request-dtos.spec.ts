@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { DomainError } from '@mailstrata/common';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ProfileVersionsService } from '@mailstrata/email-config';
-import { EmailVerificationService, ProfileHealthRecorder } from '@mailstrata/delivery';
+import { EmailVerificationService, ProfileHealthRecorder, SmtpRouteResolver } from '@mailstrata/delivery';
 import { EmailConfigController } from '../email-config/email-config.controller';
 import { EmailConfigVersionsController } from '../email-config/email-config-versions.controller';
 import { DraftBodyDto, VersionListQueryDto, VersionParamDto } from '../email-config/email-config-versions.dto';
@@ -109,6 +109,7 @@ describe('request DTOs, validated by the one global pipe', () => {
         EffectiveConfigService,
         ProfileHealthRecorder,
         EmailVerificationService,
+        SmtpRouteResolver,
       ].map((provide) => ({ provide, useValue: {} })),
     }).compile();
     const app = moduleRef.createNestApplication(new FastifyAdapter());
@@ -121,14 +122,17 @@ describe('request DTOs, validated by the one global pipe', () => {
       expect(body.recipient_email).toMatchObject({ type: 'string', format: 'email', maxLength: 254 });
       expect(body.subject).toMatchObject({ maxLength: 998 });
       expect(body.mode).toMatchObject({ enum: ['send', 'connect'] });
-      for (const path of ['/event/v1/email/config/effective', '/event/v1/email/config/verification']) {
-        const operation = doc.paths[path].get ?? doc.paths[path].post;
-        const params = operation.parameters.filter((p: any) => p.in === 'query');
-        expect(params.map((p: any) => [p.name, p.schema.format])).toEqual([
-          ['partner_id', 'uuid'],
-          ['org_id', 'uuid'],
-        ]);
-      }
+      const queryOf = (operation: any) =>
+        operation.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.schema.format ?? p.schema.enum]);
+      expect(queryOf(doc.paths['/event/v1/email/config/effective'].get)).toEqual([
+        ['partner_id', 'uuid'],
+        ['org_id', 'uuid'],
+      ]);
+      expect(queryOf(doc.paths['/event/v1/email/config/verification'].post)).toEqual([
+        ['partner_id', 'uuid'],
+        ['org_id', 'uuid'],
+        ['route', ['primary', 'secondary']],
+      ]);
       const list = doc.paths['/event/v1/email/config/versions'].get.parameters;
       expect(list.map((p: any) => [p.in, p.name])).toEqual([
         ['query', 'partner_id'],
