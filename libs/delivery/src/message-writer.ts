@@ -42,6 +42,8 @@ export interface RouteAtEnqueue {
 }
 
 export interface NewMessage {
+  /** The message's id when the caller needs it before the write (e.g. to claim an event id with it). */
+  id?: string;
   scope: SmtpScope;
   producer: MessageProducer;
   template: string;
@@ -88,7 +90,7 @@ export async function writeMessage(
   cipher: SecretCipher,
   message: NewMessage,
 ): Promise<{ id: string; jobIds: string[]; inserted: boolean }> {
-  const id = randomUUID();
+  const id = message.id ?? randomUUID();
   const recipients = [...message.to, ...message.cc];
   const jobIds = recipients.map(() => randomUUID());
   const producer = message.producer;
