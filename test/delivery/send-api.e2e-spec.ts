@@ -310,6 +310,31 @@ describe('send API and delivery log', () => {
     expect(over.body.code).toBe('RATE_LIMITED');
   });
 
+  it('counts the quota once across two replicas under concurrency, and a replay neither counts nor is refused', async () => {
+    const replica = await startTestApp({ db: t.db, env: t.env });
+    try {
+      const c = await createTenant(t.client, root, 'quota2');
+      const body = (i: number) => ({ partner_id: c.partnerId, to: [`r${i}@customer.test`], subject: 'q', text: 't' });
+      const statuses = await Promise.all(
+        Array.from({ length: QUOTA + 10 }, (_, i) =>
+          (i % 2 ? replica.client : t.client).post(MESSAGES, body(i), c.partnerToken, { 'idempotency-key': `q2-${i}` }),
+        ),
+      );
+      const accepted = statuses.map((r, i) => (r.status === 202 ? i : -1)).filter((i) => i >= 0);
+      expect(accepted).toHaveLength(QUOTA);
+      expect(statuses.filter((r) => r.status === 429)).toHaveLength(10);
+      // The quota is used up, yet the same request with an accepted key answers its first message.
+      const first = accepted[0]!;
+      const again = await replica.client.post(MESSAGES, body(first), c.partnerToken, { 'idempotency-key': `q2-${first}` });
+      expect(again.status).toBe(202);
+      expect(again.body.id).toBe(statuses[first]!.body.id);
+      const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_messages WHERE partner_id = $1`, [c.partnerId]);
+      expect(n).toBe(QUOTA);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('answers 409 NO_SMTP_CONFIG when no level has a route', async () => {
     const bare = await startTestApp({ env: { SMTP_ALLOWED_NETWORKS: '127.0.0.1/32', LOG_LEVEL: 'error' } });
     try {

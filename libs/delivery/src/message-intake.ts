@@ -3,7 +3,13 @@
  * system email for a tenant. `submit` checks the message, the caller's right to the tenant (a foreign
  * or unknown scope is not found), the idempotency key, renders the template, resolves the route the
  * message will take (reported to the caller, resolved again at send time), takes the tenant's quota,
- * and writes the message, its per-recipient jobs and audit events in one transaction.
+ * and writes the message, its per-recipient jobs and audit events in one statement (one transaction).
+ *
+ * Per request that is three round trips at most, all on the hot path of every platform email: the
+ * tenant is looked up in email-config's cache (invalidated on every replica when organizations change),
+ * the idempotency key and both quota windows are one statement (SendAdmission), and the message with
+ * its jobs and audit events another, shared with the messages submitted at the same time
+ * (MessageBatchWriter). Replicas agree on quotas and keys because both live in Postgres.
  *
  * `submitEvent` is the same intake for an event from the bus (NATS): exactly once per event id through
  * `email_events_seen`, whose row is claimed first in the very transaction that writes the message, so a
@@ -22,16 +28,19 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditActor } from '@mailstrata/audit';
-import { CommonErrors, notFound } from '@mailstrata/common';
+import { CommonErrors, DomainError, notFound } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
-import { ChangeBus, SharedRateLimiter } from '@mailstrata/database';
+import { ChangeBus } from '@mailstrata/database';
+import { EffectiveConfigService } from '@mailstrata/email-config';
 import { SecretCipher } from '@mailstrata/secrets';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { DeliveryErrors } from './errors';
 import { EMAIL_JOBS_TOPIC } from './email-outbox';
 import { MESSAGE_RENDERER, MessageRenderer, RenderedMessage } from './message-renderer';
 import { MessageDedup, messageFieldErrors, MessageProducer, MessageRequest } from './message-request';
-import { NewMessage, RouteAtEnqueue, writeMessage } from './message-writer';
+import { MessageBatchWriter } from './message-batch-writer';
+import { NewMessage, RouteAtEnqueue } from './message-writer';
+import { EarlierMessage, SendAdmission } from './send-admission';
 import { SmtpRouteResolver, SmtpScope } from './smtp-route';
 
 /** The tenancy a caller is bound to: an org, a partner (and its orgs), or the platform (both null). */
@@ -62,35 +71,27 @@ export interface EventSubmitResult {
   duplicate: boolean;
 }
 
-interface StoredMessage {
-  id: string;
-  idempotency_fingerprint: string | null;
-  fresh: boolean;
-  route_level: string | null;
-  route_profile_id: string | null;
-  route_version: string | null;
-}
-
 const HOUR_MS = 3_600_000;
 
 @Injectable()
 export class MessageIntake {
-  private readonly perMinute: SharedRateLimiter;
-  private readonly perHour: SharedRateLimiter;
+  private readonly admission: SendAdmission;
+  private readonly writer: MessageBatchWriter;
   private readonly idempotencyTtlMs: number;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly cipher: SecretCipher,
+    cipher: SecretCipher,
     private readonly changes: ChangeBus,
     private readonly routes: SmtpRouteResolver,
+    private readonly tenants: EffectiveConfigService,
     @Inject(MESSAGE_RENDERER) private readonly renderer: MessageRenderer,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const { sendQuotaPerMinute, sendQuotaPerHour, idempotencyTtlHours } = config.emailDelivery;
-    this.perMinute = new SharedRateLimiter(dataSource, { name: 'email-send-minute', points: sendQuotaPerMinute, windowSeconds: 60 });
-    this.perHour = new SharedRateLimiter(dataSource, { name: 'email-send-hour', points: sendQuotaPerHour, windowSeconds: 3600 });
     this.idempotencyTtlMs = idempotencyTtlHours * HOUR_MS;
+    this.writer = new MessageBatchWriter(dataSource, cipher);
+    this.admission = new SendAdmission(dataSource, { perMinute: sendQuotaPerMinute, perHour: sendQuotaPerHour }, this.idempotencyTtlMs);
   }
 
   async submit(
@@ -103,23 +104,37 @@ export class MessageIntake {
     if (errors.length > 0) throw DeliveryErrors.INVALID_EMAIL_MESSAGE(undefined, { errors });
     const scope = await this.scopeFor(request, options.caller ?? null);
     const keyScope = `${producer.type}:${producer.id ?? ''}`;
-    if (dedup) {
-      const earlier = await this.earlier(keyScope, dedup);
+    let content: RenderedMessage;
+    let route: RouteAtEnqueue;
+    try {
+      content = await this.contentOf(request, scope);
+      route = await this.routeOf(scope);
+    } catch (error) {
+      // A replay answers its first message even when the request would be refused now (a route removed since).
+      const earlier = dedup ? await this.earlier(keyScope, dedup) : undefined;
       if (earlier) return earlier;
+      throw error;
     }
-    const content = await this.contentOf(request, scope);
-    const route = await this.routeOf(scope);
     const recipients = request.to.length + (request.cc?.length ?? 0);
-    await this.takeQuota(scope, recipients);
-
-    const written = await this.dataSource.transaction(async (manager) => {
-      const result = await writeMessage(manager, this.cipher, {
-        ...this.messageOf(request, scope, producer, content, route),
-        dedup: dedup ? { scope: keyScope, ...dedup } : null,
-        actor: options.actor ?? null,
+    const admitted = await this.admission.admit(
+      scope.partnerId ?? 'controller',
+      recipients,
+      dedup ? { scope: keyScope, key: dedup.key } : null,
+    );
+    if (admitted.earlier?.fresh) return this.replay(admitted.earlier, dedup!);
+    if (admitted.retryAfter > 0) {
+      throw CommonErrors.RATE_LIMITED(`The email quota of this tenant is used up; try again in ${admitted.retryAfter} s.`, {
+        extensions: { retry_after: admitted.retryAfter },
       });
-      if (result.inserted) this.changes.wakeAfterCommit(manager, EMAIL_JOBS_TOPIC);
-      return result;
+    }
+    if (admitted.earlier) await this.release(admitted.earlier.id);
+
+    // Committed on its own (with whatever other messages were submitted meanwhile): the message, its
+    // jobs and their audit events, or nothing.
+    const written = await this.writer.write({
+      ...this.messageOf(request, scope, producer, content, route),
+      dedup: dedup ? { scope: keyScope, ...dedup } : null,
+      actor: options.actor ?? null,
     });
     if (!written.inserted) {
       // Another submission of the same key committed first: answer as a duplicate of it.
@@ -127,6 +142,7 @@ export class MessageIntake {
       if (earlier) return earlier;
       throw CommonErrors.DEPENDENCY_UNAVAILABLE('The message could not be queued; try again with the same Idempotency-Key.');
     }
+    this.changes.wakeAfterCommit(this.dataSource.manager, EMAIL_JOBS_TOPIC);
     return {
       id: written.id,
       status: 'queued',
@@ -136,44 +152,49 @@ export class MessageIntake {
   }
 
   /**
-   * An event from the bus, exactly once per event id: the id is claimed (with the message's id) first in
-   * the transaction that renders and writes the message; a copy of a committed event answers `duplicate`
-   * and commits nothing; a refusal rolls the claim back with everything else. No quota (see above).
+   * An event from the bus, exactly once per event id: the statement that writes the message claims the
+   * id in `email_events_seen` (with the message's id), so a copy of a committed event writes nothing and
+   * answers `duplicate`, and a refusal writes nothing at all. No quota (see above).
    */
   async submitEvent(request: MessageRequest, producer: MessageProducer, eventId: string): Promise<EventSubmitResult> {
     const errors = messageFieldErrors(request);
     if (errors.length > 0) throw DeliveryErrors.INVALID_EMAIL_MESSAGE(undefined, { errors });
-    return this.dataSource.transaction(async (manager) => {
-      const id = randomUUID();
-      // A concurrent copy of the event waits on this row, then finds it taken.
-      const claimed: unknown[] = await manager.query(
-        `INSERT INTO email_events_seen (event_id, producer, message_ids) VALUES ($1, $2, ARRAY[$3::uuid])
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        [eventId, producer.name ?? producer.type, id],
-      );
-      if (claimed.length === 0) {
-        const [seen] = await manager.query<{ message_ids: string[] }[]>(`SELECT message_ids FROM email_events_seen WHERE event_id = $1`, [
-          eventId,
-        ]);
-        return { id: seen?.message_ids[0] ?? '', duplicate: true };
-      }
-      const scope = await this.scopeFor(request, null, manager);
-      const content = await this.contentOf(request, scope, manager);
+    const id = randomUUID();
+    let inserted: boolean;
+    try {
+      const scope = await this.scopeFor(request, null);
+      const content = await this.contentOf(request, scope);
       const route = await this.routeOf(scope);
-      await writeMessage(manager, this.cipher, {
+      const written = await this.writer.write({
         ...this.messageOf(request, scope, producer, content, route),
         id,
         dedup: null,
         actor: null,
+        eventClaim: { eventId, producer: producer.name ?? producer.type },
       });
-      this.changes.wakeAfterCommit(manager, EMAIL_JOBS_TOPIC);
-      return { id, duplicate: false };
-    });
+      inserted = written.inserted;
+    } catch (error) {
+      // A copy of an event committed before the cause of this refusal appeared (a route removed since) stays a duplicate.
+      const first = error instanceof DomainError ? await this.eventMessage(eventId) : undefined;
+      if (first !== undefined) return { id: first, duplicate: true };
+      throw error;
+    }
+    if (!inserted) return { id: (await this.eventMessage(eventId)) ?? '', duplicate: true };
+    this.changes.wakeAfterCommit(this.dataSource.manager, EMAIL_JOBS_TOPIC);
+    return { id, duplicate: false };
   }
 
-  /** The template rendered for the tenant (in `manager`'s transaction when given), or the literal content. */
-  private async contentOf(request: MessageRequest, scope: SmtpScope, manager?: EntityManager): Promise<RenderedMessage> {
-    if (request.template !== undefined) return this.renderer.render(request.template, scope, request.data ?? {}, manager);
+  /** The message id an event's id was committed with, if it was. */
+  private async eventMessage(eventId: string): Promise<string | undefined> {
+    const [seen] = (await this.dataSource.query(`SELECT message_ids FROM email_events_seen WHERE event_id = $1`, [eventId])) as {
+      message_ids: string[];
+    }[];
+    return seen ? (seen.message_ids[0] ?? '') : undefined;
+  }
+
+  /** The template rendered for the tenant, or the literal content. */
+  private async contentOf(request: MessageRequest, scope: SmtpScope): Promise<RenderedMessage> {
+    if (request.template !== undefined) return this.renderer.render(request.template, scope, request.data ?? {});
     return { subject: request.subject!, text: request.text!, ...(request.html !== undefined ? { html: request.html } : {}) };
   }
 
@@ -203,25 +224,27 @@ export class MessageIntake {
     };
   }
 
-  /** The tenant whose route sends, if the caller may send for it; unknown and foreign ids alike are not found. */
-  private async scopeFor(request: MessageRequest, caller: MessageCaller | null, manager?: EntityManager): Promise<SmtpScope> {
-    const db = manager ?? this.dataSource;
+  /**
+   * The tenant whose route sends, if the caller may send for it; unknown and foreign ids alike are not
+   * found. Read through email-config's cache of organizations and partners, which every replica drops
+   * when one of them changes (even by hand in SQL).
+   */
+  private async scopeFor(request: MessageRequest, caller: MessageCaller | null): Promise<SmtpScope> {
     if (request.orgId !== undefined) {
-      const [org] = (await db.query('SELECT id, partner_id FROM organizations WHERE id = $1', [request.orgId])) as {
-        id: string;
-        partner_id: string;
-      }[];
+      const org = await this.tenants.orgInfo(request.orgId);
       const visible =
         org &&
         (!caller ||
-          ((caller.orgId === null || caller.orgId === org.id) && (caller.partnerId === null || caller.partnerId === org.partner_id)));
+          ((caller.orgId === null || caller.orgId === request.orgId) && (caller.partnerId === null || caller.partnerId === org.partnerId)));
       if (!visible) throw notFound('Organization');
-      return { partnerId: org.partner_id, orgId: org.id };
+      return { partnerId: org.partnerId, orgId: request.orgId };
     }
-    const [partner] = (await db.query('SELECT id FROM partners WHERE id = $1', [request.partnerId])) as { id: string }[];
-    const visible = partner && (!caller || (caller.orgId === null && (caller.partnerId === null || caller.partnerId === partner.id)));
+    const partnerId = request.partnerId!;
+    const visible =
+      (!caller || (caller.orgId === null && (caller.partnerId === null || caller.partnerId === partnerId))) &&
+      (await this.tenants.partnerExists(partnerId));
     if (!visible) throw notFound('Partner');
-    return { partnerId: partner.id, orgId: null };
+    return { partnerId, orgId: null };
   }
 
   /** The first message of a key still held (a replay), or IDEMPOTENCY_KEY_REUSED; an expired key is released. */
@@ -231,12 +254,21 @@ export class MessageIntake {
               route_level, route_profile_id, route_version
        FROM email_messages WHERE idempotency_scope = $1 AND idempotency_key = $2`,
       [keyScope, dedup.key, String(this.idempotencyTtlMs)],
-    )) as StoredMessage[];
+    )) as EarlierMessage[];
     if (!row) return undefined;
     if (!row.fresh) {
-      await this.dataSource.query(`UPDATE email_messages SET idempotency_key = NULL WHERE id = $1`, [row.id]);
+      await this.release(row.id);
       return undefined;
     }
+    return this.replay(row, dedup);
+  }
+
+  /** A key past its lifetime: its message keeps the log entry, the key is free again. */
+  private async release(messageId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE email_messages SET idempotency_key = NULL WHERE id = $1`, [messageId]);
+  }
+
+  private replay(row: EarlierMessage, dedup: MessageDedup): SubmitResult {
     if (row.idempotency_fingerprint !== dedup.fingerprint) throw DeliveryErrors.IDEMPOTENCY_KEY_REUSED();
     return {
       id: row.id,
@@ -244,17 +276,5 @@ export class MessageIntake {
       route: { level: row.route_level ?? 'controller', profile_id: row.route_profile_id, version: row.route_version },
       replayed: true,
     };
-  }
-
-  /** Counts the recipients against the partner's quotas (across replicas); over either: RATE_LIMITED with retry_after. */
-  private async takeQuota(scope: SmtpScope, recipients: number): Promise<void> {
-    const key = scope.partnerId ?? 'controller';
-    let wait = await this.perMinute.take(key, recipients);
-    if (wait === 0) wait = await this.perHour.take(key, recipients);
-    if (wait > 0) {
-      throw CommonErrors.RATE_LIMITED(`The email quota of this tenant is used up; try again in ${wait} s.`, {
-        extensions: { retry_after: wait },
-      });
-    }
   }
 }

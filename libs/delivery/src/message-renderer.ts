@@ -5,7 +5,6 @@
  */
 import { Injectable } from '@nestjs/common';
 import { TemplateRenderer } from '@mailstrata/templates';
-import { EntityManager } from 'typeorm';
 
 export interface RenderedMessage {
   subject: string;
@@ -19,11 +18,8 @@ export interface RenderScope {
 }
 
 export interface MessageRenderer {
-  /**
-   * Throws a DomainError naming the data field that is missing or wrong. With `manager`, reads (and
-   * audits a fallback) in that transaction.
-   */
-  render(kind: string, scope: RenderScope, data: Record<string, unknown>, manager?: EntityManager): Promise<RenderedMessage>;
+  /** Throws a DomainError naming the data field that is missing or wrong. */
+  render(kind: string, scope: RenderScope, data: Record<string, unknown>): Promise<RenderedMessage>;
 }
 
 export const MESSAGE_RENDERER = Symbol('MessageRenderer');
@@ -33,8 +29,8 @@ export const MESSAGE_RENDERER = Symbol('MessageRenderer');
 export class TemplateMessageRenderer implements MessageRenderer {
   constructor(private readonly templates: TemplateRenderer) {}
 
-  async render(kind: string, scope: RenderScope, data: Record<string, unknown>, manager?: EntityManager): Promise<RenderedMessage> {
-    const rendered = await this.templates.render(kind, scope, data, manager ? { manager } : {});
+  async render(kind: string, scope: RenderScope, data: Record<string, unknown>): Promise<RenderedMessage> {
+    const rendered = await this.templates.render(kind, scope, data);
     return { subject: rendered.subject, text: rendered.text, ...(rendered.html !== null ? { html: rendered.html } : {}) };
   }
 }
