@@ -5,7 +5,7 @@
  * then 250 and a 550 recipient shown attempt by attempt, and the log's scoping.
  */
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { EmailOutbox } from '@mailstrata/delivery';
+import { EmailOutbox, MessageIntake } from '@mailstrata/delivery';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';
 import { startSmtpServer, TestSmtpServer, waitFor } from '../support/smtp';
@@ -308,6 +308,30 @@ describe('send API and delivery log', () => {
     expect(over.status).toBe(429);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
     expect(over.body.code).toBe('RATE_LIMITED');
+  });
+
+  it('writes concurrent submissions together yet once per Idempotency-Key and once per event id', async () => {
+    const key = { 'idempotency-key': `burst-${Date.now()}` };
+    const body = { partner_id: b.partnerId, to: ['burst@customer.test'], subject: 'burst', text: 'once' };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => send(b.partnerToken, body, key)));
+    expect(answers.map((r) => r.status)).toEqual(Array<number>(8).fill(202));
+    expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+
+    const intake = t.app.get(MessageIntake);
+    const eventId = `evt-burst-${Date.now()}`;
+    const request = { partnerId: b.partnerId, to: ['event@customer.test'], subject: 'evt burst', text: 'once' };
+    const producer = { type: 'nats' as const, id: null, name: 'burst' };
+    const events = await Promise.all(Array.from({ length: 8 }, () => intake.submitEvent(request, producer, eventId)));
+    expect(events.filter((e) => !e.duplicate)).toHaveLength(1);
+    expect(new Set(events.map((e) => e.id)).size).toBe(1);
+    const rows = await t.db.query<{ subject: string; n: number; jobs: number }>(
+      `SELECT m.subject, count(DISTINCT m.id)::int AS n, count(j.id)::int AS jobs FROM email_messages m JOIN email_jobs j ON j.email_message_id = m.id
+       WHERE m.subject IN ('burst', 'evt burst') GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { subject: 'burst', n: 1, jobs: 1 },
+      { subject: 'evt burst', n: 1, jobs: 1 },
+    ]);
   });
 
   it('counts the quota once across two replicas under concurrency, and a replay neither counts nor is refused', async () => {
