@@ -5,15 +5,14 @@
  * message will take (reported to the caller, resolved again at send time), takes the tenant's quota,
  * and writes the message, its per-recipient jobs and audit events in one statement (one transaction).
  *
- * Per request that is three round trips at most, all on the hot path of every platform email: the
+ * Per request that is two round trips, each shared with the requests submitted at the same time: the
  * tenant is looked up in email-config's cache (invalidated on every replica when organizations change),
  * the idempotency key and both quota windows are one statement (SendAdmission), and the message with
- * its jobs and audit events another, shared with the messages submitted at the same time
- * (MessageBatchWriter). Replicas agree on quotas and keys because both live in Postgres.
+ * its jobs and audit events another (MessageBatchWriter). Replicas agree on quotas and keys because both live in Postgres.
  *
  * `submitEvent` is the same intake for an event from the bus (NATS): exactly once per event id through
- * `email_events_seen`, whose row is claimed first in the very transaction that writes the message, so a
- * redelivered or concurrent copy of a committed event commits nothing. Events are not counted against the
+ * `email_events_seen`, whose row is claimed by the very statement (one transaction) that writes the
+ * message, so a redelivered or concurrent copy of a committed event commits nothing. Events are not counted against the
  * per-tenant send quotas: their publishers are platform components admitted by the bus's own accounts,
  * not tenants; refusing one would either lose it (dead letter) or hold it in the stream where its
  * redeliveries block other tenants' events; and fair claiming already keeps one tenant's burst from
