@@ -1,7 +1,7 @@
 /**
  * NATS intake section: events published to JetStream (the real nats-server at 127.0.0.1:4222) → taken in
- * by the app's in-process intake (validate, event-id row + job + email.queued in one transaction, ack after
- * commit) → delivered by its worker to a local SMTP sink, timed from the first publish to the last job
+ * by the app's in-process intake (validate, then the send intake: event-id claim + message + job + audit
+ * events in one statement, shared by the events taken in at the same time; ack after commit) → delivered by its worker to a local SMTP sink, timed from the first publish to the last job
  * booked sent. Beside it, raw pooled nodemailer to the same sink, measured right before in each of ROUNDS
  * rounds; the ratio is the median of the rounds' paired ratios. Goal ≥ 0.4 of raw.
  */

@@ -2,10 +2,12 @@
  * Password reset end to end, with real SMTP servers and two app replicas on one database: the link
  * leaves through the user's effective route, the new password works, every old session is refused on
  * both replicas, a token works once and not after it expires, unknown and pending addresses get the
- * same answer and no email, and requests are limited per address and per client across replicas.
+ * same answer and no email, requests are limited per address and per client across replicas, and the
+ * email is the user's tenant's `password_reset` template (a partner override with its branding).
  */
 import { createHash } from 'node:crypto';
 import { PasswordResetService } from '@mailstrata/accounts';
+import { simpleParser } from 'mailparser';
 import { Client } from 'pg';
 import { ROOT_EMAIL, ROOT_PASSWORD, startTestApp, TestApp } from '../support/app';
 import { CapturedLogs, captureStdout } from '../support/logs';
@@ -310,6 +312,36 @@ describe('password reset', () => {
     const unknown = await complete('A'.repeat(43));
     expect(unknown.status).toBe(400);
     expect(unknown.body.code).toBe('INVALID_RESET_TOKEN');
+  });
+
+  it('renders the email with the partner’s password_reset override and branding, sent by the partner’s route', async () => {
+    const email = 'staff@reset.partner.test';
+    const created = await a.client.post('/auth/v1/users', { email, role: 'auditor', password: OLD_PASSWORD }, partnerAdmin);
+    expect(created.status).toBe(201);
+    const put = (path: string, body: object) =>
+      a.client.request('PUT', `/event/v1/email/templates/${path}`, { body, cookie: partnerAdmin, headers: { 'if-none-match': '*' } });
+    expect((await put('branding', { product_name: 'Reset Cloud', footer: 'Reset Partner Ltd., Quay 7' })).status).toBe(201);
+    const override = await put('password_reset', {
+      subject: 'Partner reset for {{ email }}',
+      text: 'New password at {{ link }} within {{ expires_in_minutes }} min.\n{{ brand.footer }}',
+      html: '<p>{{ brand.product_name }}</p><p><a href="{{ link }}">Reset</a></p>',
+    });
+    expect(override.status).toBe(201);
+
+    const before = partnerSmtp.messages.length;
+    expect((await ask(email)).status).toBe(202);
+    const mail = await newMessage(partnerSmtp, before);
+    expect(mail.to).toBe(email);
+    expect(mail.subject).toBe(`Partner reset for ${email}`);
+    expect(mail.text).toMatch(/^New password at http:\/\/console\.mailstrata\.test\/auth\/v1\/password-reset#token=\S+ within \d+ min\./);
+    expect(mail.text).toContain('Reset Partner Ltd., Quay 7');
+    const parsed = await simpleParser(mail.raw);
+    expect(parsed.html).toContain('<p>Reset Cloud</p>');
+    const token = tokenFrom(mail);
+    expect(parsed.html).toContain(`<a href="http://console.mailstrata.test/auth/v1/password-reset#token=${token}">`);
+    // The link from the partner's template works like the built-in one.
+    expect((await complete(token)).status).toBe(204);
+    expect((await a.client.post('/auth/v1/login', { email, password: NEW_PASSWORD })).status).toBe(200);
   });
 
   it('serves the reset page with its script from a file, under a CSP without inline script', async () => {

@@ -2,9 +2,9 @@
  * Email events over NATS JetStream, end to end: a real nats-server (127.0.0.1:4222, JetStream on), the
  * worker deployment as a real child process, a real Postgres and a real SMTP server.
  *
- * 1,000 events: valid ones (for an org and for a partner), copies of valid ones (the same event id two
- * or three times), and refused ones (not JSON, failing validation, an unknown organization, a template
- * this intake does not serve). The worker is killed with SIGKILL mid-stream and a second one started.
+ * 1,000 events: valid ones (for an org and for a partner; literal content, or the `generic` template with
+ * data and a reply-to), copies of valid ones (the same event id two or three times), and refused ones (not
+ * JSON, failing validation, an unknown organization, a template whose data lacks a required variable). The worker is killed with SIGKILL mid-stream and a second one started.
  * Exactly one email per valid event id reaches the server; every refused event is on the dead-letter
  * subject with its reason and has an `email.event.rejected` audit event; nothing blocks the stream.
  *
@@ -23,7 +23,7 @@ import { NatsTestBus, openNatsTestBus } from '../support/nats';
 const VALID = 700;
 const DUPLICATES = 200;
 const REFUSED_PER_KIND = 25;
-const REFUSED_KINDS = ['MALFORMED_EVENT', 'VALIDATION_FAILED', 'SCOPE_NOT_FOUND', 'CONTENT_NOT_SUPPORTED'] as const;
+const REFUSED_KINDS = ['MALFORMED_EVENT', 'VALIDATION_FAILED', 'SCOPE_NOT_FOUND', 'TEMPLATE_DATA_INVALID'] as const;
 const TOTAL = VALID + DUPLICATES + REFUSED_PER_KIND * REFUSED_KINDS.length;
 
 /** A small deterministic shuffle (mulberry32), so a failing order can be replayed. */
@@ -90,14 +90,12 @@ describe('NATS JetStream email intake (worker child process, kill -9 mid-stream)
     const valid: Planned[] = Array.from({ length: VALID }, (_, i) => {
       const eventId = i % 2 === 0 ? randomUUID() : `billing-invoice-${i}-${randomBytes(3).toString('hex')}`;
       const scope = i % 3 === 0 ? { partner_id: partner!.id } : { org_id: org!.id };
-      const event = {
-        event_id: eventId,
-        producer: 'billing',
-        ...scope,
-        to: [`user${i}@customer.test`],
-        subject: `evt ${eventId}`,
-        text: `hello ${i}`,
-      };
+      // Every fourth one through the generic template (its subject is the template's rendering of data.subject).
+      const content =
+        i % 4 === 1
+          ? { template: 'generic', data: { subject: `evt ${eventId}`, text: `hello ${i}` }, reply_to: 'billing@platform.test' }
+          : { subject: `evt ${eventId}`, text: `hello ${i}` };
+      const event = { event_id: eventId, producer: 'billing', ...scope, to: [`user${i}@customer.test`], ...content };
       return { body: Buffer.from(JSON.stringify(event)), eventId };
     });
     const copies = Array.from({ length: DUPLICATES }, (_, i) => valid[(i * 7) % 150]!);
@@ -139,15 +137,15 @@ describe('NATS JetStream email intake (worker child process, kill -9 mid-stream)
         body: Buffer.from(
           JSON.stringify({
             event_id: templateId,
-            producer: 'alerting',
+            producer: 'accounts',
             partner_id: partner!.id,
             to: ['a@customer.test'],
-            template: 'alert',
-            data: {},
+            template: 'password_reset',
+            data: { email: 'a@customer.test', expires_in_minutes: 30 }, // no link
           }),
         ),
         eventId: templateId,
-        refused: 'CONTENT_NOT_SUPPORTED',
+        refused: 'TEMPLATE_DATA_INVALID',
       });
     }
     const all = shuffled([...valid, ...copies, ...refused], 12);
@@ -191,6 +189,13 @@ describe('NATS JetStream email intake (worker child process, kill -9 mid-stream)
     expect(await countSeen()).toBe(VALID);
     const [{ n: jobs }] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_jobs`);
     expect(jobs).toBe(VALID);
+    const templated = await db.query<{ template: string; reply_to: string | null; producer_type: string; n: number }>(
+      `SELECT template, reply_to, producer_type, count(*)::int AS n FROM email_messages GROUP BY 1, 2, 3 ORDER BY 1, 2`,
+    );
+    expect(templated).toEqual([
+      { template: 'generic', reply_to: 'billing@platform.test', producer_type: 'nats', n: valid.filter((_, i) => i % 4 === 1).length },
+      { template: 'generic', reply_to: null, producer_type: 'nats', n: VALID - valid.filter((_, i) => i % 4 === 1).length },
+    ]);
 
     // Every refused event is on the dead-letter subject with its reason and original headers, and audited.
     const refusedTotal = REFUSED_PER_KIND * REFUSED_KINDS.length;
@@ -218,6 +223,7 @@ describe('NATS JetStream email intake (worker child process, kill -9 mid-stream)
         expect.objectContaining({ field: 'subject', rule: 'matches' }),
       ]),
     );
+    expect(byCode('TEMPLATE_DATA_INVALID')[0]!.reason.errors).toEqual([expect.objectContaining({ field: 'data.link' })]);
     expect(new Set(byCode('SCOPE_NOT_FOUND').map((l) => l.reason.event_id))).toEqual(
       new Set(refused.filter((r) => r.refused === 'SCOPE_NOT_FOUND').map((r) => r.eventId)),
     );
@@ -250,5 +256,35 @@ describe('NATS JetStream email intake (worker child process, kill -9 mid-stream)
     expect(metrics).toMatch(/mailstrata_nats_events_total\{outcome="duplicate"\} [1-9]/);
     expect(metrics).toMatch(/mailstrata_nats_events_total\{outcome="rejected"\} [1-9]/);
     process.stdout.write(`nats-intake: ${JSON.stringify({ total: TOTAL, seenAtKill, valid: VALID, deadLetters: letters.length })}\n`);
+  });
+
+  it('renders a template event through the tenant’s templates, like the send API (the surviving worker)', async () => {
+    const [org] = await db.query<{ id: string }>(`SELECT id FROM organizations WHERE name = 'Intake org'`);
+    const marker = randomBytes(4).toString('hex');
+    const eventId = `reset-${marker}`;
+    const event = {
+      event_id: eventId,
+      producer: 'accounts',
+      org_id: org!.id,
+      to: ['someone@customer.test'],
+      reply_to: 'support@platform.test',
+      template: 'password_reset',
+      data: {
+        link: `https://console.test/auth/v1/password-reset#token=${marker}`,
+        expires_in_minutes: 30,
+        email: 'someone@customer.test',
+        org_name: `Acme ${marker}`,
+      },
+    };
+    await bus.js.publish(bus.subject, JSON.stringify(event));
+    // The subject is the built-in password_reset template's, with the event's data in it.
+    const subject = `Reset your password for Acme ${marker}`;
+    await waitFor(() => (smtp.accepted.get(subject) === 1 ? true : undefined), 30_000, 'the rendered password_reset email');
+    const [message] = await db.query<{ id: string; template: string; reply_to: string; subject: string; status: string }>(
+      `SELECT m.id, m.template, m.reply_to, m.subject, m.status FROM email_messages m
+       JOIN email_events_seen e ON m.id = ANY (e.message_ids) WHERE e.event_id = $1`,
+      [eventId],
+    );
+    expect(message).toMatchObject({ template: 'password_reset', reply_to: 'support@platform.test', subject });
   });
 });

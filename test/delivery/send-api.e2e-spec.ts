@@ -5,7 +5,7 @@
  * then 250 and a 550 recipient shown attempt by attempt, and the log's scoping.
  */
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { EmailOutbox } from '@mailstrata/delivery';
+import { EmailOutbox, MessageIntake } from '@mailstrata/delivery';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';
 import { startSmtpServer, TestSmtpServer, waitFor } from '../support/smtp';
@@ -308,6 +308,55 @@ describe('send API and delivery log', () => {
     expect(over.status).toBe(429);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
     expect(over.body.code).toBe('RATE_LIMITED');
+  });
+
+  it('writes concurrent submissions together yet once per Idempotency-Key and once per event id', async () => {
+    const key = { 'idempotency-key': `burst-${Date.now()}` };
+    const body = { partner_id: b.partnerId, to: ['burst@customer.test'], subject: 'burst', text: 'once' };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => send(b.partnerToken, body, key)));
+    expect(answers.map((r) => r.status)).toEqual(Array<number>(8).fill(202));
+    expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+
+    const intake = t.app.get(MessageIntake);
+    const eventId = `evt-burst-${Date.now()}`;
+    const request = { partnerId: b.partnerId, to: ['event@customer.test'], subject: 'evt burst', text: 'once' };
+    const producer = { type: 'nats' as const, id: null, name: 'burst' };
+    const events = await Promise.all(Array.from({ length: 8 }, () => intake.submitEvent(request, producer, eventId)));
+    expect(events.filter((e) => !e.duplicate)).toHaveLength(1);
+    expect(new Set(events.map((e) => e.id)).size).toBe(1);
+    const rows = await t.db.query<{ subject: string; n: number; jobs: number }>(
+      `SELECT m.subject, count(DISTINCT m.id)::int AS n, count(j.id)::int AS jobs FROM email_messages m JOIN email_jobs j ON j.email_message_id = m.id
+       WHERE m.subject IN ('burst', 'evt burst') GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { subject: 'burst', n: 1, jobs: 1 },
+      { subject: 'evt burst', n: 1, jobs: 1 },
+    ]);
+  });
+
+  it('counts the quota once across two replicas under concurrency, and a replay neither counts nor is refused', async () => {
+    const replica = await startTestApp({ db: t.db, env: t.env });
+    try {
+      const c = await createTenant(t.client, root, 'quota2');
+      const body = (i: number) => ({ partner_id: c.partnerId, to: [`r${i}@customer.test`], subject: 'q', text: 't' });
+      const statuses = await Promise.all(
+        Array.from({ length: QUOTA + 10 }, (_, i) =>
+          (i % 2 ? replica.client : t.client).post(MESSAGES, body(i), c.partnerToken, { 'idempotency-key': `q2-${i}` }),
+        ),
+      );
+      const accepted = statuses.map((r, i) => (r.status === 202 ? i : -1)).filter((i) => i >= 0);
+      expect(accepted).toHaveLength(QUOTA);
+      expect(statuses.filter((r) => r.status === 429)).toHaveLength(10);
+      // The quota is used up, yet the same request with an accepted key answers its first message.
+      const first = accepted[0]!;
+      const again = await replica.client.post(MESSAGES, body(first), c.partnerToken, { 'idempotency-key': `q2-${first}` });
+      expect(again.status).toBe(202);
+      expect(again.body.id).toBe(statuses[first]!.body.id);
+      const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_messages WHERE partner_id = $1`, [c.partnerId]);
+      expect(n).toBe(QUOTA);
+    } finally {
+      await replica.close();
+    }
   });
 
   it('answers 409 NO_SMTP_CONFIG when no level has a route', async () => {

@@ -13,6 +13,7 @@ import { AuditWriter } from '@mailstrata/audit';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { SharedRateLimiter } from '@mailstrata/database';
 import { EmailOutbox } from '@mailstrata/delivery';
+import { TemplateRenderer } from '@mailstrata/templates';
 import {
   actingAsSelf,
   normalizeEmail,
@@ -26,7 +27,7 @@ import {
 import { DataSource, EntityManager } from 'typeorm';
 import { PasswordResetCompleted, PasswordResetRequested } from './accounts.events';
 import { AccountsErrors } from './errors';
-import { renderResetEmail, resetLink } from './reset-email';
+import { resetLink } from './reset-email';
 import { SetupEmailDelivery } from './setup-email-delivery';
 import { newToken, OneTimeTokenKind, prepareRedemption, spendToken, tokenHash } from './one-time-token';
 
@@ -51,6 +52,7 @@ export class PasswordResetService implements OnApplicationShutdown {
     private readonly audit: AuditWriter,
     private readonly sessions: SessionService,
     private readonly outbox: EmailOutbox,
+    private readonly templates: TemplateRenderer,
     private readonly routes: SetupEmailDelivery,
     private readonly hasher: PasswordHasher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -177,17 +179,26 @@ export class PasswordResetService implements OnApplicationShutdown {
       `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(mins => $3))`,
       [user.id, tokenHash(token), ttlMinutes],
     );
-    const content = renderResetEmail({
-      link: resetLink(this.config.http.publicUrl, token),
-      email: user.email,
-      tenantName: await this.tenantName(manager, user),
-      expiresInMinutes: ttlMinutes,
-    });
+    // The template in effect for the user's scope (org → partner → built-in, with its branding), read in
+    // this transaction; it leaves through the same scope's effective route.
+    const content = await this.templates.render(
+      PASSWORD_RESET_EMAIL_KIND,
+      { partnerId: user.partnerId, orgId: user.orgId },
+      {
+        link: resetLink(this.config.http.publicUrl, token),
+        email: user.email,
+        org_name: await this.tenantName(manager, user),
+        expires_in_minutes: ttlMinutes,
+      },
+      { manager },
+    );
     await this.outbox.enqueue(manager, {
       scope: { partnerId: user.partnerId, orgId: user.orgId },
       kind: PASSWORD_RESET_EMAIL_KIND,
       to: user.email,
-      ...content,
+      subject: content.subject,
+      text: content.text,
+      ...(content.html !== null ? { html: content.html } : {}),
       actor: { id: user.id, email: user.email, role: user.role },
     });
   }

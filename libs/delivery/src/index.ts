@@ -7,8 +7,9 @@
  *    resolved (or candidate) profile to the mailer's target.
  *  - `EmailVerificationService`: test emails; `ProfileHealthRecorder`: health per profile version.
  *  - `NatsIntakeModule`: email events from NATS JetStream, queued exactly once per event id (EVENTS_NATS_*).
- *  - `MessageIntake.submit(request, producer, dedup, options?)`: a system email from a producer (send API,
- *    event intake), with idempotency, tenancy, quota and the route it will take.
+ *  - `MessageIntake.submit(request, producer, dedup, options?)`: a system email from a producer (send API),
+ *    with idempotency, tenancy, quota and the route it will take; `submitEvent` the same for a bus event,
+ *    exactly once per event id.
  *  - `DeliveryLogService`: the delivery log (messages, attempts), scoped like the audit log; retention.
  *  - `RouteAlerts`: tells a scope's alerting addresses when its route turns failing or recovers (through the level above).
  *  - `DeliveryReports`: the periodic delivery report per scope with a reporting address (EMAIL_REPORT_INTERVAL).
@@ -45,7 +46,6 @@ export type { BodyReencryptReport } from './reencrypt-bodies';
 export {
   NatsIntakeModule,
   NatsIntakeService,
-  EVENT_SUBMITTER,
   EmailEventDto,
   validateEmailEvent,
   EMAIL_EVENT_LIMITS,
@@ -53,9 +53,9 @@ export {
   EmailEventRejected,
   natsConnectionOptions,
 } from './nats';
-export type { EventSubmitter, ValidatedEvent, NatsIntakeErrorCode } from './nats';
+export type { ValidatedEvent, NatsIntakeErrorCode } from './nats';
 export { MessageIntake } from './message-intake';
-export type { MessageCaller, SubmitOptions, SubmitResult } from './message-intake';
+export type { MessageCaller, SubmitOptions, SubmitResult, EventSubmitResult } from './message-intake';
 export { TEMPLATE_KINDS, MESSAGE_LIMITS, messageFieldErrors, contentErrors, requestFingerprint } from './message-request';
 export type { MessageRequest, MessageProducer, MessageDedup, ProducerType, TemplateKind } from './message-request';
 export { MESSAGE_RENDERER, TemplateMessageRenderer } from './message-renderer';

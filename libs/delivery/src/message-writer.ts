@@ -1,7 +1,8 @@
 /**
- * Writes a message to the delivery log with one job per recipient and their audit events, in one
- * prepared statement inside the caller's transaction. Used by the outbox (one recipient, e.g. the
- * password-setup email) and the send intake (1–50 recipients, idempotency key). Each recipient is its
+ * Writes messages to the delivery log with one job per recipient and their audit events, in one
+ * prepared statement: the outbox's one message inside the caller's transaction (e.g. the password-setup
+ * email), or the send intake's messages gathered by MessageBatchWriter (1–50 recipients each,
+ * idempotency key or bus event id). Each recipient is its
  * own SMTP transaction: a recipient refused (550) or deferred (451) is retried or failed alone, never
  * holding back or duplicating the others, and the log shows each one's attempts.
  *
@@ -13,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditActor, auditRow, auditRowsParam, AuditRow, insertAuditRowsSql } from '@mailstrata/audit';
 import { PreparedStatement } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { EmailMessageAccepted, EmailQueued } from './email-delivery.events';
 import { MessageProducer } from './message-request';
 import { SmtpScope } from './smtp-route';
@@ -42,6 +43,8 @@ export interface RouteAtEnqueue {
 }
 
 export interface NewMessage {
+  /** The message's id when the caller needs it before the write (e.g. to claim an event id with it). */
+  id?: string;
   scope: SmtpScope;
   producer: MessageProducer;
   template: string;
@@ -57,24 +60,90 @@ export interface NewMessage {
   actor: AuditActor | null;
   /** Write `email.message.accepted` (producers from outside; the outbox's internal emails do not). */
   accepted: boolean;
+  /** An event from the bus: written only if this statement claims its id (exactly once per event id). */
+  eventClaim?: { eventId: string; producer: string };
 }
 
-/** The message row (skipped when its idempotency key is taken), its jobs and events, in one round trip. */
-const INSERT_MESSAGE = new PreparedStatement(
-  'email_message_insert',
-  `WITH m AS (
-     INSERT INTO email_messages (id, partner_id, org_id, producer_type, producer_id, producer_name, template, to_addresses, cc_addresses,
-       reply_to, subject, recipients_total, route_level, route_profile_id, route_version, idempotency_scope, idempotency_key, idempotency_fingerprint)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+/** A message row as the batch statement's JSON input carries it (`event_*`: the bus event it claims). */
+interface MessageRow {
+  id: string;
+  partner_id: string | null;
+  org_id: string | null;
+  producer_type: string;
+  producer_id: string | null;
+  producer_name: string | null;
+  template: string;
+  to_addresses: string[];
+  cc_addresses: string[];
+  reply_to: string | null;
+  subject: string;
+  recipients_total: number;
+  route_level: string | null;
+  route_profile_id: string | null;
+  route_version: string | null;
+  idempotency_scope: string | null;
+  idempotency_key: string | null;
+  idempotency_fingerprint: string | null;
+  event_id: string | null;
+  event_producer: string | null;
+}
+
+const MESSAGE_COLUMNS = [
+  'id',
+  'partner_id',
+  'org_id',
+  'producer_type',
+  'producer_id',
+  'producer_name',
+  'template',
+  'to_addresses',
+  'cc_addresses',
+  'reply_to',
+  'subject',
+  'recipients_total',
+  'route_level',
+  'route_profile_id',
+  'route_version',
+  'idempotency_scope',
+  'idempotency_key',
+  'idempotency_fingerprint',
+].join(', ');
+
+/**
+ * Messages ($1, JSON rows), their jobs ($2 ids, $3 message ids, $4 recipients, $5 encrypted bodies) and
+ * audit events ($6), in one statement and so one transaction: all of a message or none of it. A message
+ * is skipped when its idempotency key is taken, or when it carries a bus event whose id is already
+ * claimed in `email_events_seen` (the claim is made by this statement, with the message's id, so a copy
+ * of a committed event writes nothing, and a concurrent copy waits on the claim's row, then writes
+ * nothing). Jobs and events are written only for the messages written. Returns the written messages' ids.
+ */
+const INSERT_MESSAGES = new PreparedStatement(
+  'email_messages_insert',
+  `WITH input AS (
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, partner_id uuid, org_id uuid, producer_type text, producer_id text,
+       producer_name text, template text, to_addresses text[], cc_addresses text[], reply_to text, subject text, recipients_total int,
+       route_level text, route_profile_id uuid, route_version text, idempotency_scope text, idempotency_key text,
+       idempotency_fingerprint text, event_id text, event_producer text)
+   ), claim AS (
+     INSERT INTO email_events_seen (event_id, producer, message_ids)
+     SELECT event_id, event_producer, ARRAY[id] FROM input WHERE event_id IS NOT NULL
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING message_ids[1] AS id
+   ), m AS (
+     INSERT INTO email_messages (${MESSAGE_COLUMNS})
+     SELECT ${MESSAGE_COLUMNS} FROM input WHERE event_id IS NULL OR id IN (SELECT id FROM claim)
      ON CONFLICT (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id
    ), jobs AS (
      INSERT INTO email_jobs (id, partner_id, org_id, kind, recipient, subject, body_ciphertext, email_message_id)
-     SELECT j.id, $2, $3, $7, j.recipient, $11, j.body, m.id FROM m, unnest($19::uuid[], $20::text[], $21::text[]) AS j(id, recipient, body)
+     SELECT j.id, i.partner_id, i.org_id, i.template, j.recipient, i.subject, j.body, m.id
+     FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS j(id, message_id, recipient, body)
+     JOIN m ON m.id = j.message_id JOIN input i ON i.id = j.message_id
+     RETURNING id
    ), events AS (
-     ${insertAuditRowsSql('$22', 'EXISTS (SELECT 1 FROM m)')}
+     ${insertAuditRowsSql('$6', 'a.resource_id IN (SELECT id::text FROM m UNION ALL SELECT id::text FROM jobs)')}
    )
-   SELECT count(*)::int AS inserted FROM m`,
+   SELECT id FROM m`,
 );
 
 function returnedRows<T>(result: unknown): T[] {
@@ -82,13 +151,24 @@ function returnedRows<T>(result: unknown): T[] {
   return result as T[];
 }
 
-/** Returns the new message's id and its jobs' ids, or `inserted: false` when the idempotency key is taken. */
-export async function writeMessage(
-  manager: EntityManager,
-  cipher: SecretCipher,
-  message: NewMessage,
-): Promise<{ id: string; jobIds: string[]; inserted: boolean }> {
-  const id = randomUUID();
+export interface WrittenMessage {
+  id: string;
+  jobIds: string[];
+  /** False when the idempotency key (or the event id) was taken: nothing was written. */
+  inserted: boolean;
+}
+
+/** A message ready to write: its row, its jobs (bodies encrypted) and its audit events. */
+export interface PreparedMessage {
+  row: MessageRow;
+  jobIds: string[];
+  recipients: string[];
+  bodies: string[];
+  events: AuditRow[];
+}
+
+export function prepareMessage(cipher: SecretCipher, message: NewMessage): PreparedMessage {
+  const id = message.id ?? randomUUID();
   const recipients = [...message.to, ...message.cc];
   const jobIds = recipients.map(() => randomUUID());
   const producer = message.producer;
@@ -136,31 +216,56 @@ export async function writeMessage(
     };
     return cipher.encrypt(JSON.stringify(payload), bodyContext(jobId));
   });
-  const [row] = returnedRows<{ inserted: number }>(
-    await INSERT_MESSAGE.run(manager, [
-      id,
-      message.scope.partnerId,
-      message.scope.orgId,
-      producer.type,
-      producer.id,
-      producer.name,
-      message.template,
-      message.to,
-      message.cc,
-      message.replyTo,
-      message.subject,
-      recipients.length,
-      message.route?.level ?? null,
-      message.route?.profileId ?? null,
-      message.route?.version ?? null,
-      message.dedup?.scope ?? null,
-      message.dedup?.key ?? null,
-      message.dedup?.fingerprint ?? null,
-      jobIds,
-      recipients,
-      bodies,
-      auditRowsParam(events),
+  const row: MessageRow = {
+    id,
+    partner_id: message.scope.partnerId,
+    org_id: message.scope.orgId,
+    producer_type: producer.type,
+    producer_id: producer.id,
+    producer_name: producer.name,
+    template: message.template,
+    to_addresses: message.to,
+    cc_addresses: message.cc,
+    reply_to: message.replyTo,
+    subject: message.subject,
+    recipients_total: recipients.length,
+    route_level: message.route?.level ?? null,
+    route_profile_id: message.route?.profileId ?? null,
+    route_version: message.route?.version ?? null,
+    idempotency_scope: message.dedup?.scope ?? null,
+    idempotency_key: message.dedup?.key ?? null,
+    idempotency_fingerprint: message.dedup?.fingerprint ?? null,
+    event_id: message.eventClaim?.eventId ?? null,
+    event_producer: message.eventClaim?.producer ?? null,
+  };
+  return { row, jobIds, recipients, bodies, events };
+}
+
+/**
+ * Writes prepared messages in one statement (see INSERT_MESSAGES), in the manager's transaction or, outside
+ * one, committed on its own. Answers each message in the order given.
+ */
+export async function writePreparedMessages(executor: EntityManager | DataSource, messages: PreparedMessage[]): Promise<WrittenMessage[]> {
+  const jobMessageIds = messages.flatMap((m) => m.jobIds.map(() => m.row.id));
+  const written = returnedRows<{ id: string }>(
+    await INSERT_MESSAGES.run(executor, [
+      JSON.stringify(messages.map((m) => m.row)),
+      messages.flatMap((m) => m.jobIds),
+      jobMessageIds,
+      messages.flatMap((m) => m.recipients),
+      messages.flatMap((m) => m.bodies),
+      auditRowsParam(messages.flatMap((m) => m.events)),
     ]),
   );
-  return { id, jobIds, inserted: (row?.inserted ?? 0) > 0 };
+  const ids = new Set(written.map((r) => r.id));
+  return messages.map((m) => ({ id: m.row.id, jobIds: m.jobIds, inserted: ids.has(m.row.id) }));
+}
+
+/**
+ * Writes one message in the caller's transaction. Returns its id and its jobs' ids, or `inserted:
+ * false` when the idempotency key (or the event id) is taken.
+ */
+export async function writeMessage(manager: EntityManager, cipher: SecretCipher, message: NewMessage): Promise<WrittenMessage> {
+  const [written] = await writePreparedMessages(manager, [prepareMessage(cipher, message)]);
+  return written!;
 }

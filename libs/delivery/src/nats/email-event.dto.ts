@@ -5,6 +5,7 @@
  * for the same reasons.
  */
 import { FieldError, validationFailed } from '@mailstrata/common';
+import { MESSAGE_LIMITS, MessageRequest } from '../message-request';
 import { plainToInstance } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -23,11 +24,12 @@ import {
   ValidationError,
 } from 'class-validator';
 
+/** The send API's limits: an event and a request are one message to the intake. */
 export const EMAIL_EVENT_LIMITS = {
-  recipients: 50,
-  subjectChars: 998,
-  textBytes: 512 * 1024,
-  htmlBytes: 1024 * 1024,
+  recipients: MESSAGE_LIMITS.maxRecipients,
+  subjectChars: MESSAGE_LIMITS.maxSubjectChars,
+  textChars: MESSAGE_LIMITS.maxBodyChars,
+  htmlChars: MESSAGE_LIMITS.maxBodyChars,
 } as const;
 
 /** A UUID, or 1–255 printable ASCII characters without spaces (what producers already use as ids). */
@@ -88,24 +90,20 @@ export class EmailEventDto {
 
   @ValidateIf((o: EmailEventDto) => o.template === undefined)
   @IsString()
-  @MaxLength(EMAIL_EVENT_LIMITS.textBytes)
+  @MaxLength(EMAIL_EVENT_LIMITS.textChars)
   text?: string;
 
   @IsOptional()
   @IsString()
-  @MaxLength(EMAIL_EVENT_LIMITS.htmlBytes)
+  @MaxLength(EMAIL_EVENT_LIMITS.htmlChars)
   html?: string;
 }
 
-/** A validated event: exactly one scope, and either a template or a subject with text. */
+/** A validated event: its id, its producer, and the send intake's request it carries. */
 export interface ValidatedEvent {
   eventId: string;
   producer: string;
-  scope: { orgId: string } | { partnerId: string };
-  to: string[];
-  cc: string[];
-  replyTo: string | undefined;
-  content: { template: string; data: Record<string, unknown> } | { subject: string; text: string; html: string | undefined };
+  request: MessageRequest;
 }
 
 const RULE_NAMES: Record<string, string> = { whitelistValidation: 'unknown_field' };
@@ -149,25 +147,15 @@ export function validateEmailEvent(payload: unknown): ValidatedEvent {
   if (dto.template === undefined && dto.data !== undefined) {
     fields.push({ field: 'data', rule: 'requires_template', message: 'data is only used with a template' });
   }
-  for (const [field, value, limit] of [
-    ['text', dto.text, EMAIL_EVENT_LIMITS.textBytes],
-    ['html', dto.html, EMAIL_EVENT_LIMITS.htmlBytes],
-  ] as const) {
-    if (typeof value === 'string' && Buffer.byteLength(value) > limit) {
-      fields.push({ field, rule: 'maxBytes', message: `must be at most ${limit} bytes` });
-    }
-  }
   if (fields.length > 0) throw validationFailed(fields, 'The email event is not valid.');
-  return {
-    eventId: dto.event_id,
-    producer: dto.producer,
-    scope: dto.org_id !== undefined ? { orgId: dto.org_id } : { partnerId: dto.partner_id! },
+  const request: MessageRequest = {
+    ...(dto.org_id !== undefined ? { orgId: dto.org_id } : { partnerId: dto.partner_id! }),
     to: dto.to,
-    cc: dto.cc ?? [],
-    replyTo: dto.reply_to,
-    content:
-      dto.template !== undefined
-        ? { template: dto.template, data: dto.data ?? {} }
-        : { subject: dto.subject!, text: dto.text!, html: dto.html },
+    ...(dto.cc !== undefined ? { cc: dto.cc } : {}),
+    ...(dto.reply_to !== undefined ? { replyTo: dto.reply_to } : {}),
+    ...(dto.template !== undefined
+      ? { template: dto.template, data: dto.data ?? {} }
+      : { subject: dto.subject!, text: dto.text!, ...(dto.html !== undefined ? { html: dto.html } : {}) }),
   };
+  return { eventId: dto.event_id, producer: dto.producer, request };
 }

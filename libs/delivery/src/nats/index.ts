@@ -1,7 +1,5 @@
 export { NatsIntakeModule } from './nats-intake.module';
 export { NatsIntakeService } from './nats-intake.service';
-export { EVENT_SUBMITTER } from './event-submitter.port';
-export type { EventSubmitter } from './event-submitter.port';
 export { EmailEventDto, validateEmailEvent, EMAIL_EVENT_LIMITS } from './email-event.dto';
 export type { ValidatedEvent } from './email-event.dto';
 export { NatsIntakeErrors } from './nats-intake.errors';

@@ -4,6 +4,5 @@ import { defineErrors, ErrorCodeOf } from '@mailstrata/common';
 export const NatsIntakeErrors = defineErrors({
   MALFORMED_EVENT: { kind: 'invalid', detail: 'The event is not a UTF-8 JSON object.' },
   SCOPE_NOT_FOUND: { kind: 'not_found', detail: 'The organization or partner the event names does not exist.' },
-  CONTENT_NOT_SUPPORTED: { kind: 'unprocessable', detail: 'This intake does not handle that content yet.' },
 });
 export type NatsIntakeErrorCode = ErrorCodeOf<typeof NatsIntakeErrors>;

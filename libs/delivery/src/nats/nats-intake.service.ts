@@ -1,8 +1,9 @@
 /**
- * Takes email events from a durable JetStream pull consumer and hands each to the EventSubmitter in one
- * Postgres transaction, acknowledging only after the commit:
+ * Takes email events from a durable JetStream pull consumer and hands each to the send intake
+ * (MessageIntake.submitEvent: the send API's checks, templates and writer, one Postgres transaction with
+ * the event id's claim), acknowledging only after the commit:
  *  - accepted or duplicate (the id is already committed) → ack; a redelivery never queues a second email;
- *  - refused (not JSON, validation errors, unknown scope, no route, unsupported content) → a message on
+ *  - refused (not JSON, validation errors, unknown scope, no route, template data missing) → a message on
  *    the dead-letter subject with the reason and the original headers, an `email.event.rejected` audit
  *    event, then ack: a bad event never blocks the stream;
  *  - anything else (Postgres down, NATS hiccup) → nak with a delay: the event comes back later.
@@ -18,7 +19,7 @@ import { DomainError } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig, NatsIntakeConfig } from '@mailstrata/config';
 import { DataSource } from 'typeorm';
 import { validateEmailEvent } from './email-event.dto';
-import { EVENT_SUBMITTER, EventSubmitter } from './event-submitter.port';
+import { MessageIntake } from '../message-intake';
 import { connectNats, ensureIntakeConsumer } from './nats-connection';
 import { NatsIntakeErrors } from './nats-intake.errors';
 import { EmailEventRejected } from './nats-intake.events';
@@ -45,7 +46,7 @@ export class NatsIntakeService implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     @Inject(APP_CONFIG) appConfig: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(EVENT_SUBMITTER) private readonly submitter: EventSubmitter,
+    private readonly intake: MessageIntake,
     private readonly audit: AuditWriter,
   ) {
     if (!appConfig.natsIntake) throw new Error('NatsIntakeService needs EVENTS_NATS_URL');
@@ -145,9 +146,17 @@ export class NatsIntakeService implements OnApplicationBootstrap, BeforeApplicat
     const claimed = claimedIdentity(payload);
     try {
       const event = validateEmailEvent(payload);
-      const result = await this.dataSource.transaction((manager) => this.submitter.submit(manager, event));
+      const producer = { type: 'nats' as const, id: null, name: event.producer };
+      const result = await this.intake.submitEvent(event.request, producer, event.eventId);
       return { kind: 'done', duplicate: result.duplicate };
     } catch (error) {
+      if (error instanceof DomainError && error.code === 'NOT_FOUND') {
+        return {
+          kind: 'rejected',
+          error: NatsIntakeErrors.SCOPE_NOT_FOUND(`The ${error.detail.replace(/ was not found$/, '')} named by the event does not exist.`),
+          ...claimed,
+        };
+      }
       if (error instanceof DomainError && !TRANSIENT_KINDS.has(error.kind)) return { kind: 'rejected', error, ...claimed };
       throw error;
     }
