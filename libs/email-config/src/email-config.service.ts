@@ -14,11 +14,11 @@ import { CommonErrors, DomainError } from '@mailstrata/common';
 import { Actor } from '@mailstrata/identity';
 import { EmailConfigCreated, EmailConfigDeleted, EmailConfigUpdated } from './email-config.events';
 import { EmailConfigErrors } from './errors';
-import { storedProfileOf } from './profile-codec';
+import { settingsOfEntity, storedProfileOf } from './profile-codec';
 import { ConfigScope, etagOf, profileTagOf, StoredProfile } from './profile.model';
 import { ProfileWriter } from './profile-writer';
-import { changedFields, resolveCandidateCredentials } from './secret-rules';
-import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
+import { resolveCandidateCredentials } from './secret-rules';
+import { mergeSmtpPatch, validateSmtpConfig } from './smtp-config.validation';
 import { PRIMARY_ROUTE, ProfileRoute, SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpSecrets, SmtpSettings } from './smtp-settings';
 
@@ -90,25 +90,20 @@ export class EmailConfigService {
     route: ProfileRoute = PRIMARY_ROUTE,
   ): Promise<WriteResult> {
     const candidate = validateSmtpConfig(rawSmtpConfig);
-    await this.writer.checkDestination(candidate.settings);
     return this.writer.write(scope, route, async (manager, active) => {
       checkPreconditions(active, preconditions);
       if (!active && route !== PRIMARY_ROUTE && !(await this.writer.repository.findActive(manager, scope, PRIMARY_ROUTE))) {
         throw EmailConfigErrors.PRIMARY_ROUTE_REQUIRED();
       }
-      const { secrets, refs } = resolveCandidateCredentials(candidate, active ? this.writer.storedSecrets(active) : null);
-      this.writer.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
-      const entity = await this.writer.insertVersion(manager, actor, scope, {
+      const entity = await this.writer.insertCandidate(manager, actor, scope, {
+        candidate,
         base: active,
         active,
-        settings: candidate.settings,
-        secrets,
-        refs,
         route,
         state: 'active',
         event: active ? EmailConfigUpdated : EmailConfigCreated,
       });
-      return { profile: storedProfileOf(entity), created: active === null };
+      return { profile: storedProfileOf(entity!), created: active === null };
     });
   }
 
@@ -123,25 +118,17 @@ export class EmailConfigService {
     return this.writer.write(scope, route, async (manager, active) => {
       if (!active) throw profileNotFound(scope, route);
       checkPreconditions(active, preconditions);
-      const stored = this.writer.storedSecrets(active);
-      const candidate = validateSmtpConfig(mergeSmtpPatch(stored.settings, rawPatch));
-      const { secrets, refs } = resolveCandidateCredentials(candidate, stored);
-      if (changedFields(stored, { settings: candidate.settings, secrets, refs }).length === 0) {
-        return { profile: storedProfileOf(active), created: false };
-      }
-      this.writer.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
-      await this.writer.checkDestination(candidate.settings);
-      const entity = await this.writer.insertVersion(manager, actor, scope, {
+      const candidate = validateSmtpConfig(mergeSmtpPatch(settingsOfEntity(active), rawPatch));
+      const entity = await this.writer.insertCandidate(manager, actor, scope, {
+        candidate,
         base: active,
         active,
-        settings: candidate.settings,
-        secrets,
-        refs,
         route,
         state: 'active',
         event: EmailConfigUpdated,
+        unlessUnchanged: true,
       });
-      return { profile: storedProfileOf(entity), created: false };
+      return { profile: storedProfileOf(entity ?? active), created: false };
     });
   }
 

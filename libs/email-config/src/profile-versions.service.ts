@@ -17,8 +17,7 @@ import { refsOfEntity, settingsOfEntity, storedProfileOf } from './profile-codec
 import { ConfigScope, StoredProfile } from './profile.model';
 import { ProfileWriter } from './profile-writer';
 import { NO_REFS } from './secret-refs';
-import { resolveCandidateCredentials } from './secret-rules';
-import { mergeSmtpPatch, SMTP_CONFIG_PATH, validateSmtpConfig } from './smtp-config.validation';
+import { mergeSmtpPatch, validateSmtpConfig } from './smtp-config.validation';
 import { PRIMARY_ROUTE, ProfileRoute, SmtpProfileEntity } from './smtp-profile.entity';
 
 /** Newest first; `before` (a version number) pages further back. */
@@ -67,20 +66,15 @@ export class ProfileVersionsService {
       const candidate = validateSmtpConfig(
         input.basedOn !== undefined && stored ? mergeSmtpPatch(stored.settings, input.smtpConfig) : input.smtpConfig,
       );
-      const { secrets, refs } = resolveCandidateCredentials(candidate, stored);
-      this.writer.readReferenced(scope, candidate.settings, refs, SMTP_CONFIG_PATH);
-      await this.writer.checkDestination(candidate.settings);
-      const entity = await this.writer.insertVersion(manager, actor, scope, {
+      const entity = await this.writer.insertCandidate(manager, actor, scope, {
+        candidate,
         base,
         active,
-        settings: candidate.settings,
-        secrets,
-        refs,
         route,
         state: 'draft',
         event: EmailConfigDraftCreated,
       });
-      return storedProfileOf(entity);
+      return storedProfileOf(entity!);
     });
   }
 

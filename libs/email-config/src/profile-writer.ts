@@ -20,11 +20,18 @@ import { applyRefsToEntity, applyToEntity, decryptSecrets, refsOfEntity, setting
 import { ConfigScope } from './profile.model';
 import { SMTP_DESTINATION_POLICY, SmtpDestinationPolicy } from './ports';
 import { NO_REFS, ownerOfScope, readRefs, SecretRefReader, SecretRefs } from './secret-refs';
-import { changedFields, checkClientKey, StoredProfileSecrets } from './secret-rules';
+import { changedFields, checkClientKey, resolveCandidateCredentials, StoredProfileSecrets } from './secret-rules';
 import { SMTP_CONFIG_PATH } from './smtp-config.validation';
 import { PRIMARY_ROUTE, ProfileRoute, ProfileState, SmtpProfileEntity } from './smtp-profile.entity';
 import { SmtpProfileRepository } from './smtp-profile.repository';
-import { SmtpSecrets, SmtpSettings } from './smtp-settings';
+import { SmtpCandidate, SmtpSecrets, SmtpSettings } from './smtp-settings';
+
+/** A validated candidate to save as the next version, with the version its omitted secrets may come from. */
+export interface CandidateVersion extends Pick<NewVersion, 'base' | 'active' | 'route' | 'state' | 'event'> {
+  candidate: SmtpCandidate;
+  /** Save nothing (answer null) when the candidate equals `base` (a PATCH that changes nothing). */
+  unlessUnchanged?: boolean;
+}
 
 /** What a new version holds and what it replaces. */
 export interface NewVersion {
@@ -73,6 +80,21 @@ export class ProfileWriter {
     // This replica need not wait for its own notification.
     this.effective.invalidateKey(scopeKey(scope));
     return result;
+  }
+
+  /**
+   * The one way a candidate becomes a version: the secret rules against `base` (omitted secrets and
+   * references follow an unchanged destination only), its referenced files readable now, its destination
+   * allowed, then `insertVersion`.
+   */
+  async insertCandidate(manager: EntityManager, actor: Actor, scope: ConfigScope, v: CandidateVersion): Promise<SmtpProfileEntity | null> {
+    const { settings } = v.candidate;
+    const stored = v.base ? this.storedSecrets(v.base) : null;
+    const { secrets, refs } = resolveCandidateCredentials(v.candidate, stored);
+    if (v.unlessUnchanged && changedFields(stored, { settings, secrets, refs }).length === 0) return null;
+    this.readReferenced(scope, settings, refs, SMTP_CONFIG_PATH);
+    await this.checkDestination(settings);
+    return this.insertVersion(manager, actor, scope, { ...v, settings, secrets, refs });
   }
 
   /** Inserts the next version of the scope (superseding the active one when the new one is active), audited. */
