@@ -1,4 +1,14 @@
-export { counter, histogram, gauge, collectProcessMetrics, renderMetrics, LATENCY_BUCKETS_SECONDS, METRICS_PREFIX } from './metrics';
+export {
+  counter,
+  histogram,
+  keyedHistogram,
+  KeyedHistogram,
+  gauge,
+  collectProcessMetrics,
+  renderMetrics,
+  LATENCY_BUCKETS_SECONDS,
+  METRICS_PREFIX,
+} from './metrics';
 export { startOpsServer } from './ops-server';
 export type { OpsServer, OpsServerOptions } from './ops-server';
 export { accessLogger, createLogger, DeferredChildLogger, NestPinoLogger, REDACT_PATHS, REDACTED } from './logger';
