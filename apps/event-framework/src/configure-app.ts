@@ -10,10 +10,11 @@ import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { DatabaseOutage } from '@mailstrata/database';
-import { AppLogger, NestPinoLogger } from '@mailstrata/observability';
+import { AppLogger, DeferredChildLogger, NestPinoLogger } from '@mailstrata/observability';
 import { consolePlugin, defaultConsoleDir } from './console/console-static';
 import { registerJsonEverywhere } from './http/body-parser';
 import { registerConditionalGet } from './http/conditional-get';
@@ -65,7 +66,11 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 export function fastifyOptions(config: AppConfig, logger: AppLogger) {
   return {
     loggerInstance: logger,
-    logController: new AccessLogController(),
+    logController: new AccessLogController(logger),
+    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) =>
+      new DeferredChildLogger(parent as AppLogger, bindings, options),
+    // No Nest middleware is used: without middie, no request runs through its Express-style chain.
+    skipMiddie: true,
     trustProxy: config.http.trustProxy,
     bodyLimit: config.http.bodyLimitBytes,
     requestIdHeader: false as const,

@@ -1,5 +1,15 @@
-export { counter, histogram, gauge, collectProcessMetrics, renderMetrics, LATENCY_BUCKETS_SECONDS, METRICS_PREFIX } from './metrics';
+export {
+  counter,
+  histogram,
+  keyedHistogram,
+  KeyedHistogram,
+  gauge,
+  collectProcessMetrics,
+  renderMetrics,
+  LATENCY_BUCKETS_SECONDS,
+  METRICS_PREFIX,
+} from './metrics';
 export { startOpsServer } from './ops-server';
 export type { OpsServer, OpsServerOptions } from './ops-server';
-export { createLogger, NestPinoLogger, REDACT_PATHS, REDACTED } from './logger';
+export { accessLogger, createLogger, DeferredChildLogger, NestPinoLogger, REDACT_PATHS, REDACTED } from './logger';
 export type { AppLogger } from './logger';

@@ -9,7 +9,9 @@
  * bodies are never logged.
  */
 import type { LoggerService } from '@nestjs/common';
-import pino, { Logger, LevelWithSilent } from 'pino';
+import pino, { Bindings, ChildLoggerOptions, Logger, LevelWithSilent } from 'pino';
+
+type AnyLogFn = (...args: unknown[]) => void;
 
 export type AppLogger = Logger;
 
@@ -37,8 +39,17 @@ interface RequestLike {
   ip?: string;
 }
 
+/** The request's headers with its credentials censored in place of REDACT_PATHS, in their order. */
+function censoredHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  if (headers.cookie === undefined && headers.authorization === undefined) return headers;
+  const copy = { ...headers };
+  if (copy.cookie !== undefined) copy.cookie = REDACTED;
+  if (copy.authorization !== undefined) copy.authorization = REDACTED;
+  return copy;
+}
+
 function requestSerializer(req: RequestLike) {
-  return { method: req.method, url: req.url, headers: req.headers, remoteAddress: req.ip };
+  return { method: req.method, url: req.url, headers: censoredHeaders(req.headers), remoteAddress: req.ip };
 }
 
 /**
@@ -51,6 +62,71 @@ export function createLogger(level: LevelWithSilent): AppLogger {
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     serializers: { req: requestSerializer, err: pino.stdSerializers.err },
   });
+}
+
+/**
+ * The logger for access lines without an error: `{ reqId, req, res, responseTime }`, whose only
+ * credentials (the cookie and authorization headers) the `req` serializer already censors. It skips
+ * the redaction pass, which would otherwise cost more than the rest of the line; a line carrying an
+ * error (whose fields could hold anything) goes through the redacting logger.
+ */
+export function accessLogger(logger: AppLogger): AppLogger {
+  return logger.child({}, { redact: [] });
+}
+
+/**
+ * A child logger built the first time it logs: Fastify makes one per request (bound to its id), and
+ * building a pino child costs more than answering a probe, while most requests never log through it.
+ */
+export class DeferredChildLogger {
+  private built: AppLogger | undefined;
+
+  constructor(
+    private readonly parent: AppLogger,
+    private readonly childBindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  private get logger(): AppLogger {
+    return (this.built ??= this.parent.child(this.childBindings, this.options));
+  }
+
+  get level(): string {
+    return this.built?.level ?? this.options.level ?? this.parent.level;
+  }
+  set level(level: string) {
+    this.logger.level = level;
+  }
+  isLevelEnabled(level: string): boolean {
+    if (this.built) return this.built.isLevelEnabled(level);
+    const values = this.parent.levels.values;
+    return values[level]! >= values[this.level]!;
+  }
+  fatal(...args: unknown[]): void {
+    (this.logger.fatal as AnyLogFn).apply(this.logger, args);
+  }
+  error(...args: unknown[]): void {
+    (this.logger.error as AnyLogFn).apply(this.logger, args);
+  }
+  warn(...args: unknown[]): void {
+    (this.logger.warn as AnyLogFn).apply(this.logger, args);
+  }
+  info(...args: unknown[]): void {
+    (this.logger.info as AnyLogFn).apply(this.logger, args);
+  }
+  debug(...args: unknown[]): void {
+    (this.logger.debug as AnyLogFn).apply(this.logger, args);
+  }
+  trace(...args: unknown[]): void {
+    (this.logger.trace as AnyLogFn).apply(this.logger, args);
+  }
+  silent(): void {}
+  child(bindings: Bindings, options?: ChildLoggerOptions): AppLogger {
+    return this.logger.child(bindings, options);
+  }
+  bindings(): Bindings {
+    return this.built ? this.built.bindings() : { ...this.parent.bindings(), ...this.childBindings };
+  }
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';

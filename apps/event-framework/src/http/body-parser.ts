@@ -59,6 +59,13 @@ export function findBadStrings(value: unknown, root = ''): FieldError[] {
   return errors;
 }
 
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'object') return false;
+  for (const _key in value) return false;
+  return true;
+}
+
 export function badInput(errors: FieldError[]): DomainError {
   return validationFailed(errors);
 }
@@ -88,6 +95,8 @@ export function registerJsonEverywhere(fastify: FastifyInstance, bodyLimit: numb
     });
   });
   fastify.addHook('preValidation', (request, _reply, done) => {
+    // Most requests carry neither a query string nor path parameters: nothing to walk.
+    if (isEmpty(request.query) && isEmpty(request.params)) return done();
     const errors = [...findBadStrings(request.query ?? {}), ...findBadStrings(request.params ?? {})];
     done(errors.length > 0 ? badInput(errors) : undefined);
   });

@@ -17,6 +17,11 @@ export const SESSION_COOKIE = 'rsid';
 
 type Targets = Parameters<Reflector['getAllAndOverride']>[1];
 
+interface RouteAccess {
+  isPublic: boolean;
+  permissions: readonly Permission[];
+}
+
 export interface PresentedToken {
   token: string;
   from: 'bearer' | 'cookie';
@@ -41,9 +46,26 @@ export class SessionGuard implements CanActivate {
     private readonly serviceAccounts: ServiceAccountService,
   ) {}
 
+  /** Per route handler: its @Public() mark and required permissions (decorators never change at run time). */
+  private readonly routes = new WeakMap<object, RouteAccess>();
+
+  private accessOf(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    let access = this.routes.get(handler);
+    if (access === undefined) {
+      const targets: Targets = [handler, context.getClass()];
+      access = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        permissions: this.reflector.getAllAndOverride<Permission[]>(REQUIRED_PERMISSIONS, targets) ?? [],
+      };
+      this.routes.set(handler, access);
+    }
+    return access;
+  }
+
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const targets: Targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const access = this.accessOf(context);
+    if (access.isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const presented = readSessionToken(request);
     if (!presented) {
@@ -59,15 +81,15 @@ export class SessionGuard implements CanActivate {
     } else {
       principal = this.sessions.authenticate(token);
     }
-    return principal instanceof Promise ? principal.then((p) => this.admit(request, p, targets)) : this.admit(request, principal, targets);
+    return principal instanceof Promise ? principal.then((p) => this.admit(request, p, access)) : this.admit(request, principal, access);
   }
 
-  private admit(request: FastifyRequest, principal: Principal | null, targets: Targets): boolean {
+  private admit(request: FastifyRequest, principal: Principal | null, access: RouteAccess): boolean {
     if (!principal) {
       throw HttpErrors.SESSION_INVALID();
     }
     request.principal = principal;
-    for (const permission of this.reflector.getAllAndOverride<Permission[]>(REQUIRED_PERMISSIONS, targets) ?? []) {
+    for (const permission of access.permissions) {
       if (!principalHasPermission(principal, permission)) {
         throw HttpErrors.PERMISSION_DENIED(`This needs the ${permission} permission, which ${describePrincipal(principal)} does not have.`);
       }

@@ -28,8 +28,9 @@ export class StrictValidationPipe implements PipeTransform {
     if (metadata.type === 'custom' || !metadata.metatype || PASS_THROUGH.has(metadata.metatype)) return value;
     // Most signed-in reads carry no query string: whether an empty one passes a DTO never changes, so it is
     // validated once per DTO, and such requests get their (empty) DTO without a validation round.
+    // (No DTO uses @Expose, so what plainToInstance makes of `{}` is a bare instance.)
     if (metadata.type === 'query' && isEmptyObject(value) && this.passesEmpty(metadata.metatype)) {
-      return plainToInstance(metadata.metatype, {});
+      return new (metadata.metatype as new () => unknown)();
     }
     if (metadata.type === 'body' && metadata.metatype !== Object) {
       if (value === undefined) throw HttpErrors.BODY_REQUIRED();

@@ -3,10 +3,10 @@
  * (`/auth/v1/organizations/:id`), never the raw URL, so ids and query strings cannot blow up the
  * series count; unmatched paths share one `(unmatched)` label.
  */
-import { counter, gauge, histogram } from '@mailstrata/observability';
+import { counter, gauge, keyedHistogram } from '@mailstrata/observability';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-const requestDuration = histogram<'method' | 'route' | 'status_code'>({
+const requestDuration = keyedHistogram<'method' | 'route' | 'status_code'>({
   name: 'mailstrata_http_request_duration_seconds',
   help: 'HTTP request latency by route pattern, method and status code',
   labelNames: ['method', 'route', 'status_code'],
@@ -47,8 +47,12 @@ export function registerHttpMetrics(fastify: FastifyInstance): void {
   });
   fastify.addHook('onResponse', (request: Counted, reply, done) => {
     leave(request);
-    requestDuration.observe(
-      { method: request.method, route: routeOf(request), status_code: String(reply.statusCode) },
+    const route = routeOf(request);
+    const { method } = request;
+    const status = reply.statusCode;
+    requestDuration.observeKeyed(
+      `${method} ${status} ${route}`,
+      () => ({ method, route, status_code: String(status) }),
       reply.elapsedTime / 1000,
     );
     done();
