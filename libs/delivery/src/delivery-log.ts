@@ -14,6 +14,7 @@ import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { DeliveryErrors } from './errors';
+import type { EmailMessageColumns } from './message-writer';
 
 export type DeliveryLogScope =
   | { kind: 'all' }
@@ -71,23 +72,9 @@ export interface DeliveryLogPage {
   limit: number;
 }
 
-interface MessageRow {
-  id: string;
-  partner_id: string | null;
-  org_id: string | null;
-  producer_type: string;
-  producer_id: string | null;
-  producer_name: string | null;
-  template: string;
-  to_addresses: string[];
-  cc_addresses: string[];
-  reply_to: string | null;
-  subject: string;
+interface MessageRow extends EmailMessageColumns {
   status: MessageStatus;
   in_flight: boolean;
-  route_level: string | null;
-  route_profile_id: string | null;
-  route_version: string | null;
   created_at: Date;
   created_key: string;
   updated_at: Date;

@@ -64,8 +64,8 @@ export interface NewMessage {
   eventClaim?: { eventId: string; producer: string };
 }
 
-/** A message row as the batch statement's JSON input carries it (`event_*`: the bus event it claims). */
-interface MessageRow {
+/** The columns of an `email_messages` row that a writer sets and the delivery log reads back alike. */
+export interface EmailMessageColumns {
   id: string;
   partner_id: string | null;
   org_id: string | null;
@@ -77,10 +77,14 @@ interface MessageRow {
   cc_addresses: string[];
   reply_to: string | null;
   subject: string;
-  recipients_total: number;
   route_level: string | null;
   route_profile_id: string | null;
   route_version: string | null;
+}
+
+/** A message row as the batch statement's JSON input carries it (`event_*`: the bus event it claims). */
+interface MessageRow extends EmailMessageColumns {
+  recipients_total: number;
   idempotency_scope: string | null;
   idempotency_key: string | null;
   idempotency_fingerprint: string | null;
