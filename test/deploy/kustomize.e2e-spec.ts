@@ -282,6 +282,6 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
   });
 });
 
-it('has at least a dev and a production overlay, and production with NATS intake', () => {
-  expect(overlays).toEqual(expect.arrayContaining(['dev', 'production', 'production-nats']));
+it('has at least a dev and a production overlay, and production with NATS intake and with secret references', () => {
+  expect(overlays).toEqual(expect.arrayContaining(['dev', 'production', 'production-nats', 'production-secret-refs']));
 });
