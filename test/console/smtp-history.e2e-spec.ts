@@ -9,6 +9,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { ROOT_EMAIL, ROOT_PASSWORD } from '../support/app';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp';
+import { waitFor } from '../support/wait';
 import { ConsoleApp, launchBrowser, newPage, Recorder, screenshot, seriousViolations, signIn, startConsoleApp } from './support';
 
 const ADMIN = 'admin@history.console.test';
@@ -229,7 +230,15 @@ describe('ops console: SMTP history, secondary route, notification recipients (C
     expect(elsewhere.status).toBe(200);
     await card.getByLabel('Admin addresses').fill('me@history.test');
     await card.getByRole('button', { name: 'Save recipients' }).click();
-    await card.getByRole('alert').waitFor();
+    await card
+      .getByRole('alert')
+      .getByText(/your changes were not saved/)
+      .waitFor();
+    await waitFor(
+      async () => (await card.getByLabel('Admin addresses').inputValue()) === 'boss@history.test',
+      5_000,
+      'the reloaded recipients',
+    );
     expect((await app.client.get(`${CONFIG}/notifications`, adminToken)).body.admin_address).toEqual(['boss@history.test']);
   });
 

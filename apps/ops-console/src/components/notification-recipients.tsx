@@ -59,6 +59,8 @@ export function NotificationRecipients({ query, mayModify }: { query: Record<str
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
+  const [reloads, setReloads] = useState(0);
+
   useEffect(() => {
     let cancelled = false;
     api<RecipientsView>('GET', PATH, { query })
@@ -75,7 +77,7 @@ export function NotificationRecipients({ query, mayModify }: { query: Record<str
     return () => {
       cancelled = true;
     };
-  }, []);
+  }, [reloads]);
 
   const save = async (event: Event) => {
     event.preventDefault();
@@ -93,6 +95,12 @@ export function NotificationRecipients({ query, mayModify }: { query: Record<str
       setErrors({});
       setNotice({ kind: 'success', text: 'Notification recipients saved.' });
     } catch (e) {
+      if (e instanceof ApiError && e.status === 412) {
+        setErrors({});
+        setNotice({ kind: 'error', text: `${messageOf(e)} The recipients saved meanwhile are shown again; your changes were not saved.` });
+        setReloads((n) => n + 1);
+        return;
+      }
       const errs = errorsByRole(e);
       setErrors(errs);
       const count = Object.keys(errs).length;
