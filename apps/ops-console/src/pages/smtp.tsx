@@ -8,8 +8,10 @@ import { api, ApiError, fieldErrors, messageOf, Problem } from '../api';
 import type { PageProps } from '../app';
 import { CheckboxField, PemField, SelectField, TextField } from '../components/fields';
 import { RouteHealth } from '../components/route-health';
+import { NotificationRecipients } from '../components/notification-recipients';
 import { SecretField } from '../components/secret-field';
 import { failureRows, StageList, successRows, VerificationAnswer } from '../components/stage-list';
+import { ProfileRoute, VersionHistory } from '../components/version-history';
 import { ConfirmDialog, LEVEL_LABELS, LevelBadge, Loading, Notice, PageHeader, Switch } from '../components/ui';
 import { routeStatus, RouteStatus } from '../health';
 import { when } from '../format';
@@ -63,7 +65,10 @@ export function SmtpPage({ session, location }: PageProps) {
   const { me, settings } = session;
   const scope = scopeOf(me, location.query);
   const scopeParams = apiScope(scope);
-  const scopeKey = `${scope.partnerId}/${scope.orgId}`;
+  const [route, setRoute] = useState<ProfileRoute>('primary');
+  // The route's own profile: every config call but the level in force (`routeStatus`) names it.
+  const configParams = { ...scopeParams, route: route === 'secondary' ? 'secondary' : undefined };
+  const scopeKey = `${scope.partnerId}/${scope.orgId}/${route}`;
   const mayModify = can(me, 'system_setting:modify');
 
   const [orgs, setOrgs] = useState<Organization[]>([]);
@@ -96,7 +101,7 @@ export function SmtpPage({ session, location }: PageProps) {
       const orgList = await listOrganizations(me.scope.level === 'controller' ? scope.partnerId : undefined);
       let next: Loaded;
       try {
-        const res = await api<ProfileView>('GET', CONFIG, { query: scopeParams });
+        const res = await api<ProfileView>('GET', CONFIG, { query: configParams });
         next = { profile: res.data, etag: res.etag, saved: formOf(res.data.email_config.smtp_config) };
       } catch (e) {
         if (e instanceof ApiError && e.code === 'SMTP_PROFILE_NOT_FOUND') next = { profile: null, etag: null, saved: null };
@@ -179,7 +184,7 @@ export function SmtpPage({ session, location }: PageProps) {
     setNotice(null);
     try {
       const res = await api<ProfileView>('POST', CONFIG, {
-        query: scopeParams,
+        query: configParams,
         body: { email_config: { smtp_config: payloadOf(form) } },
         headers: loaded.profile && loaded.etag ? { 'if-match': loaded.etag } : { 'if-none-match': '*' },
       });
@@ -203,7 +208,7 @@ export function SmtpPage({ session, location }: PageProps) {
   const handleWriteError = async (e: unknown) => {
     if (e instanceof ApiError && e.status === 412) {
       try {
-        setConflict((await api<ProfileView>('GET', CONFIG, { query: scopeParams })).data);
+        setConflict((await api<ProfileView>('GET', CONFIG, { query: configParams })).data);
       } catch {
         setConflict('deleted');
       }
@@ -214,13 +219,23 @@ export function SmtpPage({ session, location }: PageProps) {
     setNotice({ kind: 'error', text: messageOf(e) });
   };
 
+  /** A version put in force from the history: the form shows it, and the level in force is read again. */
+  const activated = async (profile: ProfileView, etag: string | null) => {
+    const savedForm = formOf(profile.email_config.smtp_config);
+    setLoaded({ profile, etag, saved: savedForm });
+    setForm(savedForm);
+    setErrors({});
+    setConflict(null);
+    setStatus(await routeStatus(scopeParams));
+  };
+
   const remove = async () => {
     setConfirmDelete(false);
     if (!loaded?.profile) return;
     setBusy('delete');
     setNotice(null);
     try {
-      await api('DELETE', CONFIG, { query: scopeParams, headers: loaded.etag ? { 'if-match': loaded.etag } : {} });
+      await api('DELETE', CONFIG, { query: configParams, headers: loaded.etag ? { 'if-match': loaded.etag } : {} });
       setLoaded({ profile: null, etag: null, saved: null });
       setForm(emptyForm());
       const now = await routeStatus(scopeParams);
@@ -243,7 +258,7 @@ export function SmtpPage({ session, location }: PageProps) {
     const authType = form.authType;
     try {
       const res = await api<VerificationAnswer>('POST', `${CONFIG}/verification`, {
-        query: scopeParams,
+        query: configParams,
         body: {
           recipient_email: recipient.trim(),
           mode,
@@ -283,6 +298,7 @@ export function SmtpPage({ session, location }: PageProps) {
   };
 
   const takesOver = (): string => {
+    if (route === 'secondary') return `There is no failover for ${scopeName} any more: a failing primary route is retried on itself only.`;
     if (scope.orgId) {
       if (org && !org.smtp_override_enabled)
         return 'Nothing changes for system emails: this organization’s override is off, so its profile is not in force.';
@@ -387,6 +403,17 @@ export function SmtpPage({ session, location }: PageProps) {
         </Notice>
       ) : null}
 
+      <fieldset class="radios route-switch">
+        <legend>Route</legend>
+        <label>
+          <input type="radio" name="route" value="primary" checked={route === 'primary'} onChange={() => setRoute('primary')} /> Primary
+        </label>
+        <label>
+          <input type="radio" name="route" value="secondary" checked={route === 'secondary'} onChange={() => setRoute('secondary')} />{' '}
+          Secondary (failover)
+        </label>
+      </fieldset>
+
       {!loaded ? (
         <Loading what="the profile" />
       ) : loaded.overrideDisabled ? (
@@ -397,7 +424,10 @@ export function SmtpPage({ session, location }: PageProps) {
       ) : (
         <form ref={formRef} class="smtp-form" onSubmit={(e) => void save(e)} noValidate aria-labelledby="profile-title">
           <div class="section-title">
-            <h2 id="profile-title">{loaded.profile ? `Profile (version ${meta?.version})` : 'New profile'}</h2>
+            <h2 id="profile-title">
+              {route === 'secondary' ? 'Secondary route: ' : ''}
+              {loaded.profile ? `Profile (version ${meta?.version})` : 'New profile'}
+            </h2>
             {meta ? (
               <p class="muted small">
                 Last saved {when(meta.updated_at)} by {meta.updated_by.email}
@@ -665,6 +695,22 @@ export function SmtpPage({ session, location }: PageProps) {
           )}
         </form>
       )}
+
+      {!loaded?.overrideDisabled ? (
+        // Stays mounted across reloads so a refused activation's message stays on screen.
+        <VersionHistory
+          key={scopeKey}
+          path={CONFIG}
+          query={configParams}
+          etag={loaded ? loaded.etag : undefined}
+          refreshKey={`${reloads}/${loaded?.etag ?? ''}`}
+          mayModify={mayModify}
+          onActivated={({ profile, etag }) => void activated(profile, etag)}
+          onConflict={() => setReloads((n) => n + 1)}
+        />
+      ) : null}
+
+      <NotificationRecipients key={`${scope.partnerId}/${scope.orgId}`} query={scopeParams} mayModify={mayModify} />
 
       <ConfirmDialog
         open={confirmDelete}
