@@ -125,7 +125,11 @@ async function run(): Promise<Row[]> {
         goal: 0.4,
       },
       { section: 'send-api', metric: '  rounds, api/raw', value: rounds.map((r) => (r.api / r.raw).toFixed(2)).join(' ') },
-      { section: 'send-api', metric: '  rounds, 202 answers/s (until the last 202)', value: rounds.map((r) => r.accepted.toFixed(0)).join(' ') },
+      {
+        section: 'send-api',
+        metric: '  rounds, 202 answers/s (until the last 202)',
+        value: rounds.map((r) => r.accepted.toFixed(0)).join(' '),
+      },
     ];
   } finally {
     await client.end().catch(() => undefined);

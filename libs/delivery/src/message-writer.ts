@@ -154,7 +154,10 @@ export function writeMessagesCtes(admitted = 'true'): string {
 }
 
 /** Messages, their jobs and audit events in one statement (see `writeMessagesCtes`); returns the written messages' ids. */
-const INSERT_MESSAGES = new PreparedStatement('email_messages_insert', `WITH ${messageInputCte()}, ${writeMessagesCtes()} SELECT id FROM m`);
+const INSERT_MESSAGES = new PreparedStatement(
+  'email_messages_insert',
+  `WITH ${messageInputCte()}, ${writeMessagesCtes()} SELECT id FROM m`,
+);
 
 /** The statement parameters $2–$6 of `writeMessagesCtes` for these messages ($1 is the caller's). */
 export function messageWriteParams(messages: readonly PreparedMessage[]): unknown[] {

@@ -23,7 +23,15 @@ import { PreparedStatement } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource } from 'typeorm';
 import { GatheringBatcher } from './gathering-batcher';
-import { messageInputCte, messageWriteParams, NewMessage, PreparedMessage, prepareMessage, returnedRows, writeMessagesCtes } from './message-writer';
+import {
+  messageInputCte,
+  messageWriteParams,
+  NewMessage,
+  PreparedMessage,
+  prepareMessage,
+  returnedRows,
+  writeMessagesCtes,
+} from './message-writer';
 
 export interface SendQuotas {
   perMinute: number;
