@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import nodemailer from 'nodemailer';
 import { createTestDatabase } from '../test/support/database';
 import { startSmtpServer, TestSmtpServer } from '../test/support/smtp';
-import { BenchSection, httpJson, Row } from './harness';
+import { BenchSection, httpJson, processCpuSeconds, Row } from './harness';
 import { ServerProcess, startService } from './processes';
 import { serviceEnv } from './http.bench';
 
@@ -56,8 +56,9 @@ async function apiRate(
   partnerId: string,
   db: Client,
   round: number,
-): Promise<{ sent: number; accepted: number }> {
+): Promise<{ sent: number; accepted: number; serviceCpuMs: number }> {
   const sentBefore = Number((await db.query(`SELECT count(*) AS n FROM email_messages WHERE status = 'sent'`)).rows[0].n);
+  const cpuBefore = processCpuSeconds(api.pid);
   const started = performance.now();
   await pump(MESSAGES, async (i) => {
     const res = await fetch(`${api.base}/event/v1/email/messages`, {
@@ -74,7 +75,8 @@ async function apiRate(
     if (sent - sentBefore >= MESSAGES) break;
     await new Promise((r) => setTimeout(r, 5));
   }
-  return { sent: MESSAGES / ((performance.now() - started) / 1000), accepted };
+  const sentRate = MESSAGES / ((performance.now() - started) / 1000);
+  return { sent: sentRate, accepted, serviceCpuMs: ((processCpuSeconds(api.pid) - cpuBefore) * 1000) / MESSAGES };
 }
 
 async function run(): Promise<Row[]> {
@@ -107,11 +109,11 @@ async function run(): Promise<Row[]> {
     // Warm-up: JIT, pools, prepared statements on both sides.
     await rawRate(sink);
     await apiRate(api, admin, partner.body.id as string, client, -1);
-    const rounds: { raw: number; api: number; accepted: number }[] = [];
+    const rounds: { raw: number; api: number; accepted: number; serviceCpuMs: number }[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const raw = await rawRate(sink);
       const measured = await apiRate(api, admin, partner.body.id as string, client, round);
-      rounds.push({ raw, api: measured.sent, accepted: measured.accepted });
+      rounds.push({ raw, api: measured.sent, accepted: measured.accepted, serviceCpuMs: measured.serviceCpuMs });
     }
     const rawRps = median(rounds.map((r) => r.raw));
     return [
