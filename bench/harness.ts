@@ -105,6 +105,17 @@ function postgresCpuSeconds(): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/** CPU seconds used so far by one process (Linux /proc; 0 elsewhere or once it is gone). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 export function cpuTotals(): CpuTotals {
   const own = process.cpuUsage();
   return { node: (own.user + own.system) / 1e6, postgres: existsSync('/proc/self/stat') ? postgresCpuSeconds() : 0 };

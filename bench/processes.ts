@@ -16,6 +16,7 @@ const DIST = join(__dirname, '..');
 
 export interface ServerProcess {
   base: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -62,6 +63,7 @@ async function start(label: string, args: string[], env: NodeJS.ProcessEnv, port
   }
   return {
     base,
+    pid: child.pid!,
     stop: async () => {
       if (!gone) child.kill('SIGTERM');
       await exited;

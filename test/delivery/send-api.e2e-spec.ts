@@ -5,7 +5,7 @@
  * then 250 and a 550 recipient shown attempt by attempt, and the log's scoping.
  */
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { EmailOutbox, MessageIntake } from '@mailstrata/delivery';
+import { EmailOutbox, MessageIntake, requestFingerprint } from '@mailstrata/delivery';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';
 import { startSmtpServer, TestSmtpServer, waitFor } from '../support/smtp';
@@ -357,6 +357,65 @@ describe('send API and delivery log', () => {
     } finally {
       await replica.close();
     }
+  });
+
+  it('counts a key sent twice together once, writes nothing over the quota, and takes a key past its lifetime anew', async () => {
+    const c = await createTenant(t.client, root, 'quota3');
+    const counted = async () =>
+      (await t.db.query<{ points: number }>(`SELECT points FROM rate_limits WHERE key = $1`, [`email-send-minute:${c.partnerId}`]))[0]
+        ?.points ?? 0;
+    const intake = t.app.get(MessageIntake);
+    const producer = { type: 'user' as const, id: 'quota3-caller', name: 'quota3' };
+    const submit = (request: { partnerId: string; to: string[]; subject: string; text: string }, key: string) =>
+      intake.submit(request, producer, { key, fingerprint: requestFingerprint(request) });
+    // The first goes alone; the copies of one key arrive while it is in flight and are gathered into one statement.
+    const lead = submit({ partnerId: c.partnerId, to: ['lead@customer.test'], subject: 'lead', text: 't' }, 'q3-lead');
+    const dup = { partnerId: c.partnerId, to: ['dup@customer.test'], subject: 'dup', text: 't' };
+    const copies = await Promise.all([lead, ...Array.from({ length: 4 }, () => submit(dup, 'q3-dup'))]);
+    expect(new Set(copies.slice(1).map((r) => r.id)).size).toBe(1);
+    expect(copies.slice(1).filter((r) => !r.replayed)).toHaveLength(1);
+    expect(await counted()).toBe(2);
+
+    // Over the quota: refused, and nothing of it written (no message, job or audit event), nor counted in the hour.
+    const rest = Array.from({ length: QUOTA - 2 }, (_, i) => `fill${i}@customer.test`);
+    expect((await send(c.partnerToken, { partner_id: c.partnerId, to: rest, subject: 'fill', text: 't' })).status).toBe(202);
+    const over = await send(
+      c.partnerToken,
+      { partner_id: c.partnerId, to: ['over@customer.test'], subject: 'over', text: 't' },
+      {
+        'idempotency-key': 'q3-over',
+      },
+    );
+    expect(over.status).toBe(429);
+    const written = await t.db.query<{ messages: number; jobs: number; events: number; admitted: number }>(
+      `SELECT (SELECT count(*)::int FROM email_messages WHERE partner_id = $1 AND subject = 'over') AS messages,
+              (SELECT count(*)::int FROM email_jobs WHERE partner_id = $1 AND subject = 'over') AS jobs,
+              (SELECT count(*)::int FROM audit_events WHERE partner_id = $1 AND details->>'recipient' = 'over@customer.test') AS events,
+              (SELECT count(*)::int FROM audit_events WHERE partner_id = $1 AND details->>'recipient' = 'dup@customer.test') AS admitted`,
+      [c.partnerId],
+    );
+    expect(written).toEqual([{ messages: 0, jobs: 0, events: 0, admitted: 1 }]);
+    const [{ points: hour }] = await t.db.query<{ points: number }>(`SELECT points FROM rate_limits WHERE key = $1`, [
+      `email-send-hour:${c.partnerId}`,
+    ]);
+    expect(hour).toBe(QUOTA);
+
+    // A key past its lifetime is released: the same key with another body is a new message, counted like any.
+    await t.db.query(`DELETE FROM rate_limits WHERE key = $1`, [`email-send-minute:${c.partnerId}`]);
+    const first = copies[1]!.id;
+    await t.db.query(`UPDATE email_messages SET created_at = now() - interval '25 hours' WHERE id = $1`, [first]);
+    const renewed = await submit({ ...dup, subject: 'dup again' }, 'q3-dup');
+    expect(renewed.replayed).toBe(false);
+    expect(renewed.id).not.toBe(first);
+    const keys = await t.db.query<{ id: string; idempotency_key: string | null }>(
+      `SELECT id, idempotency_key FROM email_messages WHERE id = ANY($1::uuid[]) ORDER BY created_at`,
+      [[first, renewed.id]],
+    );
+    expect(keys).toEqual([
+      { id: first, idempotency_key: null },
+      { id: renewed.id, idempotency_key: 'q3-dup' },
+    ]);
+    expect(await counted()).toBe(1);
   });
 
   it('answers 409 NO_SMTP_CONFIG when no level has a route', async () => {

@@ -2,13 +2,13 @@
  * The send intake: where a producer outside delivery (the send API, an event consumer) hands over a
  * system email for a tenant. `submit` checks the message, the caller's right to the tenant (a foreign
  * or unknown scope is not found), the idempotency key, renders the template, resolves the route the
- * message will take (reported to the caller, resolved again at send time), takes the tenant's quota,
- * and writes the message, its per-recipient jobs and audit events in one statement (one transaction).
+ * message will take (reported to the caller, resolved again at send time), and in one statement (one
+ * transaction) takes the tenant's quota and writes the message, its per-recipient jobs and audit events.
  *
- * Per request that is two round trips, each shared with the requests submitted at the same time: the
- * tenant is looked up in email-config's cache (invalidated on every replica when organizations change),
- * the idempotency key and both quota windows are one statement (SendAdmission), and the message with
- * its jobs and audit events another (MessageBatchWriter). Replicas agree on quotas and keys because both live in Postgres.
+ * Per request that is one round trip and one commit, shared with the requests submitted at the same
+ * time: the tenant is looked up in email-config's cache (invalidated on every replica when organizations
+ * change), and the idempotency key, both quota windows and the writes are one statement (SendAdmission).
+ * Replicas agree on quotas and keys because both live in Postgres.
  *
  * `submitEvent` is the same intake for an event from the bus (NATS): exactly once per event id through
  * `email_events_seen`, whose row is claimed by the very statement (one transaction) that writes the
@@ -90,7 +90,12 @@ export class MessageIntake {
     const { sendQuotaPerMinute, sendQuotaPerHour, idempotencyTtlHours } = config.emailDelivery;
     this.idempotencyTtlMs = idempotencyTtlHours * HOUR_MS;
     this.writer = new MessageBatchWriter(dataSource, cipher);
-    this.admission = new SendAdmission(dataSource, { perMinute: sendQuotaPerMinute, perHour: sendQuotaPerHour }, this.idempotencyTtlMs);
+    this.admission = new SendAdmission(
+      dataSource,
+      cipher,
+      { perMinute: sendQuotaPerMinute, perHour: sendQuotaPerHour },
+      this.idempotencyTtlMs,
+    );
   }
 
   async submit(
@@ -114,40 +119,48 @@ export class MessageIntake {
       if (earlier) return earlier;
       throw error;
     }
-    const recipients = request.to.length + (request.cc?.length ?? 0);
-    const admitted = await this.admission.admit(
-      scope.partnerId ?? 'controller',
-      recipients,
-      dedup ? { scope: keyScope, key: dedup.key } : null,
-    );
-    if (admitted.earlier?.fresh) return this.replay(admitted.earlier, dedup!);
-    if (admitted.retryAfter > 0) {
-      throw CommonErrors.RATE_LIMITED(`The email quota of this tenant is used up; try again in ${admitted.retryAfter} s.`, {
-        extensions: { retry_after: admitted.retryAfter },
-      });
-    }
-    if (admitted.earlier) await this.release(admitted.earlier.id);
-
-    // Committed on its own (with whatever other messages were submitted meanwhile): the message, its
-    // jobs and their audit events, or nothing.
-    const written = await this.writer.write({
+    const message: NewMessage = {
       ...this.messageOf(request, scope, producer, content, route),
       dedup: dedup ? { scope: keyScope, ...dedup } : null,
       actor: options.actor ?? null,
-    });
-    if (!written.inserted) {
-      // Another submission of the same key committed first: answer as a duplicate of it.
+    };
+    const tenant = scope.partnerId ?? 'controller';
+    const recipients = request.to.length + (request.cc?.length ?? 0);
+    // Committed on its own (with whatever other requests were submitted meanwhile): the message, its
+    // jobs and their audit events with the quota it takes, or nothing. Submitted again (once) when the
+    // key was released or taken by a request that was not written after all.
+    let admitted = await this.admission.admit(message, tenant, recipients);
+    if (admitted.outcome === 'earlier' && !admitted.earlier.fresh) {
+      await this.release(admitted.earlier.id);
+      admitted = await this.admission.admit(message, tenant, recipients);
+    } else if (admitted.outcome === 'taken') {
       const earlier = dedup ? await this.earlier(keyScope, dedup) : undefined;
       if (earlier) return earlier;
-      throw CommonErrors.DEPENDENCY_UNAVAILABLE('The message could not be queued; try again with the same Idempotency-Key.');
+      admitted = await this.admission.admit(message, tenant, recipients);
     }
-    this.changes.wakeAfterCommit(this.dataSource.manager, EMAIL_JOBS_TOPIC);
-    return {
-      id: written.id,
-      status: 'queued',
-      route: { level: route.level, profile_id: route.profileId, version: route.version },
-      replayed: false,
-    };
+    switch (admitted.outcome) {
+      case 'written':
+        this.changes.wakeAfterCommit(this.dataSource.manager, EMAIL_JOBS_TOPIC);
+        return {
+          id: admitted.id,
+          status: 'queued',
+          route: { level: route.level, profile_id: route.profileId, version: route.version },
+          replayed: false,
+        };
+      case 'earlier':
+        if (admitted.earlier.fresh) return this.replay(admitted.earlier, dedup!);
+        break;
+      case 'limited':
+        throw CommonErrors.RATE_LIMITED(`The email quota of this tenant is used up; try again in ${admitted.retryAfter} s.`, {
+          extensions: { retry_after: admitted.retryAfter },
+        });
+      case 'taken': {
+        const earlier = dedup ? await this.earlier(keyScope, dedup) : undefined;
+        if (earlier) return earlier;
+        break;
+      }
+    }
+    throw CommonErrors.DEPENDENCY_UNAVAILABLE('The message could not be queued; try again with the same Idempotency-Key.');
   }
 
   /**

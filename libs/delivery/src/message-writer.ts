@@ -83,7 +83,7 @@ export interface EmailMessageColumns {
 }
 
 /** A message row as the batch statement's JSON input carries it (`event_*`: the bus event it claims). */
-interface MessageRow extends EmailMessageColumns {
+export interface MessageRow extends EmailMessageColumns {
   recipients_total: number;
   idempotency_scope: string | null;
   idempotency_key: string | null;
@@ -113,29 +113,37 @@ const MESSAGE_COLUMNS = [
   'idempotency_fingerprint',
 ].join(', ');
 
+/** The columns of a message row in the statements' JSON input ($1), typed for `jsonb_to_recordset`. */
+const INPUT_COLUMNS = `id uuid, partner_id uuid, org_id uuid, producer_type text, producer_id text, producer_name text, template text,
+       to_addresses text[], cc_addresses text[], reply_to text, subject text, recipients_total int, route_level text,
+       route_profile_id uuid, route_version text, idempotency_scope text, idempotency_key text, idempotency_fingerprint text,
+       event_id text, event_producer text`;
+
+/** The CTE `input`: the messages of $1 (JSON rows), with `extraColumns` (e.g. `, pos int`) after the message's own. */
+export function messageInputCte(extraColumns = ''): string {
+  return `input AS (
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${INPUT_COLUMNS}${extraColumns})
+   )`;
+}
+
 /**
- * Messages ($1, JSON rows), their jobs ($2 ids, $3 message ids, $4 recipients, $5 encrypted bodies) and
- * audit events ($6), in one statement and so one transaction: all of a message or none of it. A message
- * is skipped when its idempotency key is taken, or when it carries a bus event whose id is already
- * claimed in `email_events_seen` (the claim is made by this statement, with the message's id, so a copy
- * of a committed event writes nothing, and a concurrent copy waits on the claim's row, then writes
- * nothing). Jobs and events are written only for the messages written. Returns the written messages' ids.
+ * The CTEs that write the messages of `input` for which `admitted` (a condition on an `input` row)
+ * holds, their jobs ($2 ids, $3 message ids, $4 recipients, $5 encrypted bodies) and audit events ($6):
+ * in one statement and so one transaction, all of a message or none of it. A message is skipped when
+ * its idempotency key is taken, or when it carries a bus event whose id is already claimed in
+ * `email_events_seen` (the claim is made by this statement, with the message's id, so a copy of a
+ * committed event writes nothing, and a concurrent copy waits on the claim's row, then writes nothing).
+ * Jobs and events are written only for the messages written, whose ids the CTE `m` returns.
  */
-const INSERT_MESSAGES = new PreparedStatement(
-  'email_messages_insert',
-  `WITH input AS (
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, partner_id uuid, org_id uuid, producer_type text, producer_id text,
-       producer_name text, template text, to_addresses text[], cc_addresses text[], reply_to text, subject text, recipients_total int,
-       route_level text, route_profile_id uuid, route_version text, idempotency_scope text, idempotency_key text,
-       idempotency_fingerprint text, event_id text, event_producer text)
-   ), claim AS (
+export function writeMessagesCtes(admitted = 'true'): string {
+  return `claim AS (
      INSERT INTO email_events_seen (event_id, producer, message_ids)
-     SELECT event_id, event_producer, ARRAY[id] FROM input WHERE event_id IS NOT NULL
+     SELECT event_id, event_producer, ARRAY[id] FROM input WHERE event_id IS NOT NULL AND (${admitted})
      ON CONFLICT (event_id) DO NOTHING
      RETURNING message_ids[1] AS id
    ), m AS (
      INSERT INTO email_messages (${MESSAGE_COLUMNS})
-     SELECT ${MESSAGE_COLUMNS} FROM input WHERE event_id IS NULL OR id IN (SELECT id FROM claim)
+     SELECT ${MESSAGE_COLUMNS} FROM input WHERE (${admitted}) AND (event_id IS NULL OR id IN (SELECT id FROM claim))
      ON CONFLICT (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id
    ), jobs AS (
@@ -146,11 +154,27 @@ const INSERT_MESSAGES = new PreparedStatement(
      RETURNING id
    ), events AS (
      ${insertAuditRowsSql('$6', 'a.resource_id IN (SELECT id::text FROM m UNION ALL SELECT id::text FROM jobs)')}
-   )
-   SELECT id FROM m`,
+   )`;
+}
+
+/** Messages, their jobs and audit events in one statement (see `writeMessagesCtes`); returns the written messages' ids. */
+const INSERT_MESSAGES = new PreparedStatement(
+  'email_messages_insert',
+  `WITH ${messageInputCte()}, ${writeMessagesCtes()} SELECT id FROM m`,
 );
 
-function returnedRows<T>(result: unknown): T[] {
+/** The statement parameters $2–$6 of `writeMessagesCtes` for these messages ($1 is the caller's). */
+export function messageWriteParams(messages: readonly PreparedMessage[]): unknown[] {
+  return [
+    messages.flatMap((m) => m.jobIds),
+    messages.flatMap((m) => m.jobIds.map(() => m.row.id)),
+    messages.flatMap((m) => m.recipients),
+    messages.flatMap((m) => m.bodies),
+    auditRowsParam(messages.flatMap((m) => m.events)),
+  ];
+}
+
+export function returnedRows<T>(result: unknown): T[] {
   if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
   return result as T[];
 }
@@ -250,16 +274,8 @@ export function prepareMessage(cipher: SecretCipher, message: NewMessage): Prepa
  * one, committed on its own. Answers each message in the order given.
  */
 export async function writePreparedMessages(executor: EntityManager | DataSource, messages: PreparedMessage[]): Promise<WrittenMessage[]> {
-  const jobMessageIds = messages.flatMap((m) => m.jobIds.map(() => m.row.id));
   const written = returnedRows<{ id: string }>(
-    await INSERT_MESSAGES.run(executor, [
-      JSON.stringify(messages.map((m) => m.row)),
-      messages.flatMap((m) => m.jobIds),
-      jobMessageIds,
-      messages.flatMap((m) => m.recipients),
-      messages.flatMap((m) => m.bodies),
-      auditRowsParam(messages.flatMap((m) => m.events)),
-    ]),
+    await INSERT_MESSAGES.run(executor, [JSON.stringify(messages.map((m) => m.row)), ...messageWriteParams(messages)]),
   );
   const ids = new Set(written.map((r) => r.id));
   return messages.map((m) => ({ id: m.row.id, jobIds: m.jobIds, inserted: ids.has(m.row.id) }));
