@@ -61,36 +61,38 @@ export function controllerProfileFrom(
 ): ControllerProfile | undefined {
   const env = config.controllerSmtp;
   if (!env) return undefined;
-  const raw: Record<string, unknown> = {
-    host: env.host,
-    use_tls: env.useTls,
-    use_insecure: env.useInsecure,
-    retries: env.retries,
-  };
-  if (env.port !== undefined) raw.port = env.port;
-  if (env.username !== undefined) raw.username = env.username;
-  if (env.password !== undefined) raw.password = env.password;
-  if (env.passwordRef !== undefined) raw.password_ref = env.passwordRef;
-  if (env.caCert !== undefined) raw.ca_cert = env.caCert;
-  if (env.senderEmail !== undefined) raw.sender_email = env.senderEmail;
-  if (env.senderName !== undefined) raw.sender_name = env.senderName;
   const refReader = new SecretRefReader(config.secretRefsDir);
-  const primary = validated(raw, VARIABLES, refReader);
-  const second = env.secondary;
-  if (!second) return primary;
-  const secondaryRaw: Record<string, unknown> = {
-    host: second.host,
-    use_tls: second.useTls,
-    use_insecure: second.useInsecure,
-    retries: env.retries,
-  };
-  if (second.port !== undefined) secondaryRaw.port = second.port;
-  if (second.username !== undefined) secondaryRaw.username = second.username;
-  if (second.password !== undefined) secondaryRaw.password = second.password;
-  if (env.senderEmail !== undefined) secondaryRaw.sender_email = env.senderEmail;
-  if (env.senderName !== undefined) secondaryRaw.sender_name = env.senderName;
-  const { settings, secrets } = validated(secondaryRaw, SECONDARY_VARIABLES, refReader);
+  const primary = validated(rawProfile(env, env), VARIABLES, refReader);
+  if (!env.secondary) return primary;
+  // The secondary has its own server and credentials; sender and retries are the primary's.
+  const { settings, secrets } = validated(rawProfile(env.secondary, env), SECONDARY_VARIABLES, refReader);
   return { ...primary, secondary: { settings, secrets } };
+}
+
+type ControllerSmtpEnv = NonNullable<AppConfig['controllerSmtp']>;
+
+/** One route's variables as an `smtp_config` body (what is unset stays absent, so the defaults apply). */
+function rawProfile(
+  server: Pick<ControllerSmtpEnv, 'host' | 'useTls' | 'useInsecure' | 'port' | 'username' | 'password'> &
+    Partial<Pick<ControllerSmtpEnv, 'passwordRef' | 'caCert'>>,
+  shared: Pick<ControllerSmtpEnv, 'retries' | 'senderEmail' | 'senderName'>,
+): Record<string, unknown> {
+  const optional: Record<string, unknown> = {
+    port: server.port,
+    username: server.username,
+    password: server.password,
+    password_ref: server.passwordRef,
+    ca_cert: server.caCert,
+    sender_email: shared.senderEmail,
+    sender_name: shared.senderName,
+  };
+  return {
+    host: server.host,
+    use_tls: server.useTls,
+    use_insecure: server.useInsecure,
+    retries: shared.retries,
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+  };
 }
 
 function validated(raw: Record<string, unknown>, variables: Record<string, string>, refReader: SecretRefReader): ControllerProfile {

@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_VERSION_PAGE } from '@mailstrata/email-config';
 import { Type } from 'class-transformer';
-import { IsDefined, IsObject, ValidateNested } from 'class-validator';
 import { RouteQueryDto } from './route-query.dto';
 import { IntegerBetween, IsOmittable } from '../http/validators';
-import { EmailConfigEnvelopeDto } from './email-config.dto';
+import { EmailConfigBodyDto } from './email-config.dto';
 
 /** Version numbers are Postgres integers: anything larger can name no version and is refused as input. */
 export const MAX_VERSION_NUMBER = 2_147_483_647;
@@ -38,14 +37,7 @@ export class VersionParamDto {
  * fields to change on that version (like PATCH). Stored secrets come only from the base, and only
  * while the destination is unchanged.
  */
-export class DraftBodyDto {
-  @ApiProperty({ type: EmailConfigEnvelopeDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => EmailConfigEnvelopeDto)
-  email_config: EmailConfigEnvelopeDto;
-
+export class DraftBodyDto extends EmailConfigBodyDto {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 1,
