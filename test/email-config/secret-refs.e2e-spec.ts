@@ -10,6 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SmtpRouteResolver } from '@mailstrata/delivery';
 import { startTestApp, TestApp } from '../support/app';
 import { CapturedLogs, captureStdout } from '../support/logs';
 import { startOAuth2Server, startSmtpServer, testCertificates, TestOAuth2Server, TestSmtpServer, waitFor } from '../support/smtp';
@@ -20,7 +21,15 @@ const VERIFY = `${URL_}/verification`;
 const MESSAGES = '/event/v1/email/messages';
 // Every password this suite ever writes into a file: none may show up anywhere but the SMTP server.
 const CLIENT_SECRETS = ['client-secret-file-S1', 'client-secret-file-S2'];
-const PASSWORDS = ['file-pass-one-K1', 'file-pass-two-K2', 'file-pass-three-K3', 'file-pass-four-K4', 'ctl-pass-C1', 'ctl-pass-C2'];
+const PASSWORDS = [
+  'file-pass-one-K1',
+  'file-pass-two-K2',
+  'file-pass-three-K3',
+  'file-pass-four-K4',
+  'ctl-pass-C1',
+  'ctl-pass-C2',
+  'backup-pass-B1',
+];
 
 describe('email config: secret references', () => {
   let t: TestApp;
@@ -322,6 +331,30 @@ describe('email config: secret references', () => {
       expect([secret, everything.includes(secret)]).toEqual([secret, false]);
     // and the log did see the suite's traffic (the capture works)
     expect(logs.text()).toContain('/event/v1/email/config');
+  });
+
+  it('leaves a secondary route whose referenced file cannot be read out, so the primary still delivers', async () => {
+    const backup = PASSWORDS[6]!;
+    users.backup = backup;
+    const c = await createTenant(t.client, root, 'refc');
+    mkdirSync(partnerDir(c), { recursive: true });
+    writeFileSync(join(partnerDir(c), 'backup-password'), backup);
+    expect((await t.client.post(URL_, profile({ username: 'backup', password: backup }), c.partnerToken)).status).toBe(201);
+    const secondary = await t.client.post(
+      `${URL_}?route=secondary`,
+      profile({ username: 'backup', password_ref: 'backup-password' }),
+      c.partnerToken,
+    );
+    expect(secondary.status).toBe(201);
+    const routes = t.app.get(SmtpRouteResolver);
+    const scope = { partnerId: c.partnerId, orgId: null };
+    expect((await routes.resolveRoutes(scope)).secondary?.auth).toMatchObject({ type: 'basic', password: backup });
+
+    rmSync(join(partnerDir(c), 'backup-password'));
+    const without = await routes.resolveRoutes(scope);
+    expect(without.secondary).toBeNull();
+    expect(without.primary.auth).toMatchObject({ type: 'basic', password: backup });
+    expect((await settled(c, await queue(c, 'primary despite a broken secondary'))).status).toBe('sent');
   });
 });
 
