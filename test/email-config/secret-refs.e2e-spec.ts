@@ -292,6 +292,12 @@ describe('email config: secret references', () => {
     expect(test.body.errors).toEqual([
       { field: 'email_config.smtp_config.password_ref', rule: 'secretRefExists', message: expect.any(String) },
     ]);
+    // The failed test is on the audit record, at stage CONFIG, like one that reached a server.
+    const [audited] = await t.db.query<{ outcome: string; details: Record<string, unknown> }>(
+      `SELECT outcome, details FROM audit_events WHERE type = 'email.verification.failed' AND partner_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [a.partnerId],
+    );
+    expect(audited).toMatchObject({ outcome: 'failure', details: { stage: 'CONFIG', error_code: 'SECRET_REF_UNAVAILABLE', mode: 'send' } });
 
     // The queued one: retried at stage CONFIG (the operator may mount the file again), then failed.
     const failed = await settled(a, id);

@@ -166,6 +166,47 @@ export class EmailVerificationService {
     }
   }
 
+  /**
+   * A test of the saved route that failed before any connection, while resolving the route (no profile
+   * at any level, a secret file the operator has not mounted): audited like a failed test, so an auditor
+   * sees every attempt, with the error code and, for an unreadable secret file, stage CONFIG.
+   */
+  async recordUnresolved(
+    actor: AuditActor,
+    scope: VerificationScope,
+    mode: VerificationRequest['mode'],
+    error: DomainError,
+  ): Promise<void> {
+    const stage = typeof error.extensions.stage === 'string' ? error.extensions.stage : null;
+    await this.dataSource.transaction((manager) =>
+      this.audit.record(manager, EmailVerificationFailed, {
+        outcome: 'failure',
+        actor,
+        partnerId: scope.partnerId,
+        orgId: scope.orgId,
+        resource: { type: 'smtp_profile', id: scope.orgId ? `org:${scope.orgId}` : `partner:${scope.partnerId}` },
+        details: {
+          mode,
+          source: null,
+          candidate: false,
+          version: null,
+          route_owned: null,
+          host: null,
+          port: null,
+          tls_mode: null,
+          insecure: null,
+          auth_type: null,
+          recipient: null,
+          stage,
+          tls_reason: null,
+          smtp_code: null,
+          error_code: error.code,
+          duration_ms: 0,
+        },
+      }),
+    );
+  }
+
   async verify(
     actor: AuditActor,
     scope: VerificationScope,

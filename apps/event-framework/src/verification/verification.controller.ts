@@ -3,10 +3,12 @@ import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommonErrors } from '@mailstrata/common';
 import { EmailVerificationService, ResolvedSmtpTarget, SmtpRouteResolver, toSmtpTarget, VerificationRequest } from '@mailstrata/delivery';
 import {
+  ConfigScope,
   ConfigScopeResolver,
   EffectiveConfigService,
   EmailConfigErrors,
   EmailConfigService,
+  ProfileRoute,
   ProfileVersionsService,
 } from '@mailstrata/email-config';
 import { Actor, IdentityErrors, Principal, scopeLevelOf } from '@mailstrata/identity';
@@ -103,15 +105,17 @@ export class VerificationController {
         ':candidate',
         route,
       );
-    } else if (route === 'secondary') {
-      // The secondary that failover would use now: the one of the level that supplies the primary.
-      const { secondary } = await this.routes.resolveRoutes({ partnerId: scope.partnerId, orgId: scope.orgId });
-      if (!secondary) throw EmailConfigErrors.SMTP_PROFILE_NOT_FOUND('No secondary route applies to this scope.');
-      target = secondary;
     } else {
-      target = toSmtpTarget(
-        scope.orgId ? await this.effective.resolveForOrg(scope.orgId) : await this.effective.resolveForPartner(scope.partnerId),
-      );
+      // The saved route: a resolution that fails (no route at any level, a secret file not mounted) is a
+      // failed test too, and the audit log says so.
+      try {
+        target = await this.savedRoute(scope, route);
+      } catch (error) {
+        if (EmailConfigErrors.NO_SMTP_CONFIG.is(error) || EmailConfigErrors.SECRET_REF_UNAVAILABLE.is(error)) {
+          await this.verification.recordUnresolved(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, request.mode, error);
+        }
+        throw error;
+      }
     }
     const { principal } = actor;
     // Test emails go to the tester's own address; only people have one (service accounts never hold system_setting:modify).
@@ -120,5 +124,18 @@ export class VerificationController {
     return this.verification.verify(actor, { partnerId: scope.partnerId, orgId: scope.orgId }, target, candidate, request, caller, {
       version: version ?? null,
     });
+  }
+
+  /** The route in force for the scope: the primary, or the secondary that failover would use now. */
+  private async savedRoute(scope: ConfigScope, route: ProfileRoute): Promise<ResolvedSmtpTarget> {
+    if (route === 'secondary') {
+      // The secondary of the level that supplies the primary.
+      const { secondary } = await this.routes.resolveRoutes({ partnerId: scope.partnerId, orgId: scope.orgId });
+      if (!secondary) throw EmailConfigErrors.SMTP_PROFILE_NOT_FOUND('No secondary route applies to this scope.');
+      return secondary;
+    }
+    return toSmtpTarget(
+      scope.orgId ? await this.effective.resolveForOrg(scope.orgId) : await this.effective.resolveForPartner(scope.partnerId),
+    );
   }
 }
