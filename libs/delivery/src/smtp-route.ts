@@ -137,7 +137,7 @@ export class SmtpRouteResolver {
 
   /** The primary route and, when its level has one, the secondary (for the delivery's failover). */
   async resolveRoutes(scope: SmtpScope): Promise<ResolvedRoutes> {
-    const resolved = await this.resolveProfile(scope);
+    const resolved = await this.resolveProfile(scope, { withSecondary: true });
     const second = this.secondaryOf(resolved);
     return { primary: toSmtpTarget(resolved), secondary: second ? toSmtpTarget(second, '', 'secondary') : null };
   }

@@ -72,6 +72,11 @@ type Entry = OrgEntry | PartnerEntry;
 export interface ResolveOptions {
   /** false: do not read secret reference files (their secrets stay null). Default true. */
   readSecretFiles?: boolean;
+  /**
+   * true: also decrypt (and read the files of) the secondary route, for a sender that may fail over.
+   * Default false: a caller that needs one route pays for one (`secondarySecrets` null).
+   */
+  withSecondary?: boolean;
 }
 
 export function scopeKey(scope: Pick<ConfigScope, 'level' | 'partnerId' | 'orgId'>): string {
@@ -198,7 +203,12 @@ export class EffectiveConfigService implements OnModuleInit {
       const owner = ownerOfScope(scopeOfEntity(winner.entity));
       secrets = readFiles ? this.withReferenced(stored, refsOfEntity(winner.entity), owner) : { secrets: stored };
     }
-    return { ...view, scope, ...secrets, ...this.secondaryWithSecrets(winner, readFiles) };
+    return {
+      ...view,
+      scope,
+      ...secrets,
+      ...(options.withSecondary ? this.secondaryWithSecrets(winner, readFiles) : { secondarySecrets: null }),
+    };
   }
 
   /**

@@ -75,7 +75,7 @@ export interface ResolvedSmtpProfile extends EffectiveProfile {
   secrets: SmtpSecrets;
   /** A digest of the secrets read from files (changes when one is rotated); undefined when none is referenced. */
   secretsDigest?: string;
-  /** The secondary route's secrets (null when there is no secondary, or its referenced secret cannot be read now). */
+  /** The secondary route's secrets: null without a secondary, when not asked for (`withSecondary`), or when its file cannot be read now. */
   secondarySecrets: SmtpSecrets | null;
   secondarySecretsDigest?: string;
 }
