@@ -25,6 +25,7 @@ function summarise(runs: HttpRun[]): HttpRun {
     p99Ms: p99s[Math.floor(p99s.length / 2)]!,
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    clientUtilisation: runs.reduce((sum, r) => sum + r.clientUtilisation, 0) / runs.length,
   };
 }
 
@@ -73,10 +74,25 @@ async function run(): Promise<Row[]> {
     await loadHttp('warm', { url: effectiveUrl, headers, seconds: 1, connections: CONNECTIONS });
     const healthRuns: HttpRun[] = [];
     const effectiveRuns: HttpRun[] = [];
+    // The app runs in this process: its CPU per request shows whether it (or the load generator) set the pace.
+    const healthCpu: number[] = [];
+    const effectiveCpu: number[] = [];
+    const timed = async (runs: HttpRun[], cpu: number[], url: string, loadHeaders?: Record<string, string>) => {
+      const before = process.cpuUsage();
+      const result = await loadHttp('load', { url, headers: loadHeaders, seconds: SECONDS, connections: CONNECTIONS });
+      const used = process.cpuUsage(before);
+      runs.push(result);
+      cpu.push((used.user + used.system) / (result.requestsPerSecond * SECONDS));
+    };
     for (let round = 0; round < ROUNDS; round += 1) {
-      healthRuns.push(await loadHttp('healthz', { url: `${base}/healthz`, seconds: SECONDS, connections: CONNECTIONS }));
-      effectiveRuns.push(await loadHttp('effective', { url: effectiveUrl, headers, seconds: SECONDS, connections: CONNECTIONS }));
+      await timed(healthRuns, healthCpu, `${base}/healthz`);
+      await timed(effectiveRuns, effectiveCpu, effectiveUrl, headers);
     }
+    const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const loadBusy = (runs: HttpRun[]) => medianOf(runs.map((r) => r.clientUtilisation)).toFixed(2);
+    const cpuNote =
+      `app ${medianOf(effectiveCpu).toFixed(0)} µs/req vs ${medianOf(healthCpu).toFixed(0)} healthz; ` +
+      `load generator core ${loadBusy(effectiveRuns)} vs ${loadBusy(healthRuns)} busy`;
     const health = summarise(healthRuns);
     const effective = summarise(effectiveRuns);
     // Each round pairs the two loads back to back; the median of the paired ratios resists the drift of
@@ -92,6 +108,7 @@ async function run(): Promise<Row[]> {
         baseline: `${health.requestsPerSecond.toFixed(0)} healthz`,
         ratio: medianRatio,
         goal: 0.7,
+        note: cpuNote,
       },
       {
         section: 'email-config',

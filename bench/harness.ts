@@ -13,6 +13,8 @@ export interface HttpRun {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** CPU the load generator used per second of the load (1.0: its core was saturated). */
+  clientUtilisation: number;
 }
 
 export interface HttpLoadOptions {

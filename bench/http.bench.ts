@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../test/support/database';
-import { BenchSection, HttpRun, httpJson, loadHttp, Row } from './harness';
+import { BenchSection, HttpRun, httpJson, loadHttp, processCpuSeconds, Row } from './harness';
 import { LOG_DESTINATION, ServerProcess, startBareFastify, startService } from './processes';
 
 const SECONDS = 3;
@@ -59,8 +59,15 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 interface Load {
   key: string;
+  server: ServerProcess;
   url: string;
   headers?: Record<string, string>;
+}
+
+/** A load's figures plus what it cost the server: CPU per request and how busy its one core was. */
+interface ServerRun extends HttpRun {
+  cpuMicrosPerRequest: number;
+  utilisation: number;
 }
 
 async function run(): Promise<Row[]> {
@@ -76,34 +83,51 @@ async function run(): Promise<Row[]> {
     const orgAdmin = await signedInOrgAdmin(api.base);
 
     const loads: Load[] = [
-      { key: 'bare', url: `${bare.base}/healthz` },
-      { key: 'bareLogging', url: `${bareLogging.base}/healthz` },
-      { key: 'healthz', url: `${api.base}/healthz` },
-      { key: 'effective', url: `${api.base}/event/v1/email/config/effective`, headers: { cookie: `rsid=${orgAdmin}` } },
+      { key: 'bare', server: bare, url: `${bare.base}/healthz` },
+      { key: 'bareLogging', server: bareLogging, url: `${bareLogging.base}/healthz` },
+      { key: 'healthz', server: api, url: `${api.base}/healthz` },
+      { key: 'effective', server: api, url: `${api.base}/event/v1/email/config/effective`, headers: { cookie: `rsid=${orgAdmin}` } },
     ];
     // Warm-up (JIT, pools, caches), then every load once per round, back to back.
     for (const load of loads) await loadHttp('warm', { url: load.url, headers: load.headers, seconds: 1, connections: CONNECTIONS });
-    const runs = new Map<string, HttpRun[]>(loads.map((l) => [l.key, []]));
+    const runs = new Map<string, ServerRun[]>(loads.map((l) => [l.key, []]));
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const load of loads) {
+        const cpuBefore = processCpuSeconds(load.server.pid);
         const result = await loadHttp(load.key, { url: load.url, headers: load.headers, seconds: SECONDS, connections: CONNECTIONS });
+        const cpu = processCpuSeconds(load.server.pid) - cpuBefore;
         if (result.non2xx > 0 || result.errors > 0) throw new Error(`${load.key}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-        runs.get(load.key)!.push(result);
+        runs.get(load.key)!.push({
+          ...result,
+          cpuMicrosPerRequest: (cpu * 1e6) / (result.requestsPerSecond * SECONDS),
+          utilisation: cpu / SECONDS,
+        });
       }
     }
     const baseline = runs.get('bare')!;
     const rps = (key: string) => median(runs.get(key)!.map((r) => r.requestsPerSecond));
     const ratio = (key: string) => median(runs.get(key)!.map((r, i) => r.requestsPerSecond / baseline[i]!.requestsPerSecond));
     const baselineText = `${rps('bare').toFixed(0)} bare`;
+    // Whether the server was the bottleneck: a core near 1.0 busy means req/s measures the server; well
+    // below, the load generator (on the other core) set the pace and the ratios understate the gap.
+    const cost = (key: string) => {
+      const serverRuns = runs.get(key)!;
+      const busy = (values: number[]) => median(values).toFixed(2);
+      return (
+        `server ${median(serverRuns.map((r) => r.cpuMicrosPerRequest)).toFixed(0)} µs/req; cores busy: ` +
+        `server ${busy(serverRuns.map((r) => r.utilisation))}, load ${busy(serverRuns.map((r) => r.clientUtilisation))}`
+      );
+    };
     const shape = `${CONNECTIONS} conns, ${ROUNDS}×${SECONDS}s, logs → ${LOG_DESTINATION}`;
     return [
-      { section: 'http', metric: `bare Fastify rps, no logging (${shape})`, value: rps('bare').toFixed(0) },
+      { section: 'http', metric: `bare Fastify rps, no logging (${shape})`, value: rps('bare').toFixed(0), note: cost('bare') },
       {
         section: 'http',
         metric: 'bare Fastify rps with its own request logging',
         value: rps('bareLogging').toFixed(0),
         baseline: baselineText,
         ratio: ratio('bareLogging'),
+        note: cost('bareLogging'),
       },
       {
         section: 'http',
@@ -112,6 +136,7 @@ async function run(): Promise<Row[]> {
         baseline: baselineText,
         ratio: ratio('healthz'),
         goal: 0.6,
+        note: cost('healthz'),
       },
       {
         section: 'http',
@@ -120,6 +145,7 @@ async function run(): Promise<Row[]> {
         baseline: baselineText,
         ratio: ratio('effective'),
         goal: 0.35,
+        note: cost('effective'),
       },
     ];
   } finally {

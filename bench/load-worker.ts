@@ -10,6 +10,8 @@ function randomPath(file: string) {
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as HttpLoadOptions;
+  const cpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
   const result = await autocannon({
     url: options.url,
     method: options.method ?? 'GET',
@@ -20,8 +22,11 @@ async function main(): Promise<void> {
     pipelining: 1,
     ...(options.pathsFile ? { requests: [{ setupRequest: randomPath(options.pathsFile) }] } : {}),
   });
+  const cpu = process.cpuUsage(cpuBefore);
   process.stdout.write(
     JSON.stringify({
+      // How busy the load generator's own core was: near 1.0, it (not the server) may have set the pace.
+      clientUtilisation: (cpu.user + cpu.system) / 1000 / (performance.now() - startedAt),
       requestsPerSecond: result.requests.average,
       p99Ms: result.latency.p99,
       errors: result.errors + result.timeouts,

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
       // A section that fails (a missing browser, a dependency down) is reported and the run goes on: the
       // figures of the sections that worked were measured in this run and keep their value.
       try {
-        const { stdout } = await promisify(execFile)(process.execPath, [__filename], {
+        // Node's own flags (e.g. --cpu-prof) reach the section's process, where the measured work runs.
+        const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, __filename], {
           env: { ...process.env, [SECTION_ENV]: section.name },
           maxBuffer: 64 * 1024 * 1024,
         });
