@@ -131,21 +131,18 @@ function canonical(value: unknown): unknown {
 
 /**
  * A hash of the normalized request (addresses lower-cased, keys sorted, absent and empty cc alike):
- * the same message sent twice with one key has one fingerprint, another message another.
+ * the same message sent twice with one key has one fingerprint, another message another. It is stored
+ * with the key and compared on a later retry, so its text must never change: the JSON of the request's
+ * fields in sorted order, `data` with its keys sorted at every level. Written out field by field rather
+ * than sorting a built object, as it is computed on every keyed request.
  */
 export function requestFingerprint(request: MessageRequest): string {
   const lower = (list: string[] | undefined) => (list ?? []).map((a) => a.toLowerCase());
-  const normalized = canonical({
-    org_id: request.orgId?.toLowerCase() ?? null,
-    partner_id: request.partnerId?.toLowerCase() ?? null,
-    to: lower(request.to),
-    cc: lower(request.cc),
-    reply_to: request.replyTo?.toLowerCase() ?? null,
-    template: request.template ?? null,
-    data: request.data ?? null,
-    subject: request.subject ?? null,
-    text: request.text ?? null,
-    html: request.html ?? null,
-  });
-  return createHash('sha256').update(JSON.stringify(normalized)).digest('hex');
+  const json = (value: unknown) => JSON.stringify(value ?? null);
+  const normalized =
+    `{"cc":${json(lower(request.cc))},"data":${json(canonical(request.data ?? null))},"html":${json(request.html)}` +
+    `,"org_id":${json(request.orgId?.toLowerCase())},"partner_id":${json(request.partnerId?.toLowerCase())}` +
+    `,"reply_to":${json(request.replyTo?.toLowerCase())},"subject":${json(request.subject)},"template":${json(request.template)}` +
+    `,"text":${json(request.text)},"to":${json(lower(request.to))}}`;
+  return createHash('sha256').update(normalized).digest('hex');
 }

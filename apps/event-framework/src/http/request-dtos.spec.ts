@@ -2,6 +2,7 @@ import { ArgumentMetadata, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
+import { getMetadataStorage } from 'class-validator';
 import { DomainError } from '@mailstrata/common';
 import { ConfigScopeResolver, EffectiveConfigService, EmailConfigService, ProfileVersionsService } from '@mailstrata/email-config';
 import { EmailVerificationService, ProfileHealthRecorder, SmtpRouteResolver } from '@mailstrata/delivery';
@@ -10,6 +11,8 @@ import { EmailConfigVersionsController } from '../email-config/email-config-vers
 import { DraftBodyDto, VersionListQueryDto, VersionParamDto } from '../email-config/email-config-versions.dto';
 import { VerificationBodyDto } from '../verification/verification.dto';
 import { VerificationController } from '../verification/verification.controller';
+import { SendMessageDto } from '../delivery/messages.dto';
+import '../app.module';
 import { ScopeQueryDto } from './scope-query.dto';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -97,6 +100,31 @@ describe('request DTOs, validated by the one global pipe', () => {
     ]);
     expect((await errorsOf(VerificationBodyDto, 'body', { version: null })).errors.map((e) => e.field)).toEqual(['version']);
     expect(await errorsOf(VerificationBodyDto, 'body', { version: 3, mode: 'connect' })).toEqual({ code: null, errors: [] });
+  });
+
+  it('every rule of every DTO is synchronous: the pipe validates with validateSync, which skips async rules', () => {
+    // The app module imports every controller and so every DTO; class-validator keeps no public list of its rules.
+    const constraints = (getMetadataStorage() as unknown as { constraintMetadatas: Map<unknown, { name: string; async: boolean }[]> })
+      .constraintMetadatas;
+    const rules = [...constraints.values()].flat();
+    expect(rules.length).toBeGreaterThan(20);
+    expect(rules.filter((rule) => rule.async).map((rule) => rule.name)).toEqual([]);
+  });
+
+  it('send message body: nested arrays and unknown fields are still refused, a valid one passes', async () => {
+    const partner_id = '0b7c4a36-6f0e-4f37-9b8e-2f1d2c3b4a59';
+    expect(await errorsOf(SendMessageDto, 'body', { partner_id, to: ['a@x.test'], subject: 'Hi', text: 'Hello' })).toEqual({
+      code: null,
+      errors: [],
+    });
+    expect(
+      (await errorsOf(SendMessageDto, 'body', { partner_id, to: [['a@x.test']], subject: 'Hi', text: 'Hello', bcc: 'v@x.test' })).errors,
+    ).toEqual(
+      expect.arrayContaining([
+        { field: 'to', rule: 'isEmail', message: 'must be single email addresses without CR or LF' },
+        { field: 'bcc', rule: 'unknown_field', message: 'is not a known field' },
+      ]),
+    );
   });
 
   it('OpenAPI describes the same DTOs the pipe validates', async () => {
