@@ -92,3 +92,18 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     port,
   );
 }
+
+/**
+ * The worker deployment (`node dist/apps/event-worker/src/main.js`), as the Kustomize base runs it beside
+ * an API with WORKER_IN_PROCESS=false; answers on its ops listener once its workers are started.
+ */
+export async function startWorker(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const port = await freePort();
+  const entry = join(DIST, 'apps', 'event-worker', 'src', 'main.js');
+  return start(
+    'mailstrata-worker',
+    [entry],
+    { PATH: process.env.PATH, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', WORKER_HTTP_PORT: String(port), ...env },
+    port,
+  );
+}

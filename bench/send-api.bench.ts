@@ -6,13 +6,15 @@
  * (a signed-in partner admin, one recipient, an Idempotency-Key each) answered 202; it counts once
  * the delivery log shows it `sent` (the worker booked it with its attempt and email.sent). Raw and
  * API are measured back to back in each of ROUNDS rounds; the ratio is the median of the paired ratios.
+ * Two topologies in the same run: the single process `npm start` gives (HTTP and the worker share one
+ * Node thread), and the Kustomize base's API plus worker deployment (a process each), on one database.
  */
 import { Client } from 'pg';
 import nodemailer from 'nodemailer';
 import { createTestDatabase } from '../test/support/database';
 import { startSmtpServer, TestSmtpServer } from '../test/support/smtp';
 import { BenchSection, httpJson, processCpuSeconds, Row } from './harness';
-import { ServerProcess, startService } from './processes';
+import { ServerProcess, startService, startWorker } from './processes';
 import { serviceEnv } from './http.bench';
 
 const MESSAGES = 1000;
@@ -54,13 +56,15 @@ async function rawRate(sink: TestSmtpServer): Promise<number> {
 /** Messages per second end to end (the figure), of the 202 answers alone, and the service's CPU per message. */
 async function apiRate(
   api: ServerProcess,
+  processes: ServerProcess[],
   cookie: string,
   partnerId: string,
   db: Client,
-  round: number,
+  round: string,
 ): Promise<{ sent: number; accepted: number; serviceCpuMs: number }> {
+  const serviceCpu = () => processes.reduce((sum, p) => sum + processCpuSeconds(p.pid), 0);
   const sentBefore = Number((await db.query(`SELECT count(*) AS n FROM email_messages WHERE status = 'sent'`)).rows[0].n);
-  const cpuBefore = processCpuSeconds(api.pid);
+  const cpuBefore = serviceCpu();
   const started = performance.now();
   await pump(MESSAGES, async (i) => {
     const res = await fetch(`${api.base}/event/v1/email/messages`, {
@@ -81,71 +85,116 @@ async function apiRate(
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   const sentRate = MESSAGES / ((performance.now() - started) / 1000);
-  return { sent: sentRate, accepted, serviceCpuMs: ((processCpuSeconds(api.pid) - cpuBefore) * 1000) / MESSAGES };
+  return { sent: sentRate, accepted, serviceCpuMs: ((serviceCpu() - cpuBefore) * 1000) / MESSAGES };
+}
+
+interface Round {
+  raw: number;
+  api: number;
+  accepted: number;
+  serviceCpuMs: number;
+}
+
+/**
+ * ROUNDS paired rounds (raw, then the API) against one running topology; `processes` are the service's
+ * processes whose CPU is counted per message.
+ */
+async function measureRounds(api: ServerProcess, processes: ServerProcess[], sink: TestSmtpServer, db: Client, tag: string) {
+  const admin = (await httpJson(api.base, 'POST', '/auth/v1/login', { email: 'admin@bench.test', password: PASSWORD })).cookie as string;
+  const partnerId = (await db.query(`SELECT id FROM partners WHERE name = 'Bench'`)).rows[0].id as string;
+  // Warm-up: JIT, pools, prepared statements on both sides.
+  await rawRate(sink);
+  await apiRate(api, processes, admin, partnerId, db, `${tag}-warm`);
+  const rounds: Round[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const raw = await rawRate(sink);
+    const measured = await apiRate(api, processes, admin, partnerId, db, `${tag}-${round}`);
+    rounds.push({ raw, api: measured.sent, accepted: measured.accepted, serviceCpuMs: measured.serviceCpuMs });
+  }
+  return rounds;
+}
+
+function roundRows(rounds: Round[], metric: string, goal?: number): Row[] {
+  const rawRps = median(rounds.map((r) => r.raw));
+  return [
+    {
+      section: 'send-api',
+      metric,
+      value: median(rounds.map((r) => r.api)).toFixed(0),
+      baseline: `${rawRps.toFixed(0)} raw`,
+      ratio: median(rounds.map((r) => r.api / r.raw)),
+      ...(goal !== undefined ? { goal } : {}),
+    },
+    { section: 'send-api', metric: '  rounds, api/raw', value: rounds.map((r) => (r.api / r.raw).toFixed(2)).join(' ') },
+    {
+      section: 'send-api',
+      metric: '  rounds, 202 answers/s (until the last 202)',
+      value: rounds.map((r) => r.accepted.toFixed(0)).join(' '),
+    },
+    {
+      section: 'send-api',
+      metric: '  rounds, service CPU ms per message (HTTP, intake, worker)',
+      value: rounds.map((r) => r.serviceCpuMs.toFixed(2)).join(' '),
+    },
+  ];
 }
 
 async function run(): Promise<Row[]> {
   const db = await createTestDatabase();
   const sink = await startSmtpServer({ record: false });
-  let api: ServerProcess | undefined;
+  const running: ServerProcess[] = [];
   const client = new Client({ connectionString: db.url });
+  // One environment for every process: the API encrypts each body with the key the worker decrypts it with.
+  const env = {
+    ...serviceEnv(),
+    FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
+    FW_EVENT_SMTP_SERVER_PORT: String(sink.port),
+    FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
+    FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.bench',
+    EMAIL_SEND_QUOTA_PER_MINUTE: '10000000',
+    EMAIL_SEND_QUOTA_PER_HOUR: '100000000',
+  };
+  const stopAll = async () => {
+    for (const server of running.splice(0).reverse()) await server.stop();
+  };
   try {
-    api = await startService(db.url, {
-      ...serviceEnv(),
-      FW_EVENT_SMTP_SERVER_ADDR: '127.0.0.1',
-      FW_EVENT_SMTP_SERVER_PORT: String(sink.port),
-      FW_EVENT_SMTP_SERVER_USE_TLS: 'false',
-      FW_EVENT_SMTP_SENDER_EMAIL: 'noreply@controller.bench',
-      EMAIL_SEND_QUOTA_PER_MINUTE: '10000000',
-      EMAIL_SEND_QUOTA_PER_HOUR: '100000000',
-    });
+    // 1. As `npm start` runs it: one process, the worker inside the API.
+    const single = await startService(db.url, env);
+    running.push(single);
     await client.connect();
     const root = (
-      await httpJson(api.base, 'POST', '/auth/v1/login', { email: 'root@controller.bench', password: 'controller-secret-9000' })
+      await httpJson(single.base, 'POST', '/auth/v1/login', { email: 'root@controller.bench', password: 'controller-secret-9000' })
     ).cookie as string;
-    const partner = await httpJson(
-      api.base,
+    await httpJson(
+      single.base,
       'POST',
       '/auth/v1/partners',
       { name: 'Bench', admin: { email: 'admin@bench.test', password: PASSWORD } },
       root,
     );
-    const admin = (await httpJson(api.base, 'POST', '/auth/v1/login', { email: 'admin@bench.test', password: PASSWORD })).cookie as string;
-    // Warm-up: JIT, pools, prepared statements on both sides.
-    await rawRate(sink);
-    await apiRate(api, admin, partner.body.id as string, client, -1);
-    const rounds: { raw: number; api: number; accepted: number; serviceCpuMs: number }[] = [];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      const raw = await rawRate(sink);
-      const measured = await apiRate(api, admin, partner.body.id as string, client, round);
-      rounds.push({ raw, api: measured.sent, accepted: measured.accepted, serviceCpuMs: measured.serviceCpuMs });
-    }
-    const rawRps = median(rounds.map((r) => r.raw));
+    const inProcess = await measureRounds(single, [single], sink, client, 'single');
+    await stopAll();
+
+    // 2. As the Kustomize base runs it: the API (WORKER_IN_PROCESS=false) and the worker deployment, one process each.
+    const api = await startService(db.url, { ...env, WORKER_IN_PROCESS: 'false', DATABASE_MIGRATE_ON_START: 'false' });
+    running.push(api);
+    const worker = await startWorker(db.url, { ...env, DATABASE_MIGRATE_ON_START: 'false' });
+    running.push(worker);
+    const split = await measureRounds(api, [api, worker], sink, client, 'split');
+
+    const rawRps = median([...inProcess, ...split].map((r) => r.raw));
     return [
       { section: 'send-api', metric: `raw pooled nodemailer msg/s (${POOL} conns, ${CONCURRENCY} in flight)`, value: rawRps.toFixed(0) },
-      {
-        section: 'send-api',
-        metric: `POST …/email/messages → sent msg/s (HTTP 202, audit on, ${CONCURRENCY} callers; median of ${ROUNDS}×${MESSAGES})`,
-        value: median(rounds.map((r) => r.api)).toFixed(0),
-        baseline: `${rawRps.toFixed(0)} raw`,
-        ratio: median(rounds.map((r) => r.api / r.raw)),
-        goal: 0.4,
-      },
-      { section: 'send-api', metric: '  rounds, api/raw', value: rounds.map((r) => (r.api / r.raw).toFixed(2)).join(' ') },
-      {
-        section: 'send-api',
-        metric: '  rounds, 202 answers/s (until the last 202)',
-        value: rounds.map((r) => r.accepted.toFixed(0)).join(' '),
-      },
-      {
-        section: 'send-api',
-        metric: '  rounds, service CPU ms per message (HTTP, intake, worker)',
-        value: rounds.map((r) => r.serviceCpuMs.toFixed(2)).join(' '),
-      },
+      ...roundRows(
+        inProcess,
+        `POST …/email/messages → sent msg/s, as npm start runs it (worker in the API process; HTTP 202, audit on, ${CONCURRENCY} callers; median of ${ROUNDS}×${MESSAGES})`,
+        0.4,
+      ),
+      ...roundRows(split, `the same, as the Kustomize base runs it (API with WORKER_IN_PROCESS=false + the worker deployment)`, 0.4),
     ];
   } finally {
     await client.end().catch(() => undefined);
-    await api?.stop();
+    await stopAll();
     await sink.close();
     await db.drop();
   }
