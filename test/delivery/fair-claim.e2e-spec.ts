@@ -6,6 +6,7 @@
  */
 import { EmailOutbox } from '@mailstrata/delivery';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { EmailJobRepository } from '../../libs/delivery/src/email-job.repository';
 import { startTestApp, TestApp } from '../support/app';
@@ -79,5 +80,41 @@ describe('fair claim order', () => {
       `SELECT attempts, locked_by FROM email_jobs WHERE subject = 'a6'`,
     );
     expect(a6).toEqual({ attempts: 2, locked_by: 'w3' });
+  });
+
+  it('renews leases without waiting on a job that is being booked, so a renewal and a booking never deadlock', async () => {
+    await enqueue([
+      [null, 'r1'],
+      [null, 'r2'],
+    ]);
+    const claimed = (await jobs.claim('w-renew', 2, 60_000)).map((j) => j.id);
+    expect(claimed).toHaveLength(2);
+    // A booking holds one job, then takes the other. A renewal that waited on the held one (while
+    // holding the other, as its plan may have it) would deadlock with the booking; one that never waits
+    // renews the free job before the booking takes it, and answers that it still holds just that one.
+    const [first, second] = claimed as [string, string];
+    const booking = new Client({ connectionString: t.db.url });
+    await booking.connect();
+    try {
+      await booking.query('BEGIN');
+      await booking.query(`UPDATE email_jobs SET status = 'sent', finished_at = now() WHERE id = $1`, [second]);
+
+      let renewed: string[] | undefined;
+      const renewal = jobs.renew('w-renew', claimed, 60_000).then((ids) => (renewed = ids));
+      // Either the renewal is done, or it waits on the booked row.
+      await waitFor(async () => {
+        if (renewed) return true;
+        const [row] = await t.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return row!.n > 0;
+      });
+      await booking.query(`UPDATE email_jobs SET status = 'sent', finished_at = now() WHERE id = $1`, [first]);
+      await booking.query('COMMIT');
+
+      expect(await renewal).toEqual([first]);
+    } finally {
+      await booking.end();
+    }
   });
 });

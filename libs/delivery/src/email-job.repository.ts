@@ -127,12 +127,24 @@ const CLAIM = new PreparedStatement(
    SELECT id, partner_id, org_id, kind, recipient, subject, body_ciphertext, attempts, route FROM claimed ORDER BY pos`,
 );
 
-/** Extends the lease of the jobs this worker ($1) still holds ($2), by $3 ms from now; returns those it still has. */
+/**
+ * Extends the lease of the jobs this worker ($1) still holds ($2), by $3 ms from now; returns those it still has.
+ *
+ * It never waits on a row: the heartbeat runs while this worker books, and a booking locks its jobs in
+ * its own order (then their messages), so a renewal that waited on a booked row while holding another
+ * could deadlock with it, and Postgres might abort the booking, leaving its jobs to run out their lease
+ * and be sent again. A job locked by someone else is being booked, released or reclaimed: it is not
+ * renewed (and so no longer held), which is right for each of them.
+ */
 const RENEW = new PreparedStatement(
   'email_jobs_renew',
-  `UPDATE email_jobs SET locked_until = now() + ($3 || ' milliseconds')::interval
-   WHERE id = ANY($2::uuid[]) AND locked_by = $1 AND status = 'sending'
-   RETURNING id`,
+  `WITH held AS (
+     SELECT id FROM email_jobs WHERE id = ANY($2::uuid[]) AND locked_by = $1 AND status = 'sending'
+     FOR UPDATE SKIP LOCKED
+   )
+   UPDATE email_jobs j SET locked_until = now() + ($3 || ' milliseconds')::interval
+   FROM held WHERE j.id = held.id
+   RETURNING j.id`,
 );
 
 /**
