@@ -8,6 +8,8 @@ import { EmailOutbox } from '@mailstrata/delivery';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { auditRow } from '@mailstrata/audit';
+import { EmailSent } from '../../libs/delivery/src/email-delivery.events';
 import { EmailJobRepository } from '../../libs/delivery/src/email-job.repository';
 import { startTestApp, TestApp } from '../support/app';
 import { waitFor } from '../support/wait';
@@ -22,7 +24,14 @@ describe('fair claim order', () => {
   let b: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { WORKER_IN_PROCESS: 'false' } });
+    // A controller route lets the send API admit messages; nothing is delivered (no worker runs).
+    t = await startTestApp({
+      env: {
+        WORKER_IN_PROCESS: 'false',
+        FW_EVENT_SMTP_SERVER_ADDR: 'smtp.controller.test',
+        FW_EVENT_SMTP_SENDER_EMAIL: 'ops@controller.test',
+      },
+    });
     outbox = t.app.get(EmailOutbox);
     dataSource = t.app.get<DataSource>(getDataSourceToken());
     // The worker's own repository class on the app's connection (the worker is not running here).
@@ -116,5 +125,94 @@ describe('fair claim order', () => {
     } finally {
       await booking.end();
     }
+  });
+
+  it('books a worker’s jobs of two messages exactly once when Postgres aborts the booking as a deadlock', async () => {
+    const root = await rootToken(t.client);
+    // Two messages of two recipients each; this worker holds one job of each (another worker would hold the rest).
+    const messages: string[] = [];
+    for (const subject of ['deadlock-1', 'deadlock-2']) {
+      const res = await t.client.post(
+        '/event/v1/email/messages',
+        { partner_id: b, to: ['one@customer.test', 'two@customer.test'], subject, text: 'hi' },
+        root,
+      );
+      expect(res.status).toBe(202);
+      messages.push(res.body.id as string);
+    }
+    const [low, high] = [...messages].sort() as [string, string];
+    const held = await t.db.query<{ id: string; email_message_id: string; recipient: string }>(
+      `UPDATE email_jobs SET status = 'sending', locked_by = 'w-book', locked_until = now() + interval '1 minute', attempts = 1
+       WHERE id IN (SELECT DISTINCT ON (email_message_id) id FROM email_jobs WHERE email_message_id = ANY($1::uuid[]) ORDER BY email_message_id, recipient)
+       RETURNING id, email_message_id, recipient`,
+      [messages],
+    );
+    expect(held).toHaveLength(2);
+
+    // Another transaction holds the later message; the booking takes the earlier one and waits for it.
+    // That transaction then asks for the earlier message: a cycle, and Postgres aborts the booking,
+    // which waited first. Run again, the booking must still book both jobs, once.
+    const other = new Client({ connectionString: t.db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM email_messages WHERE id = $1 FOR NO KEY UPDATE', [high]);
+      const booking = jobs.bookSent(
+        'w-book',
+        held.map((job) => ({
+          jobId: job.id,
+          messageId: `<${job.id}@bench.test>`,
+          source: 'controller',
+          route: 'primary' as const,
+          smtpCode: 250,
+          attempt: 1,
+          host: '127.0.0.1',
+          version: 'env',
+          reply: '250 OK',
+          event: auditRow(EmailSent, {
+            outcome: 'success',
+            actor: null,
+            partnerId: b,
+            orgId: null,
+            resource: { type: 'email_job', id: job.id },
+            details: { job_id: job.id, recipient: job.recipient, attempt: 1 },
+          }),
+        })),
+      );
+      await waitFor(async () => {
+        const [row] = await t.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return row!.n > 0;
+      });
+      const otherLow = other.query('SELECT 1 FROM email_messages WHERE id = $1 FOR NO KEY UPDATE', [low]);
+      await otherLow;
+      await other.query('COMMIT');
+      await booking;
+    } finally {
+      await other.end();
+    }
+
+    const jobsAfter = await t.db.query<{ status: string; locked_by: string | null }>(
+      `SELECT status, locked_by FROM email_jobs WHERE id = ANY($1::uuid[])`,
+      [held.map((job) => job.id)],
+    );
+    expect(jobsAfter).toEqual([
+      { status: 'sent', locked_by: null },
+      { status: 'sent', locked_by: null },
+    ]);
+    const counts = await t.db.query<{ id: string; recipients_sent: number }>(
+      `SELECT id, recipients_sent FROM email_messages WHERE id = ANY($1::uuid[]) ORDER BY id`,
+      [messages],
+    );
+    expect(counts).toEqual([
+      { id: low, recipients_sent: 1 },
+      { id: high, recipients_sent: 1 },
+    ]);
+    const [events] = await t.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'email.sent' AND resource_id = ANY($1::text[])`,
+      [held.map((job) => job.id)],
+    );
+    expect(events!.n).toBe(2);
   });
 });

@@ -12,3 +12,4 @@ export { PreparedStatement } from './prepared-statement';
 export { SharedRateLimiter } from './shared-rate-limiter';
 export type { SharedRateLimitOptions } from './shared-rate-limiter';
 export { DatabaseOutage, isDatabaseUnavailable, POSTGRES_DEPENDENCY } from './database-outage';
+export { isTransactionConflict, retryOnConflict } from './transaction-conflict';

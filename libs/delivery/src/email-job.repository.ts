@@ -12,7 +12,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditRow, auditRowsParam, insertAuditRowsSql } from '@mailstrata/audit';
-import { PreparedStatement } from '@mailstrata/database';
+import { PreparedStatement, retryOnConflict } from '@mailstrata/database';
 import { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryRoute } from './delivery-decision';
 
@@ -150,6 +150,12 @@ const RENEW = new PreparedStatement(
 /**
  * Books delivered jobs in one statement: the jobs still claimed by this worker ($4) become `sent` and
  * get their `email.sent` event ($5); a job whose lease was lost belongs to another worker now and gets neither.
+ *
+ * A message's recipients are jobs that different workers may book at once, each with several messages:
+ * the messages' rows are locked in id order before any is updated (FOR NO KEY UPDATE, the lock the update
+ * takes itself, so the attempts' foreign-key checks never wait on it), and two bookings never wait on each
+ * other in a circle. Should Postgres still abort one as a deadlock, it is run again (bookSent): an
+ * aborted booking would leave its jobs claimed until their lease ran out, and they would be sent twice.
  */
 const BOOK_SENT = new PreparedStatement(
   'email_jobs_book_sent',
@@ -166,6 +172,8 @@ const BOOK_SENT = new PreparedStatement(
      SELECT id, attempt, email_message_id, recipient, route, source, host, version, smtp_code, reply, smtp_message_id, 'sent'
      FROM done WHERE email_message_id IS NOT NULL
      ON CONFLICT DO NOTHING
+   ), locked_messages AS MATERIALIZED (
+     SELECT id FROM email_messages WHERE id IN (SELECT email_message_id FROM done) ORDER BY id FOR NO KEY UPDATE
    ), messages AS (
      UPDATE email_messages m SET recipients_sent = m.recipients_sent + c.n, updated_at = now(),
        final_message_id = COALESCE(m.final_message_id, c.smtp_message_id),
@@ -173,7 +181,7 @@ const BOOK_SENT = new PreparedStatement(
                      WHEN m.recipients_failed > 0 THEN 'failed' ELSE 'sent' END
      FROM (SELECT email_message_id AS id, count(*)::int AS n, min(smtp_message_id) AS smtp_message_id
            FROM done WHERE email_message_id IS NOT NULL GROUP BY 1) c
-     WHERE m.id = c.id
+     WHERE m.id = c.id AND m.id IN (SELECT id FROM locked_messages)
    )
    ${insertAuditRowsSql('$5', 'a.resource_id IN (SELECT id::text FROM done)')}`,
 );
@@ -266,19 +274,22 @@ export class EmailJobRepository {
 
   /** One round trip, its own transaction. */
   async bookSent(workerId: string, sent: readonly SentBooking[]): Promise<void> {
-    await BOOK_SENT.run(this.dataSource, [
-      sent.map((s) => s.jobId),
-      sent.map((s) => s.messageId),
-      sent.map((s) => s.source),
-      workerId,
-      auditRowsParam(sent.map((s) => s.event)),
-      sent.map((s) => s.attempt),
-      sent.map((s) => s.host),
-      sent.map((s) => s.version),
-      sent.map((s) => s.smtpCode),
-      sent.map((s) => s.reply),
-      sent.map((s) => s.route),
-    ]);
+    // Safe to repeat: a job already booked is no longer `sending`, and so is not booked twice.
+    await retryOnConflict(() =>
+      BOOK_SENT.run(this.dataSource, [
+        sent.map((s) => s.jobId),
+        sent.map((s) => s.messageId),
+        sent.map((s) => s.source),
+        workerId,
+        auditRowsParam(sent.map((s) => s.event)),
+        sent.map((s) => s.attempt),
+        sent.map((s) => s.host),
+        sent.map((s) => s.version),
+        sent.map((s) => s.smtpCode),
+        sent.map((s) => s.reply),
+        sent.map((s) => s.route),
+      ]),
+    );
   }
 
   /** Whether the job was still this worker's (and so was booked, with its event). */
