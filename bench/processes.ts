@@ -78,32 +78,30 @@ export async function startBareFastify(logging: boolean): Promise<ServerProcess>
   return start(`bare Fastify${logging ? ' with logging' : ''}`, args, { PATH: process.env.PATH }, port);
 }
 
+/** One of the project's apps from dist/, on `databaseUrl`, listening on a free port named by `portVariable`. */
+async function startApp(label: string, app: string, portVariable: string, databaseUrl: string, env: Record<string, string>) {
+  const port = await freePort();
+  const entry = join(DIST, 'apps', app, 'src', 'main.js');
+  return start(
+    label,
+    [entry],
+    { PATH: process.env.PATH, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', [portVariable]: String(port), ...env },
+    port,
+  );
+}
+
 /**
  * The API as `npm start` runs it, on `databaseUrl`, with the defaults a user gets (LOG_LEVEL=info,
  * access logs on) plus `env`. The controller admin in BOOTSTRAP_ADMIN_* is created at start.
  */
-export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort();
-  const entry = join(DIST, 'apps', 'event-framework', 'src', 'main.js');
-  return start(
-    'mailstrata',
-    [entry],
-    { PATH: process.env.PATH, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), ...env },
-    port,
-  );
+export function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startApp('mailstrata', 'event-framework', 'PORT', databaseUrl, env);
 }
 
 /**
  * The worker deployment (`node dist/apps/event-worker/src/main.js`), as the Kustomize base runs it beside
  * an API with WORKER_IN_PROCESS=false; answers on its ops listener once its workers are started.
  */
-export async function startWorker(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort();
-  const entry = join(DIST, 'apps', 'event-worker', 'src', 'main.js');
-  return start(
-    'mailstrata-worker',
-    [entry],
-    { PATH: process.env.PATH, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', WORKER_HTTP_PORT: String(port), ...env },
-    port,
-  );
+export function startWorker(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startApp('mailstrata-worker', 'event-worker', 'WORKER_HTTP_PORT', databaseUrl, env);
 }
