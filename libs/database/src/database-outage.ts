@@ -8,6 +8,7 @@
 import { Injectable, Logger, LoggerService, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { errorChain } from './error-chain';
 
 export const POSTGRES_DEPENDENCY = 'postgres';
 const CONTEXT = 'DatabaseOutage';
@@ -26,13 +27,11 @@ const MESSAGES = [/connection terminated/i, /timeout exceeded when trying to con
 
 /** True when `error` (or the driver error TypeORM wraps) says Postgres cannot be reached, as opposed to a bad query. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
+  for (const { code, message } of errorChain(error)) {
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || SQLSTATES.has(code) || code.startsWith('08'))) return true;
     if (typeof message === 'string' && MESSAGES.some((m) => m.test(message)) && !(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))) {
       return true;
     }
-    e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
   }
   return false;
 }

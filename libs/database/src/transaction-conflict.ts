@@ -1,3 +1,5 @@
+import { errorChain } from './error-chain';
+
 /**
  * Postgres aborts a transaction it cannot order against another one: a deadlock (40P01) or, under
  * serializable isolation, a serialization failure (40001). Nothing of the aborted statement was
@@ -7,11 +9,7 @@ const CONFLICT_SQLSTATES: ReadonlySet<string> = new Set(['40P01', '40001']);
 
 /** True when `error` (or the driver error TypeORM wraps) is a deadlock or serialization failure. */
 export function isTransactionConflict(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
-    const { code } = e as { code?: unknown };
-    if (typeof code === 'string' && CONFLICT_SQLSTATES.has(code)) return true;
-    e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
-  }
+  for (const { code } of errorChain(error)) if (typeof code === 'string' && CONFLICT_SQLSTATES.has(code)) return true;
   return false;
 }
 
