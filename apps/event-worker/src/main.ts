@@ -5,8 +5,14 @@ import { NestFactory } from '@nestjs/core';
 import { loadProcessConfigOrExit } from '@mailstrata/config';
 import { NatsIntakeService } from '@mailstrata/delivery';
 import { resolveDatabaseUrl } from '@mailstrata/database';
-import { createLogger, NestPinoLogger, OpsServer, startOpsServer } from '@mailstrata/observability';
+import { createLogger, flushLogs, NestPinoLogger, OpsServer, startOpsServer } from '@mailstrata/observability';
 import { WorkerModule } from './worker.module';
+
+/** A line for the operator, after the log lines gathered before it. */
+function say(text: string): void {
+  flushLogs();
+  process.stdout.write(text);
+}
 
 async function main(): Promise<void> {
   const config = loadProcessConfigOrExit('mailstrata-worker');
@@ -19,7 +25,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`mailstrata-worker: ${signal} received, finishing in-flight work\n`);
+    say(`mailstrata-worker: ${signal} received, finishing in-flight work\n`);
     setTimeout(() => {
       process.stderr.write(`mailstrata-worker: shutdown did not finish within ${config.shutdown.timeoutMs} ms; exiting\n`);
       process.exit(1);
@@ -28,7 +34,7 @@ async function main(): Promise<void> {
     await running.app?.close();
     await running.ops?.close();
     await database.stop();
-    process.stdout.write('mailstrata-worker: stopped\n');
+    say('mailstrata-worker: stopped\n');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -47,7 +53,7 @@ async function main(): Promise<void> {
     port: config.worker.httpPort,
     ready: () => !stopping && (intake?.ready() ?? true),
   });
-  process.stdout.write(`mailstrata-worker: started (ops listener on :${running.ops.port})\n`);
+  say(`mailstrata-worker: started (ops listener on :${running.ops.port})\n`);
 }
 
 main().catch((error: unknown) => {

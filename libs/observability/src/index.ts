@@ -11,5 +11,5 @@ export {
 } from './metrics';
 export { startOpsServer } from './ops-server';
 export type { OpsServer, OpsServerOptions } from './ops-server';
-export { accessLogger, createLogger, DeferredChildLogger, NestPinoLogger, REDACT_PATHS, REDACTED } from './logger';
+export { accessLogger, createLogger, DeferredChildLogger, flushLogs, NestPinoLogger, REDACT_PATHS, REDACTED } from './logger';
 export type { AppLogger } from './logger';
