@@ -128,3 +128,29 @@ export function cpuPerItem(before: CpuTotals, after: CpuTotals, items: number): 
   const ms = (s: number) => ((s * 1000) / items).toFixed(3);
   return `node ${ms(after.node - before.node)} ms, pg ${ms(after.postgres - before.postgres)} ms`;
 }
+
+/** Busy share of the machine's CPUs over `ms` (Linux /proc/stat; 0 where it cannot be read). */
+async function machineBusy(ms: number): Promise<number> {
+  const sample = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: idle and iowait are the CPUs' idle time.
+    return { total: fields.reduce((a, b) => a + b, 0), idle: fields[3]! + fields[4]! };
+  };
+  if (!existsSync('/proc/stat')) return 0;
+  const before = sample();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = sample();
+  const total = after.total - before.total;
+  return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
+}
+
+/**
+ * Waits until the machine is quiet (under 10% busy over a second, at most `limitMs`): a section that wrote
+ * much leaves Postgres flushing and vacuuming for a while, and the next section's loads would share the
+ * cores with that. Returns how long it waited.
+ */
+export async function settle(limitMs = 60_000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < limitMs && (await machineBusy(1_000)) >= 0.1);
+  return Date.now() - started;
+}

@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { printRows, Row } from './harness';
+import { printRows, Row, settle } from './harness';
 import { startBenchPostgres } from './postgres';
 import { SECTIONS } from './sections';
 
@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   try {
     for (const section of SECTIONS) {
       if (wanted.length > 0 && !wanted.includes(section.name)) continue;
-      process.stderr.write(`bench: ${section.name}…\n`);
+      // Each section starts on a quiet machine: the last one's Postgres writes are checkpointed now.
+      await postgres.checkpoint();
+      const waited = await settle();
+      process.stderr.write(`bench: ${section.name}… (after ${(waited / 1000).toFixed(1)} s for a quiet machine)\n`);
       // A section that fails (a missing browser, a dependency down) is reported and the run goes on: the
       // figures of the sections that worked were measured in this run and keep their value.
       try {
