@@ -145,9 +145,9 @@ async function machineBusy(ms: number): Promise<number> {
 }
 
 /**
- * Waits until the machine is quiet (under 10% busy over a second, at most `limitMs`): a section that wrote
- * much leaves Postgres flushing and vacuuming for a while, and the next section's loads would share the
- * cores with that. Returns how long it waited.
+ * Waits until the machine is quiet (under 10% busy over a second, at most `limitMs`), so that a section's
+ * loads never share the cores with what the last one left running (Postgres vacuuming what it wrote, a
+ * process still exiting). Returns how long it waited; the run prints it.
  */
 export async function settle(limitMs = 60_000): Promise<number> {
   const started = Date.now();
