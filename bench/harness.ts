@@ -149,7 +149,7 @@ async function machineBusy(ms: number): Promise<number> {
  * loads never share the cores with what the last one left running (Postgres vacuuming what it wrote, a
  * process still exiting). Returns how long it waited; the run prints it.
  */
-export async function settle(limitMs = 60_000): Promise<number> {
+export async function settle(limitMs = 20_000): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < limitMs && (await machineBusy(1_000)) >= 0.1);
   return Date.now() - started;
