@@ -39,11 +39,18 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * Node flags for the servers a section starts, e.g. `BENCH_SERVER_NODE_ARGS='--cpu-prof
+ * --cpu-prof-dir=/tmp/prof'` to profile the API under the section's load (Node's own flags on the bench
+ * command reach the section's process, not these; NODE_OPTIONS refuses --cpu-prof).
+ */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
 async function start(label: string, args: string[], env: NodeJS.ProcessEnv, port: number): Promise<ServerProcess> {
   const out = openSync(LOG_DESTINATION, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, args, { env, stdio: ['ignore', out, 'pipe'] });
+    child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...args], { env, stdio: ['ignore', out, 'pipe'] });
   } finally {
     closeSync(out);
   }
