@@ -103,6 +103,25 @@ async function mailerRate(sink: TestSmtpServer): Promise<Measured> {
   }
 }
 
+/** Whether any job is queued or sending: one probe of each partial index of unfinished jobs. */
+async function unfinished(dataSource: DataSource): Promise<boolean> {
+  const [row] = await dataSource.query(
+    `SELECT EXISTS (SELECT 1 FROM email_jobs WHERE status = 'queued') OR EXISTS (SELECT 1 FROM email_jobs WHERE status = 'sending') AS busy`,
+  );
+  return row.busy as boolean;
+}
+
+/**
+ * Resolves once every job is sent or failed; call it once every job to wait for has been enqueued. The
+ * worker's drain resolves when it has booked everything due; the probe after it confirms. Polling the
+ * table all along instead (the benches used to count the finished jobs every 10 ms) loads the Postgres
+ * being measured, and more in each round as the table grows: the bench measured its own poll.
+ */
+export async function waitDelivered(dataSource: DataSource, worker: EmailDeliveryWorker): Promise<void> {
+  await worker.drain();
+  while (await unfinished(dataSource)) await new Promise((r) => setTimeout(r, 10));
+}
+
 interface QueueRates {
   /** Per round, back to back: raw nodemailer, the mailer's direct send, then enqueue → sent with the
    *  in-process worker running alongside the callers (the goal figure). */
@@ -149,21 +168,6 @@ async function queueRates(sink: TestSmtpServer): Promise<QueueRates> {
     const [row] = await dataSource.query(`SELECT count(*)::int AS n FROM email_jobs WHERE finished_at IS NOT NULL`);
     return row.n as number;
   };
-  /** Whether any job is queued or sending: one probe of each partial index of unfinished jobs. */
-  const unfinished = async (dataSource: DataSource) => {
-    const [row] = await dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM email_jobs WHERE status = 'queued') OR EXISTS (SELECT 1 FROM email_jobs WHERE status = 'sending') AS busy`,
-    );
-    return row.busy as boolean;
-  };
-  // Called once every job counted in `total` has been enqueued, so none unfinished means all finished.
-  // The worker's drain resolves when it has booked everything due; the probe after it confirms. Polling
-  // the table all along instead (it used to count the finished jobs every 10 ms) loads the Postgres
-  // being measured, and more in each round as the table grows: the bench measured its own poll.
-  const waitDone = async (dataSource: DataSource, worker: EmailDeliveryWorker) => {
-    await worker.drain();
-    while (await unfinished(dataSource)) await new Promise((r) => setTimeout(r, 10));
-  };
   try {
     // 1. Enqueue only, then 2. drain only: the HTTP app without its in-process worker (as when the
     //    worker runs as its own deployment) fills a backlog, then a worker app empties it.
@@ -183,7 +187,7 @@ async function queueRates(sink: TestSmtpServer): Promise<QueueRates> {
         // from the end of init, over what was still to do then, so start-up is not counted.
         await worker.init();
         const left = total - (await finished(dataSource));
-        drainOnly = await measure(left, () => waitDone(dataSource, worker.get(EmailDeliveryWorker)));
+        drainOnly = await measure(left, () => waitDelivered(dataSource, worker.get(EmailDeliveryWorker)));
       } finally {
         await worker.close();
       }
@@ -202,13 +206,13 @@ async function queueRates(sink: TestSmtpServer): Promise<QueueRates> {
       const outbox = app.get(EmailOutbox);
       const worker = app.get(EmailDeliveryWorker);
       await enqueueAll(dataSource, outbox, 200);
-      await waitDone(dataSource, worker);
+      await waitDelivered(dataSource, worker);
       for (let round = 0; round < ROUNDS; round += 1) {
         const raw = await rawRate(sink);
         const direct = await mailerRate(sink);
         const endToEnd = await measure(QUEUE_MESSAGES, async () => {
           await enqueueAll(dataSource, outbox, QUEUE_MESSAGES);
-          await waitDone(dataSource, worker);
+          await waitDelivered(dataSource, worker);
         });
         rounds.push({ raw, direct, endToEnd });
       }
