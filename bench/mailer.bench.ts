@@ -103,11 +103,11 @@ async function mailerRate(sink: TestSmtpServer): Promise<Measured> {
   }
 }
 
-/** Whether any job is queued or sending: one probe of each partial index of unfinished jobs. */
+/** Whether any job is queued or sending (`busy`): one probe of each partial index of unfinished jobs. */
+export const UNFINISHED_JOBS_SQL = `SELECT EXISTS (SELECT 1 FROM email_jobs WHERE status = 'queued') OR EXISTS (SELECT 1 FROM email_jobs WHERE status = 'sending') AS busy`;
+
 async function unfinished(dataSource: DataSource): Promise<boolean> {
-  const [row] = await dataSource.query(
-    `SELECT EXISTS (SELECT 1 FROM email_jobs WHERE status = 'queued') OR EXISTS (SELECT 1 FROM email_jobs WHERE status = 'sending') AS busy`,
-  );
+  const [row] = await dataSource.query(UNFINISHED_JOBS_SQL);
   return row.busy as boolean;
 }
 

@@ -17,6 +17,7 @@ import { startSmtpServer, TestSmtpServer } from '../test/support/smtp';
 import { BenchSection, httpJson, processCpuSeconds, Row } from './harness';
 import { ServerProcess, startService, startWorker } from './processes';
 import { serviceEnv } from './http.bench';
+import { UNFINISHED_JOBS_SQL } from './mailer.bench';
 
 const MESSAGES = 1000;
 const ROUNDS = 3;
@@ -25,8 +26,6 @@ const POOL = 5;
 const PASSWORD = 'bench-passphrase-2026';
 /** How often the queue is probed while waiting for a round's messages to be sent. */
 const POLL_MS = 10;
-
-const UNFINISHED = `SELECT EXISTS (SELECT 1 FROM email_jobs WHERE status = 'queued') OR EXISTS (SELECT 1 FROM email_jobs WHERE status = 'sending') AS busy`;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -113,7 +112,7 @@ async function apiRate(
   // sending, the round is delivered. The probe reads the two partial indexes of unfinished jobs; counting
   // the delivery log instead, as this bench did, scanned a table that grew every round, in the Postgres
   // being measured. One count afterwards checks that every message was sent.
-  while ((await db.query(UNFINISHED)).rows[0].busy) await new Promise((r) => setTimeout(r, POLL_MS));
+  while ((await db.query(UNFINISHED_JOBS_SQL)).rows[0].busy) await new Promise((r) => setTimeout(r, POLL_MS));
   const sentRate = MESSAGES / ((performance.now() - started) / 1000);
   const sent = Number((await db.query(`SELECT count(*) AS n FROM email_messages WHERE status = 'sent'`)).rows[0].n);
   if (sent - sentBefore !== MESSAGES) throw new Error(`${round}: ${sent - sentBefore} of ${MESSAGES} messages sent`);
