@@ -14,14 +14,12 @@ import { sendApiBench } from './send-api.bench';
  * in http.bench.ts) rather than in-process.
  */
 export const SECTIONS: BenchSection[] = [
-  // The per-request CPU rows first: on these shared machines the same http section measured 75–78 µs per
-  // signed-in read on its own and 87–99 µs after the write-heavy sections, with the machine idle between.
-  httpBench,
+  auditBench,
   effectiveConfigBench,
   effectiveScaleBench,
-  auditBench,
   mailerBench,
   natsBench,
   sendApiBench,
+  httpBench,
   consoleBench,
 ];
