@@ -122,7 +122,7 @@ describe('email config: what a stored secret is bound to', () => {
   });
 
   describe('a refused SMTP destination at save names its field', () => {
-    it('names the host for a refused network and the port for a refused port; nothing is saved', async () => {
+    it('names the host for a refused network, the port for a refused port, and both when both are; nothing is saved', async () => {
       const tenant = await createTenant(t.client, root, 'egress-host');
       const save = (host: string, port: number) =>
         t.client.post(
@@ -130,10 +130,11 @@ describe('email config: what a stored secret is bound to', () => {
           { email_config: { smtp_config: { host, port, tls_mode: 'starttls', auth_type: 'none' } } },
           tenant.partnerToken,
         );
-      for (const [host, port, field] of [
-        ['169.254.169.254', 587, 'host'],
-        ['10.0.0.1', 587, 'host'],
-        ['127.0.0.1', 22, 'port'],
+      for (const [host, port, fields] of [
+        ['169.254.169.254', 587, ['host']],
+        ['10.0.0.1', 587, ['host']],
+        ['127.0.0.1', 22, ['port']],
+        ['10.0.0.1', 2526, ['port', 'host']],
       ] as const) {
         const res = await save(host, port);
         expect({ host, port, status: res.status, code: res.body.code, errors: res.body.errors }).toEqual({
@@ -141,7 +142,7 @@ describe('email config: what a stored secret is bound to', () => {
           port,
           status: 422,
           code: 'SMTP_DESTINATION_REFUSED',
-          errors: [expect.objectContaining({ field: `email_config.smtp_config.${field}`, rule: 'egressAllowed' })],
+          errors: fields.map((field) => expect.objectContaining({ field: `email_config.smtp_config.${field}`, rule: 'egressAllowed' })),
         });
       }
       expect((await t.client.get(URL_, tenant.partnerToken)).status).toBe(404);

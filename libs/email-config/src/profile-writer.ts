@@ -184,29 +184,27 @@ export class ProfileWriter {
    */
   async checkDestination(settings: SmtpSettings): Promise<void> {
     if (!this.destinationPolicy) return;
-    await namingField(this.destinationPolicy.check(settings.host, settings.port), (error) =>
-      error instanceof DestinationRefusedError && error.refused === 'port' ? 'port' : 'host',
+    await namingFields(this.destinationPolicy.check(settings.host, settings.port), (error) =>
+      error instanceof DestinationRefusedError ? error.refused : ['host'],
     );
     if (settings.oauth2) {
-      await namingField(this.destinationPolicy.checkTokenEndpoint(settings.oauth2.tokenEndpoint), () => 'oauth2.token_endpoint');
+      await namingFields(this.destinationPolicy.checkTokenEndpoint(settings.oauth2.tokenEndpoint), () => ['oauth2.token_endpoint']);
     }
   }
 }
 
-/** The guard's refusal, with the field of the request it concerns (so a form shows it beside that field). */
-async function namingField(check: Promise<void>, field: (error: DomainError) => string): Promise<void> {
+/** The guard's refusal, with the fields of the request it concerns (so a form shows it beside each field). */
+async function namingFields(check: Promise<void>, fields: (error: DomainError) => readonly string[]): Promise<void> {
   try {
     await check;
   } catch (error) {
     if (!MailerErrors.SMTP_DESTINATION_REFUSED.is(error) || error.errors.length > 0) throw error;
     throw MailerErrors.SMTP_DESTINATION_REFUSED(error.detail, {
-      errors: [
-        {
-          field: `${SMTP_CONFIG_PATH}.${field(error)}`,
-          rule: 'egressAllowed',
-          message: 'is not a destination this installation may connect to',
-        },
-      ],
+      errors: fields(error).map((field) => ({
+        field: `${SMTP_CONFIG_PATH}.${field}`,
+        rule: 'egressAllowed',
+        message: 'is not a destination this installation may connect to',
+      })),
     });
   }
 }

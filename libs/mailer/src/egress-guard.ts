@@ -26,20 +26,26 @@ export const DEFAULT_SMTP_PORTS: readonly number[] = [25, 465, 587, 2525];
 
 const PORT_NOT_ALLOWED = 'port not allowed';
 
+/** The part of a destination a refusal concerns: the port, or the host and the addresses it names. */
+export type DestinationPart = 'host' | 'port';
+
 /**
- * The guard's one refusal. `refused` says which part of the destination the rule refused (the port, or
- * the host and the addresses it names), so a form can put the error next to its field; the answer's
- * text stays the same either way, so it tells a prober nothing about the network behind a name.
+ * The guard's one refusal. `refused` says which parts of the destination the rule refused, so a form can put
+ * the error next to each field; the answer's text stays the same either way, so it tells a prober nothing
+ * about the network behind a name.
  */
 export class DestinationRefusedError extends DomainError<'SMTP_DESTINATION_REFUSED'> {
-  constructor(readonly refused: 'host' | 'port' = 'host') {
+  readonly refused: readonly DestinationPart[];
+
+  constructor(...refused: DestinationPart[]) {
     const { code, kind, defaultDetail } = MailerErrors.SMTP_DESTINATION_REFUSED;
     super(code, kind, defaultDetail ?? code);
+    this.refused = refused.length > 0 ? refused : ['host'];
   }
 }
 
-export function destinationRefused(refused: 'host' | 'port' = 'host'): DestinationRefusedError {
-  return new DestinationRefusedError(refused);
+export function destinationRefused(...refused: DestinationPart[]): DestinationRefusedError {
+  return new DestinationRefusedError(...refused);
 }
 
 export interface CheckedDestination {
@@ -139,7 +145,20 @@ export class EgressPolicy {
       await this.check(host, port);
     } catch (error) {
       if (error instanceof SmtpDeliveryError && error.stage === 'DNS') return;
+      // A refused port says nothing of the host: judge it too, so one answer names every field to change.
+      if (error instanceof DestinationRefusedError && error.refused.includes('port') && !(await this.hostAllowedAtSave(host, port))) {
+        throw destinationRefused('port', 'host');
+      }
       throw error;
+    }
+  }
+
+  private async hostAllowedAtSave(host: string, port: number): Promise<boolean> {
+    try {
+      await this.checkWith(host, port, true);
+      return true;
+    } catch (error) {
+      return error instanceof SmtpDeliveryError && error.stage === 'DNS';
     }
   }
 

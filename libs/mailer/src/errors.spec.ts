@@ -28,7 +28,7 @@ describe('MailerErrors', () => {
 
   it('gives DestinationRefusedError its code, kind and the one uniform text, keeping the refused part', () => {
     const error = new DestinationRefusedError('port');
-    expect(error.refused).toBe('port');
+    expect(error.refused).toEqual(['port']);
     expect(MailerErrors.SMTP_DESTINATION_REFUSED.is(error)).toBe(true);
     expect(MailerErrors.SMTP_DELIVERY_FAILED.is(error)).toBe(false);
     expect(shape(error)).toEqual({
