@@ -420,6 +420,51 @@ describe('send API and delivery log', () => {
     expect(await counted()).toBe(1);
   });
 
+  it('audits a tenant template that fails at send once, with its message: not again for a replay, a duplicate event or a 429', async () => {
+    const c = await createTenant(t.client, root, 'fallback');
+    // Fine with the kind's sample data (so it is saved), over the render limits with a long message.
+    const heavy = {
+      subject: '{{ title }}',
+      text: '{% if message.size > 100 %}{% for j in (1..100000) %}{{ message }}{% endfor %}{% endif %}{{ message }}',
+    };
+    expect((await t.client.request('PUT', '/event/v1/email/templates/alert', { body: heavy, cookie: c.partnerToken })).status).toBe(201);
+    const alert = {
+      partner_id: c.partnerId,
+      to: ['oncall@customer.test'],
+      template: 'alert',
+      data: { title: 'Disk', message: 'x'.repeat(200) },
+    };
+    const key = { 'idempotency-key': `fallback-${Date.now()}` };
+    const first = await send(c.partnerToken, alert, key);
+    expect(first.status).toBe(202);
+    expect((await send(c.partnerToken, alert, key)).body.id).toBe(first.body.id);
+
+    const intake = t.app.get(MessageIntake);
+    const eventId = `evt-fallback-${Date.now()}`;
+    const event = { partnerId: c.partnerId, to: ['oncall@customer.test'], template: 'alert', data: alert.data };
+    const producer = { type: 'nats' as const, id: null, name: 'alerting' };
+    const fromEvent = await intake.submitEvent(event, producer, eventId);
+    expect(await intake.submitEvent(event, producer, eventId)).toEqual({ id: fromEvent.id, duplicate: true });
+
+    // Events are not counted against the quota: the one API message took one of it.
+    const rest = Array.from({ length: QUOTA - 1 }, (_, i) => `fill${i}@customer.test`);
+    expect((await send(c.partnerToken, { partner_id: c.partnerId, to: rest, subject: 'fill', text: 't' })).status).toBe(202);
+    expect((await send(c.partnerToken, alert)).status).toBe(429);
+
+    const fallbacks = await t.db.query<{ details: Record<string, unknown>; outcome: string }>(
+      `SELECT details, outcome FROM audit_events WHERE partner_id = $1 AND type = 'email.template.fallback' ORDER BY occurred_at`,
+      [c.partnerId],
+    );
+    const facts = { kind: 'alert', level: 'partner', part: 'text', reason: 'limit_exceeded' };
+    expect(fallbacks).toEqual([
+      { outcome: 'failure', details: expect.objectContaining({ ...facts, message_id: first.body.id }) },
+      { outcome: 'failure', details: expect.objectContaining({ ...facts, message_id: fromEvent.id }) },
+    ]);
+    // The built-in template carried the alert.
+    const sent = await settled(first.body.id, c.partnerToken, 'sent');
+    expect(sent.subject).toBe('Disk');
+  });
+
   it('answers 409 NO_SMTP_CONFIG when no level has a route', async () => {
     const bare = await startTestApp({ env: { SMTP_ALLOWED_NETWORKS: '127.0.0.1/32', LOG_LEVEL: 'error' } });
     try {

@@ -4,12 +4,14 @@
  * engine bind another one without touching the intake.
  */
 import { Injectable } from '@nestjs/common';
-import { TemplateRenderer } from '@mailstrata/templates';
+import { TemplateFallback, TemplateRenderer } from '@mailstrata/templates';
 
 export interface RenderedMessage {
   subject: string;
   text: string;
   html?: string;
+  /** A tenant's template failed and the built-in one was used: audited with the message, if it is written. */
+  templateFallback?: TemplateFallback;
 }
 
 export interface RenderScope {
@@ -30,7 +32,12 @@ export class TemplateMessageRenderer implements MessageRenderer {
   constructor(private readonly templates: TemplateRenderer) {}
 
   async render(kind: string, scope: RenderScope, data: Record<string, unknown>): Promise<RenderedMessage> {
-    const rendered = await this.templates.render(kind, scope, data);
-    return { subject: rendered.subject, text: rendered.text, ...(rendered.html !== null ? { html: rendered.html } : {}) };
+    const rendered = await this.templates.render(kind, scope, data, { auditFallback: 'caller' });
+    return {
+      subject: rendered.subject,
+      text: rendered.text,
+      ...(rendered.html !== null ? { html: rendered.html } : {}),
+      ...(rendered.failure ? { templateFallback: rendered.failure } : {}),
+    };
   }
 }

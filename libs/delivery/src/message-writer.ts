@@ -15,6 +15,7 @@ import { AuditActor, auditRow, auditRowsParam, AuditRow, insertAuditRowsSql } fr
 import { PreparedStatement } from '@mailstrata/database';
 import { SecretCipher } from '@mailstrata/secrets';
 import { DataSource, EntityManager } from 'typeorm';
+import { EmailTemplateFallback, TemplateFallback, templateFallbackEvent } from '@mailstrata/templates';
 import { EmailMessageAccepted, EmailQueued } from './email-delivery.events';
 import { MessageProducer } from './message-request';
 import { SmtpScope } from './smtp-route';
@@ -62,6 +63,8 @@ export interface NewMessage {
   accepted: boolean;
   /** An event from the bus: written only if this statement claims its id (exactly once per event id). */
   eventClaim?: { eventId: string; producer: string };
+  /** The tenant's template failed and the built-in one was used: its `email.template.fallback` goes with the message. */
+  templateFallback?: TemplateFallback;
 }
 
 /** The columns of an `email_messages` row that a writer sets and the delivery log reads back alike. */
@@ -133,7 +136,8 @@ export function messageInputCte(extraColumns = ''): string {
  * its idempotency key is taken, or when it carries a bus event whose id is already claimed in
  * `email_events_seen` (the claim is made by this statement, with the message's id, so a copy of a
  * committed event writes nothing, and a concurrent copy waits on the claim's row, then writes nothing).
- * Jobs and events are written only for the messages written, whose ids the CTE `m` returns.
+ * Jobs and events are written only for the messages written, whose ids the CTE `m` returns (every event
+ * names its message in `details.message_id`).
  */
 export function writeMessagesCtes(admitted = 'true'): string {
   return `claim AS (
@@ -153,7 +157,7 @@ export function writeMessagesCtes(admitted = 'true'): string {
      JOIN m ON m.id = j.message_id JOIN input i ON i.id = j.message_id
      RETURNING id
    ), events AS (
-     ${insertAuditRowsSql('$6', 'a.resource_id IN (SELECT id::text FROM m UNION ALL SELECT id::text FROM jobs)')}
+     ${insertAuditRowsSql('$6', `a.details->>'message_id' IN (SELECT id::text FROM m)`)}
    )`;
 }
 
@@ -225,6 +229,7 @@ export function prepareMessage(cipher: SecretCipher, message: NewMessage): Prepa
       }),
     );
   }
+  if (message.templateFallback) events.push(auditRow(EmailTemplateFallback, templateFallbackEvent(message.templateFallback, id)));
   const bodies = jobIds.map((jobId, i) => {
     events.push(
       auditRow(EmailQueued, {

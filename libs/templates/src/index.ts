@@ -4,12 +4,13 @@
  * switch is on), and a sandboxed LiquidJS renderer with size, time and allocation limits.
  *  - `TemplateRenderer.render(kind, {partnerId, orgId}, data, {manager?})` → subject, text, html and the
  *    level that supplied them; data is checked against the kind (TEMPLATE_DATA_INVALID naming fields);
- *    a failing tenant template falls back to the built-in one (logged, audited `email.template.fallback`).
+ *    a failing tenant template falls back to the built-in one (logged, audited `email.template.fallback`;
+ *    with `auditFallback: 'caller'` the caller writes that event with its email, `templateFallbackEvent`).
  *  - `TemplateService`: list/get/put/delete per kind, branding, preview; the HTTP layer's domain.
  */
 export { TemplatesModule } from './templates.module';
-export { TemplateRenderer, assertTemplateKind } from './template-renderer';
-export type { RenderedTemplate, TemplateRenderOptions, TemplateSourceLevel } from './template-renderer';
+export { TemplateRenderer, assertTemplateKind, templateFallbackEvent } from './template-renderer';
+export type { RenderedTemplate, TemplateFallback, TemplateRenderOptions, TemplateSourceLevel } from './template-renderer';
 export { TemplateService, representationEtagOf as templateEtagOf } from './template.service';
 export type {
   TemplateEditor,

@@ -7,10 +7,10 @@
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditWriter } from '@mailstrata/audit';
+import { AuditRecordInput, AuditWriter } from '@mailstrata/audit';
 import { DataSource, EntityManager } from 'typeorm';
 import { brandScopeOf, NO_BRANDING } from './branding';
-import { RenderedEmail, TemplateEngine, TemplateRenderFailure } from './engine';
+import { RenderedEmail, TemplateEngine, TemplatePart, TemplateRenderFailure } from './engine';
 import { TemplatesErrors } from './errors';
 import { isTemplateKind, KIND_DEFINITIONS, TEMPLATE_KINDS, TemplateKind } from './kinds';
 import { checkTemplateData, templateScopeOf } from './template-data';
@@ -25,11 +25,50 @@ export interface RenderedTemplate extends RenderedEmail {
   source: TemplateSourceLevel;
   /** True when a tenant's template failed and the built-in one was used. */
   fallback: boolean;
+  /** What failed, when `fallback` is true and the caller asked to write its audit event itself. */
+  failure?: TemplateFallback;
+}
+
+/** A tenant's template that failed at send time: the facts of its `email.template.fallback` event. */
+export interface TemplateFallback {
+  templateId: string;
+  scope: RecipientScope;
+  kind: TemplateKind;
+  level: OverrideLevel;
+  version: number;
+  part: TemplatePart;
+  reason: string;
+  line: number | null;
+  column: number | null;
 }
 
 export interface TemplateRenderOptions {
   /** Read (and audit a fallback) in the caller's transaction, e.g. one that just created the organization. */
   manager?: EntityManager;
+  /**
+   * The caller writes the fallback's audit event with the email it belongs to (`templateFallbackEvent`), so
+   * an email that is refused or a duplicate after all leaves none; the renderer then only returns `failure`.
+   */
+  auditFallback?: 'here' | 'caller';
+}
+
+/**
+ * The `email.template.fallback` event of a failed tenant template, naming the message it was for when
+ * there is one. Never the template or the data: the reason and the position only.
+ */
+export function templateFallbackEvent(
+  fallback: TemplateFallback,
+  messageId?: string,
+): AuditRecordInput<(typeof EmailTemplateFallback.details)[number]> {
+  const { templateId, scope, ...facts } = fallback;
+  return {
+    outcome: 'failure',
+    actor: null,
+    partnerId: scope.partnerId,
+    orgId: scope.orgId,
+    resource: { type: 'email_template', id: templateId },
+    details: { ...facts, ...(messageId ? { message_id: messageId } : {}) },
+  };
 }
 
 export function assertTemplateKind(kind: string): TemplateKind {
@@ -61,27 +100,38 @@ export class TemplateRenderer {
     const branding = await this.repository.findBrandingInEffect(manager, scope);
     const context = templateScopeOf(known, data as Record<string, unknown>, brandScopeOf(branding?.branding ?? NO_BRANDING));
 
+    let failure: TemplateFallback | undefined;
     if (override) {
       try {
         return { kind: known, ...(await this.engine.render(override.source, context)), source: override.level, fallback: false };
       } catch (error) {
         if (!(error instanceof TemplateRenderFailure)) throw error;
+        failure = {
+          templateId: override.id,
+          scope,
+          kind: known,
+          level: override.level,
+          version: override.version,
+          part: error.part,
+          reason: error.reason,
+          line: error.line,
+          column: error.column,
+        };
         // The reason and position only: the engine's message could echo the template, never the data, but stays out anyway.
-        const facts = { kind: known, level: override.level, version: override.version, part: error.part, reason: error.reason };
         // `level` would shadow the log line's own level: the template's level is logged as template_level.
-        const { level, ...rest } = facts;
         this.logger.warn(
-          { ...rest, template_level: level, line: error.line, column: error.column },
+          {
+            kind: known,
+            template_level: override.level,
+            version: override.version,
+            part: error.part,
+            reason: error.reason,
+            line: error.line,
+            column: error.column,
+          },
           'tenant email template failed; the built-in template was used',
         );
-        await this.audit.record(manager, EmailTemplateFallback, {
-          outcome: 'failure',
-          actor: null,
-          partnerId: scope.partnerId,
-          orgId: scope.orgId,
-          resource: { type: 'email_template', id: override.id },
-          details: { ...facts, line: error.line, column: error.column },
-        });
+        if (options.auditFallback !== 'caller') await this.audit.record(manager, EmailTemplateFallback, templateFallbackEvent(failure));
       }
     }
     let builtIn: RenderedEmail;
@@ -97,6 +147,12 @@ export class TemplateRenderer {
         },
       );
     }
-    return { kind: known, ...builtIn, source: 'built-in', fallback: override !== null };
+    return {
+      kind: known,
+      ...builtIn,
+      source: 'built-in',
+      fallback: failure !== undefined,
+      ...(failure && options.auditFallback === 'caller' ? { failure } : {}),
+    };
   }
 }

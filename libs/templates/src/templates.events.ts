@@ -12,8 +12,9 @@ export const EmailTemplateUpdated = defineAuditEvent('email.template.updated', [
   'html_bytes',
 ]);
 export const EmailTemplateDeleted = defineAuditEvent('email.template.deleted', ['kind', 'level', 'version']);
-/** A tenant's template failed at send time and the built-in one was used instead. */
+/** A tenant's template failed at send time and the built-in one was used instead (for `message_id`, when a message). */
 export const EmailTemplateFallback = defineAuditEvent('email.template.fallback', [
+  'message_id',
   'kind',
   'level',
   'version',
