@@ -38,7 +38,11 @@ describe('waking delivery workers', () => {
     listener = new Client({ connectionString: db.url });
     await listener.connect();
     listener.on('notification', (msg) => {
-      if (msg.channel === CHANGE_CHANNEL && msg.payload === JSON.stringify({ topic: EMAIL_JOBS_TOPIC })) wakeUps.push(Date.now());
+      if (
+        msg.channel === CHANGE_CHANNEL &&
+        (JSON.parse(msg.payload ?? '{}') as { topic?: string; key?: string }).topic === EMAIL_JOBS_TOPIC
+      )
+        wakeUps.push(Date.now());
     });
     await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
   });
@@ -73,9 +77,11 @@ describe('waking delivery workers', () => {
     });
     afterAll(async () => app?.close());
 
-    it('is woken on commit, and not by a rolled-back transaction', async () => {
-      let woken = 0;
-      const unsubscribe = app.app.get(ChangeBus).subscribe(EMAIL_JOBS_TOPIC, () => (woken += 1));
+    it('is woken on commit, not by a rolled-back transaction, and not again by its own NOTIFY', async () => {
+      const heard: (string | null)[] = [];
+      const unsubscribe = app.app
+        .get(ChangeBus)
+        .subscribe(EMAIL_JOBS_TOPIC, (event) => heard.push('key' in event ? (event.key ?? null) : null));
       try {
         await expect(
           app.app.get<DataSource>(getDataSourceToken()).transaction(async (m) => {
@@ -86,16 +92,24 @@ describe('waking delivery workers', () => {
               subject: 'rolled back',
               text: 'never sent',
             });
-            expect(woken).toBe(0); // not before the commit
+            expect(heard).toEqual([]); // not before the commit
             throw new Error('caller fails after enqueueing');
           }),
         ).rejects.toThrow('caller fails');
-        expect(woken).toBe(0);
+        expect(heard).toEqual([]);
 
+        const notified = wakeUps.length;
         await enqueue(app, 'local wake-up');
-        expect(woken).toBe(1); // at once, on commit
+        expect(heard).toEqual([null]); // at once, on commit
         await waitFor(() => (received('local wake-up') === 1 ? true : undefined), 5_000, 'delivery woken in-process');
         expect(received('rolled back')).toBe(0);
+
+        // Its NOTIFY to other replicas comes back to it too, and is not dispatched twice: once the test's own
+        // listener has it, a marker NOTIFY sent after it reaches the app after it (one channel, commit order).
+        await waitFor(() => (wakeUps.length > notified ? true : undefined), 5_000, "the replica's NOTIFY");
+        await listener.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify({ topic: EMAIL_JOBS_TOPIC, key: 'marker' })]);
+        await waitFor(() => (heard.includes('marker') ? true : undefined), 5_000, 'the marker');
+        expect(heard).toEqual([null, 'marker']); // the commit's dispatch and the marker, not the replica's own NOTIFY
       } finally {
         unsubscribe();
       }

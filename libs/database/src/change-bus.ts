@@ -2,7 +2,10 @@
  * Cross-replica invalidation over Postgres LISTEN/NOTIFY. A change is published inside the writer's
  * transaction, so replicas hear of it only once it has committed. When the listening connection drops,
  * notifications may have been missed: every subscriber then gets a `reset` and must drop its caches.
+ * Each notification names the replica that sent it (`origin`), which has dispatched it already and
+ * ignores it when Postgres hands it back; changes made by hand in SQL (triggers) name none.
  */
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
@@ -15,6 +18,11 @@ export interface ChangeEvent {
   topic: string;
   /** What changed, e.g. a session hash or a scope id; absent for "everything in the topic". */
   key?: string;
+}
+
+/** A notification as sent: the change and the replica that sent it. */
+interface ChangeNotification extends ChangeEvent {
+  origin?: string;
 }
 
 export type ChangeHandler = (event: ChangeEvent | { topic: '*'; reset: true }) => void;
@@ -41,6 +49,8 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
   private readonly pendingLocal = new WeakMap<QueryRunner, PendingChange[]>();
   /** Per wake-up topic: when other replicas were last notified, and the notification due next. */
   private readonly wakeUps = new Map<string, WakeUpState>();
+  /** This replica's name in its notifications. */
+  private readonly origin = randomBytes(9).toString('base64url');
   private client: Client | undefined;
   private closing = false;
   private reconnectDelayMs = 250;
@@ -87,7 +97,7 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
    * at once, the others through Postgres); a rolled-back change is never announced.
    */
   async publish(manager: EntityManager, event: ChangeEvent): Promise<void> {
-    await manager.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify(event)]);
+    await manager.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, this.notification(event)]);
     this.onCommit(manager, { event, wakeUp: false });
   }
 
@@ -134,8 +144,12 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
     state.due = undefined;
     state.lastSentAt = Date.now();
     this.dataSource
-      .query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify({ topic } satisfies ChangeEvent)])
+      .query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, this.notification({ topic })])
       .catch((error: unknown) => this.logger.warn({ err: error, topic }, 'wake-up notification failed; workers poll for the work'));
+  }
+
+  private notification(event: ChangeEvent): string {
+    return JSON.stringify({ ...event, origin: this.origin } satisfies ChangeNotification);
   }
 
   /** Publishes outside any transaction (for changes that are not database writes). */
@@ -173,7 +187,8 @@ export class ChangeBus implements OnModuleInit, OnApplicationShutdown {
     client.on('notification', (msg) => {
       if (msg.channel !== CHANGE_CHANNEL || !msg.payload) return;
       try {
-        this.dispatch(JSON.parse(msg.payload) as ChangeEvent);
+        const { origin, ...event } = JSON.parse(msg.payload) as ChangeNotification;
+        if (origin !== this.origin) this.dispatch(event);
       } catch {
         this.logger.warn('ignored a malformed change notification');
       }
