@@ -257,9 +257,21 @@ describe('send API and delivery log', () => {
     const ids = [...all.body.items, ...next.body.items].map((m: { id: string }) => m.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect((await t.client.get(`${MESSAGES}?timefrom=now-1h&timeto=now-30m`, a.orgToken)).body.items).toEqual([]);
-    const bad = await t.client.get(`${MESSAGES}?timefrom=yesterday&status=lost`, a.orgToken);
-    expect(bad.status).toBe(400);
-    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['status', 'timefrom']);
+    const refused = async (query: string) => {
+      const res = await t.client.get(`${MESSAGES}?${query}`, a.orgToken);
+      expect({ query, status: res.status, code: res.body.code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
+      return res.body.errors.map((e: { field: string; rule: string }) => `${e.field}:${e.rule}`).sort();
+    };
+    expect(await refused('timefrom=yesterday&status=lost')).toEqual(['status:isIn', 'timefrom:dateMath']);
+    expect(await refused('timefrom=now-1h&timeto=now-2h')).toEqual(['timefrom:beforeTimeto']);
+    expect(await refused('status=sent&status=failed')).toEqual(['status:isIn', 'status:single']);
+    expect(await refused('limit=0&cursor=abc&org_id=nope&sort=asc')).toEqual([
+      'cursor:cursor',
+      'limit:min',
+      'org_id:isUuid',
+      'sort:unknown_field',
+    ]);
+    expect(await refused(`limit=101&to=${'x'.repeat(321)}`)).toEqual(['limit:max', 'to:maxLength']);
   });
 
   it('logs the outbox system emails with producer system, and audits messages without body', async () => {

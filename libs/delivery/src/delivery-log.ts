@@ -8,12 +8,10 @@
  */
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DateMathError, parseDateMath } from '@mailstrata/audit';
-import { fieldError, FieldError, notFound, PeriodicTask } from '@mailstrata/common';
+import { notFound, PeriodicTask } from '@mailstrata/common';
 import { APP_CONFIG, AppConfig } from '@mailstrata/config';
 import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { DeliveryErrors } from './errors';
 import type { EmailMessageColumns } from './message-writer';
 
 export type DeliveryLogScope =
@@ -26,14 +24,22 @@ export type DeliveryLogScope =
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+/** Where a page ends: the last message's creation time (as Postgres printed it, to the microsecond) and id. */
+export type DeliveryLogCursor = readonly [createdKey: string, id: string];
+
+/** The delivery log's filters, checked and parsed (the HTTP layer's DTO says what it accepts). */
 export interface DeliveryLogQuery {
-  status?: string;
+  status?: MessageStatus;
   template?: string;
+  /** A `to` or `cc` recipient, in any case. */
   to?: string;
-  timefrom?: string;
-  timeto?: string;
-  cursor?: string;
-  limit?: string;
+  /** Created at or after this time. */
+  timefrom?: Date;
+  /** Created at or before this time. */
+  timeto?: Date;
+  cursor?: DeliveryLogCursor;
+  /** 1 to DELIVERY_LOG_MAX_LIMIT; DELIVERY_LOG_DEFAULT_LIMIT when absent. */
+  limit?: number;
 }
 
 export interface AttemptView {
@@ -98,8 +104,8 @@ interface AttemptRow {
   smtp_message_id: string | null;
 }
 
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
+export const DELIVERY_LOG_DEFAULT_LIMIT = 20;
+export const DELIVERY_LOG_MAX_LIMIT = 100;
 const DAY_MS = 86_400_000;
 const PRUNE_BATCH = 5_000;
 
@@ -112,7 +118,8 @@ function encodeCursor(row: MessageRow): string {
   return Buffer.from(JSON.stringify([row.created_key, row.id])).toString('base64url');
 }
 
-function decodeCursor(text: string): [string, string] | undefined {
+/** A `next_cursor` as `encodeCursor` wrote it, or undefined for anything else. */
+export function decodeDeliveryLogCursor(text: string): DeliveryLogCursor | undefined {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && isUUID(value[1])) {
@@ -191,23 +198,18 @@ export class DeliveryLogService implements OnApplicationBootstrap, OnApplication
     return view(rows[0], attempts.get(rows[0].id) ?? []);
   }
 
-  async list(scope: DeliveryLogScope, query: DeliveryLogQuery, now = new Date()): Promise<DeliveryLogPage> {
-    const errors: FieldError[] = [];
+  async list(scope: DeliveryLogScope, query: DeliveryLogQuery): Promise<DeliveryLogPage> {
     const params: unknown[] = [];
     const where = [this.scopeSql(scope, params)];
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
-    if (query.status !== undefined) {
-      if (!(MESSAGE_STATUSES as readonly string[]).includes(query.status)) {
-        errors.push(fieldError('status', 'isIn', `must be one of ${MESSAGE_STATUSES.join(', ')}`));
-      } else if (query.status === 'sending') {
-        where.push(`(m.status = 'sending' OR (m.status IN ('queued', 'retrying') AND EXISTS (
-          SELECT 1 FROM email_jobs j WHERE j.email_message_id = m.id AND j.status = 'sending')))`);
-      } else {
-        where.push(`m.status = ${add(query.status)}`);
-      }
+    if (query.status === 'sending') {
+      where.push(`(m.status = 'sending' OR (m.status IN ('queued', 'retrying') AND EXISTS (
+        SELECT 1 FROM email_jobs j WHERE j.email_message_id = m.id AND j.status = 'sending')))`);
+    } else if (query.status !== undefined) {
+      where.push(`m.status = ${add(query.status)}`);
     }
     if (query.template !== undefined) where.push(`m.template = ${add(query.template)}`);
     if (query.to !== undefined) {
@@ -215,32 +217,12 @@ export class DeliveryLogService implements OnApplicationBootstrap, OnApplication
         `EXISTS (SELECT 1 FROM unnest(m.to_addresses || m.cc_addresses) AS r(address) WHERE lower(r.address) = lower(${add(query.to)}))`,
       );
     }
-    for (const [name, op, roundUp] of [
-      ['timefrom', '>=', false],
-      ['timeto', '<=', true],
-    ] as const) {
-      const text = query[name];
-      if (text === undefined) continue;
-      try {
-        where.push(`m.created_at ${op} ${add(parseDateMath(text, now, { roundUp }))}`);
-      } catch (error) {
-        if (!(error instanceof DateMathError)) throw error;
-        errors.push(fieldError(name, 'dateMath', `must be date math (now, now-1h, now-7d/d) or an ISO 8601 time: ${error.message}`));
-      }
-    }
-    let limit = DEFAULT_LIMIT;
-    if (query.limit !== undefined) {
-      limit = Number(query.limit);
-      if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_LIMIT) {
-        errors.push(fieldError('limit', 'range', `must be an integer from 1 to ${MAX_LIMIT}`));
-      }
-    }
+    if (query.timefrom !== undefined) where.push(`m.created_at >= ${add(query.timefrom)}`);
+    if (query.timeto !== undefined) where.push(`m.created_at <= ${add(query.timeto)}`);
     if (query.cursor !== undefined) {
-      const cursor = decodeCursor(query.cursor);
-      if (!cursor) errors.push(fieldError('cursor', 'cursor', 'must be the next_cursor of a previous page'));
-      else where.push(`(m.created_at, m.id) < (${add(cursor[0])}::timestamptz, ${add(cursor[1])}::uuid)`);
+      where.push(`(m.created_at, m.id) < (${add(query.cursor[0])}::timestamptz, ${add(query.cursor[1])}::uuid)`);
     }
-    if (errors.length > 0) throw DeliveryErrors.INVALID_DELIVERY_LOG_QUERY(undefined, { errors });
+    const limit = Math.min(Math.max(query.limit ?? DELIVERY_LOG_DEFAULT_LIMIT, 1), DELIVERY_LOG_MAX_LIMIT);
     const rows = (await this.dataSource.query(
       `SELECT ${COLUMNS} FROM email_messages m WHERE ${where.join(' AND ')} ORDER BY m.created_at DESC, m.id DESC LIMIT ${limit + 1}`,
       params,

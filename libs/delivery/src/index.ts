@@ -60,6 +60,20 @@ export { TEMPLATE_KINDS, MESSAGE_LIMITS, messageFieldErrors, contentErrors, requ
 export type { MessageRequest, MessageProducer, MessageDedup, ProducerType, TemplateKind } from './message-request';
 export { MESSAGE_RENDERER, TemplateMessageRenderer } from './message-renderer';
 export type { MessageRenderer, RenderedMessage, RenderScope } from './message-renderer';
-export { DeliveryLogService, MESSAGE_STATUSES } from './delivery-log';
-export type { DeliveryLogScope, DeliveryLogQuery, DeliveryLogPage, MessageView, AttemptView, MessageStatus } from './delivery-log';
+export {
+  DeliveryLogService,
+  MESSAGE_STATUSES,
+  decodeDeliveryLogCursor,
+  DELIVERY_LOG_DEFAULT_LIMIT,
+  DELIVERY_LOG_MAX_LIMIT,
+} from './delivery-log';
+export type {
+  DeliveryLogScope,
+  DeliveryLogQuery,
+  DeliveryLogCursor,
+  DeliveryLogPage,
+  MessageView,
+  AttemptView,
+  MessageStatus,
+} from './delivery-log';
 export { EmailMessageAccepted } from './email-delivery.events';

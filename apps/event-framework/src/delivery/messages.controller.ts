@@ -1,22 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiCookieAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiCookieAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { fieldError, notFound, validationFailed } from '@mailstrata/common';
-import {
-  DeliveryLogQuery,
-  DeliveryLogScope,
-  DeliveryLogService,
-  MessageIntake,
-  MessageRequest,
-  requestFingerprint,
-} from '@mailstrata/delivery';
+import { DeliveryLogScope, DeliveryLogService, MessageIntake, MessageRequest, requestFingerprint } from '@mailstrata/delivery';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
-import { IDEMPOTENCY_KEY, SendMessageDto } from './messages.dto';
+import { DeliveryLogQueryDto, deliveryLogQueryOf, IDEMPOTENCY_KEY, SendMessageDto } from './messages.dto';
 
 type SignedIn = Actor & { principal: Principal };
-
-const LOG_QUERY = ['status', 'template', 'to', 'timefrom', 'timeto', 'cursor', 'limit', 'org_id', 'partner_id'] as const;
 
 function requestOf(body: SendMessageDto): MessageRequest {
   return {
@@ -82,31 +73,8 @@ export class MessagesController {
   @Get()
   @RequirePermissions('email:read')
   @ApiOperation({ summary: 'The delivery log: messages newest first, with every attempt' })
-  @ApiQuery({ name: 'status', required: false, description: 'queued, sending, sent, retrying or failed' })
-  @ApiQuery({ name: 'template', required: false })
-  @ApiQuery({ name: 'to', required: false, description: 'A recipient (to or cc), any case' })
-  @ApiQuery({ name: 'timefrom', required: false, description: 'Date math (now-1h) or ISO 8601' })
-  @ApiQuery({ name: 'timeto', required: false })
-  @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
-  @ApiQuery({ name: 'limit', required: false, description: '1–100, default 20' })
-  @ApiQuery({ name: 'org_id', required: false, description: 'Narrow to one organization' })
-  @ApiQuery({ name: 'partner_id', required: false, description: 'Controller admins: narrow to one partner' })
-  async list(@CurrentActor() actor: SignedIn, @Query() raw: Record<string, unknown>) {
-    const query: Record<string, string> = {};
-    const errors = [];
-    for (const [name, value] of Object.entries(raw)) {
-      if (!(LOG_QUERY as readonly string[]).includes(name)) errors.push(fieldError(name, 'unknown_field', 'is not a known parameter'));
-      else if (typeof value !== 'string') errors.push(fieldError(name, 'single', 'must be given once'));
-      else query[name] = value;
-    }
-    for (const name of ['org_id', 'partner_id']) {
-      if (query[name] !== undefined && !/^[0-9a-f-]{36}$/i.test(query[name])) errors.push(fieldError(name, 'isUuid', 'must be a UUID'));
-    }
-    if (errors.length > 0) throw validationFailed(errors);
-    return this.log.list(
-      this.scopeOf(actor.principal, query.org_id?.toLowerCase(), query.partner_id?.toLowerCase()),
-      query as DeliveryLogQuery,
-    );
+  async list(@CurrentActor() actor: SignedIn, @Query() query: DeliveryLogQueryDto) {
+    return this.log.list(this.scopeOf(actor.principal, query.org_id, query.partner_id), deliveryLogQueryOf(query));
   }
 
   @Get(':id')

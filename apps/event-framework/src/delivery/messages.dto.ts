@@ -1,8 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { MESSAGE_LIMITS, TEMPLATE_KINDS } from '@mailstrata/delivery';
+import { DateMathError, parseDateMath } from '@mailstrata/audit';
+import {
+  decodeDeliveryLogCursor,
+  DELIVERY_LOG_DEFAULT_LIMIT,
+  DELIVERY_LOG_MAX_LIMIT,
+  DeliveryLogQuery,
+  MESSAGE_LIMITS,
+  MESSAGE_STATUSES,
+  MessageStatus,
+  TEMPLATE_KINDS,
+} from '@mailstrata/delivery';
 import { isPlainAddress } from '@mailstrata/mailer';
+import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsString, IsUUID, ValidateIf } from 'class-validator';
-import { IsOmittable, LowerCase, Rule } from '../http/validators';
+import { IntegerBetween, IsOmittable, LowerCase, Rule } from '../http/validators';
+import { ScopeQueryDto } from '../http/scope-query.dto';
 
 const CRLF = /[\r\n]/;
 const isText = (v: unknown): v is string => typeof v === 'string';
@@ -108,3 +120,88 @@ export class SendMessageDto {
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters. */
 export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** A query parameter named twice arrives as an array: refused with its own rule before any other. */
+const Single = () => Rule('single', 'must be given once', (v) => v === undefined || isText(v));
+
+/** The parsed time of a date-math parameter, or undefined when it is not one. */
+function timeOf(text: string, now: Date, roundUp: boolean): Date | undefined {
+  try {
+    return parseDateMath(text, now, { roundUp });
+  } catch (error) {
+    if (error instanceof DateMathError) return undefined;
+    throw error;
+  }
+}
+
+const DateMath = () =>
+  Rule(
+    'dateMath',
+    'must be date math (now, now-1h, now-7d/d) or an ISO 8601 time',
+    (v) => !isText(v) || timeOf(v, new Date(), false) !== undefined,
+  );
+
+/** The delivery log's filters beside the scope (`org_id`, `partner_id`); every parameter at most once. */
+export class DeliveryLogQueryDto extends ScopeQueryDto {
+  @ApiPropertyOptional({ enum: MESSAGE_STATUSES })
+  @IsOmittable()
+  @Single()
+  @IsIn(MESSAGE_STATUSES, { message: `must be one of ${MESSAGE_STATUSES.join(', ')}` })
+  status?: MessageStatus;
+
+  @ApiPropertyOptional({ description: 'A template kind, e.g. password_setup', maxLength: 100 })
+  @IsOmittable()
+  @Single()
+  @MaxChars(100)
+  template?: string;
+
+  @ApiPropertyOptional({ description: 'A recipient (to or cc), any case', maxLength: 320 })
+  @IsOmittable()
+  @Single()
+  @MaxChars(320)
+  to?: string;
+
+  @ApiPropertyOptional({ description: 'Created at or after: date math (now-1h, now-7d/d) or ISO 8601' })
+  @IsOmittable()
+  @Single()
+  @DateMath()
+  @Rule('beforeTimeto', 'must not be after timeto', (v, o) => {
+    const to = (o as DeliveryLogQueryDto).timeto;
+    if (!isText(v) || !isText(to)) return true;
+    const now = new Date();
+    const [from, until] = [timeOf(v, now, false), timeOf(to, now, true)];
+    return from === undefined || until === undefined || from <= until;
+  })
+  timefrom?: string;
+
+  @ApiPropertyOptional({ description: 'Created at or before, the same syntax; rounding rounds up' })
+  @IsOmittable()
+  @Single()
+  @DateMath()
+  timeto?: string;
+
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOmittable()
+  @Single()
+  @Rule('cursor', 'must be the next_cursor of a previous page', (v) => !isText(v) || decodeDeliveryLogCursor(v) !== undefined)
+  cursor?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: DELIVERY_LOG_MAX_LIMIT, default: DELIVERY_LOG_DEFAULT_LIMIT })
+  @IsOmittable()
+  @Type(() => Number)
+  @IntegerBetween(1, DELIVERY_LOG_MAX_LIMIT)
+  limit?: number;
+}
+
+/** The checked filters as the delivery log takes them, times read against one `now`. */
+export function deliveryLogQueryOf(dto: DeliveryLogQueryDto, now = new Date()): DeliveryLogQuery {
+  return {
+    ...(dto.status !== undefined ? { status: dto.status } : {}),
+    ...(dto.template !== undefined ? { template: dto.template } : {}),
+    ...(dto.to !== undefined ? { to: dto.to } : {}),
+    ...(dto.timefrom !== undefined ? { timefrom: timeOf(dto.timefrom, now, false)! } : {}),
+    ...(dto.timeto !== undefined ? { timeto: timeOf(dto.timeto, now, true)! } : {}),
+    ...(dto.cursor !== undefined ? { cursor: decodeDeliveryLogCursor(dto.cursor)! } : {}),
+    ...(dto.limit !== undefined ? { limit: dto.limit } : {}),
+  };
+}
