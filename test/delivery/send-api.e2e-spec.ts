@@ -272,6 +272,12 @@ describe('send API and delivery log', () => {
       'sort:unknown_field',
     ]);
     expect(await refused(`limit=101&to=${'x'.repeat(321)}`)).toEqual(['limit:max', 'to:maxLength']);
+    const notAnId = await t.client.get(`${MESSAGES}/not-a-uuid`, a.orgToken);
+    expect({ status: notAnId.status, code: notAnId.body.code, errors: notAnId.body.errors }).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      errors: [{ field: 'id', rule: 'isUuid', message: 'must be a UUID' }],
+    });
   });
 
   it('logs the outbox system emails with producer system, and audits messages without body', async () => {

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { fieldError, notFound, validationFailed } from '@mailstrata/common';
 import { DeliveryLogScope, DeliveryLogService, MessageIntake, MessageRequest, requestFingerprint } from '@mailstrata/delivery';
 import { Actor, Principal } from '@mailstrata/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { uuidParam } from '../http/uuid-param';
 import { DeliveryLogQueryDto, deliveryLogQueryOf, IDEMPOTENCY_KEY, SendMessageDto } from './messages.dto';
 
 type SignedIn = Actor & { principal: Principal };
@@ -80,7 +81,7 @@ export class MessagesController {
   @Get(':id')
   @RequirePermissions('email:read')
   @ApiOperation({ summary: 'One message of the delivery log with every attempt' })
-  async get(@CurrentActor() actor: SignedIn, @Param('id', new ParseUUIDPipe()) id: string) {
+  async get(@CurrentActor() actor: SignedIn, @Param('id', uuidParam) id: string) {
     return this.log.get(this.scopeOf(actor.principal), id);
   }
 

@@ -1,17 +1,13 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { fieldError, validationFailed } from '@mailstrata/common';
 import { AccountOnboarding } from '@mailstrata/accounts';
 import { Actor, Principal, TenantService } from '@mailstrata/identity';
 import { CurrentActor, RequirePermissions } from '../http/auth.decorators';
+import { uuidParam } from '../http/uuid-param';
 import { CreateOrganizationDto, CreatePartnerDto, CreateUserDto, ListOrganizationsQuery, UpdateOrganizationDto } from './identity.dto';
 import { organizationView, partnerView, userView } from './identity.views';
 
 type SignedIn = Actor & { principal: Principal };
-
-const uuid = new ParseUUIDPipe({
-  exceptionFactory: () => validationFailed([fieldError('id', 'isUuid', 'must be a UUID')], 'The id is not a UUID.'),
-});
 
 @ApiTags('identity')
 @ApiCookieAuth('rsid')
@@ -59,7 +55,7 @@ export class TenantsController {
   @Patch('organizations/:id')
   @RequirePermissions('organization:modify')
   @ApiOperation({ summary: 'Turn the organization-level SMTP feature on or off' })
-  async updateOrganization(@CurrentActor() actor: SignedIn, @Param('id', uuid) id: string, @Body() body: UpdateOrganizationDto) {
+  async updateOrganization(@CurrentActor() actor: SignedIn, @Param('id', uuidParam) id: string, @Body() body: UpdateOrganizationDto) {
     return organizationView(await this.tenants.setSmtpOverride(actor, id, body.smtp_override_enabled));
   }
 
