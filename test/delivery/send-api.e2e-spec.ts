@@ -121,6 +121,25 @@ describe('send API and delivery log', () => {
     expect(mail.text).toContain('Volume /data is at 99%.');
   });
 
+  it('sends each mailbox one copy when a recipient is named twice, in to and cc, in any case', async () => {
+    const subject = `dedup ${Date.now()}`;
+    const res = await send(b.partnerToken, {
+      partner_id: b.partnerId,
+      to: ['twice@customer.test', 'other@customer.test', 'TWICE@customer.test'],
+      cc: ['twice@Customer.test', 'copy@customer.test', 'Other@customer.test'],
+      subject,
+      text: 'once each',
+    });
+    expect(res.status).toBe(202);
+    const logged = await settled(res.body.id, b.partnerToken, 'sent');
+    expect(logged.recipients).toEqual({ to: ['twice@customer.test', 'other@customer.test'], cc: ['copy@customer.test'], reply_to: null });
+    const envelopes = controllerSmtp.messages
+      .filter((m) => m.subject === subject)
+      .flatMap((m) => m.envelopeTo)
+      .sort();
+    expect(envelopes).toEqual(['copy@customer.test', 'other@customer.test', 'twice@customer.test']);
+  });
+
   it('answers the first message for a repeated Idempotency-Key with the same body, 409 for another body', async () => {
     const key = { 'idempotency-key': `order-${Date.now()}` };
     const body = { partner_id: a.partnerId, to: ['Idem@Customer.test'], template: 'generic', data: { subject: 'Once', text: 'only once' } };

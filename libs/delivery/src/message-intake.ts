@@ -36,7 +36,7 @@ import { DataSource } from 'typeorm';
 import { DeliveryErrors } from './errors';
 import { EMAIL_JOBS_TOPIC } from './email-outbox';
 import { MESSAGE_RENDERER, MessageRenderer, RenderedMessage } from './message-renderer';
-import { MessageDedup, messageFieldErrors, MessageProducer, MessageRequest } from './message-request';
+import { distinctRecipients, MessageDedup, messageFieldErrors, MessageProducer, MessageRequest } from './message-request';
 import { MessageBatchWriter } from './message-batch-writer';
 import { NewMessage, RouteAtEnqueue } from './message-writer';
 import { EarlierMessage, SendAdmission } from './send-admission';
@@ -125,7 +125,7 @@ export class MessageIntake {
       actor: options.actor ?? null,
     };
     const tenant = scope.partnerId ?? 'controller';
-    const recipients = request.to.length + (request.cc?.length ?? 0);
+    const recipients = message.to.length + message.cc.length;
     // Committed on its own (with whatever other requests were submitted meanwhile): the message, its
     // jobs and their audit events with the quota it takes, or nothing. Submitted again (once) when the
     // key was released or taken by a request that was not written after all.
@@ -230,8 +230,7 @@ export class MessageIntake {
       scope,
       producer,
       template: request.template ?? 'generic',
-      to: request.to,
-      cc: request.cc ?? [],
+      ...distinctRecipients(request.to, request.cc),
       replyTo: request.replyTo ?? null,
       ...content,
       route,

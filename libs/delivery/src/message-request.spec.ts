@@ -1,4 +1,4 @@
-import { MessageRequest, requestFingerprint } from './message-request';
+import { distinctRecipients, MessageRequest, requestFingerprint } from './message-request';
 
 describe('requestFingerprint', () => {
   // Fingerprints are stored with their idempotency keys: a retry after an upgrade must still match.
@@ -45,5 +45,18 @@ describe('requestFingerprint', () => {
     ]) {
       expect(requestFingerprint(other)).not.toBe(requestFingerprint(base));
     }
+  });
+});
+
+describe('distinctRecipients', () => {
+  it('keeps each mailbox once, in any case, where it was first named: to before cc', () => {
+    expect(distinctRecipients(['a@x.test', 'B@x.test', 'A@X.TEST', 'b@x.test'], ['c@x.test', 'a@x.test', 'C@x.test', 'd@x.test'])).toEqual({
+      to: ['a@x.test', 'B@x.test'],
+      cc: ['c@x.test', 'd@x.test'],
+    });
+  });
+
+  it('leaves distinct recipients and an absent cc as they are', () => {
+    expect(distinctRecipients(['a@x.test', 'a@y.test'])).toEqual({ to: ['a@x.test', 'a@y.test'], cc: [] });
   });
 });

@@ -63,6 +63,22 @@ function addressErrors(field: string, value: unknown): FieldError[] {
   return [];
 }
 
+/**
+ * Each mailbox once: an address repeated in `to` and `cc` (in any case; the domain is case-blind and no
+ * mail system in use tells local parts apart by case) gets one copy, in the first place it was named.
+ * Every recipient gets its own SMTP transaction, so a repeat would be a second email to the same person.
+ */
+export function distinctRecipients(to: readonly string[], cc: readonly string[] = []): { to: string[]; cc: string[] } {
+  const seen = new Set<string>();
+  const keep = (address: string) => {
+    const key = address.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  return { to: to.filter(keep), cc: cc.filter(keep) };
+}
+
 /** Every rule a message breaks, by field (the request's snake_case names). Empty: sendable. */
 export function messageFieldErrors(request: MessageRequest): FieldError[] {
   const errors: FieldError[] = [];
