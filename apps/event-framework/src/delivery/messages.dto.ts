@@ -22,10 +22,17 @@ const isText = (v: unknown): v is string => typeof v === 'string';
 const MaxChars = (max: number) => Rule('maxLength', `must be at most ${max} characters`, (v) => !isText(v) || v.length <= max);
 /** Header-bound text: CR or LF would smuggle in a header of its own, so they are refused, never cleaned. */
 const NoLineBreaks = () => Rule('no_line_breaks', 'must not contain CR or LF characters', (v) => !isText(v) || !CRLF.test(v));
-/** Every entry (or the value) one plain mailbox on one line. */
+const isAddress = (a: unknown) => isText(a) && !CRLF.test(a) && isPlainAddress(a);
+/** Every entry (or the value) one plain mailbox on one line; a list's refusal names the entries by position. */
 const Addresses = () =>
-  Rule('isEmail', 'must be single email addresses without CR or LF', (v) =>
-    (Array.isArray(v) ? v : [v]).every((a) => isText(a) && !CRLF.test(a) && isPlainAddress(a)),
+  Rule(
+    'isEmail',
+    (v, field) => {
+      const bad = Array.isArray(v) ? v.flatMap((a, i) => (isAddress(a) ? [] : [`${field}[${i}]`])) : [];
+      const which = bad.length > 0 ? `: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ', …' : ''}` : '';
+      return `must be single email addresses without CR or LF${which}`;
+    },
+    (v) => (Array.isArray(v) ? v : [v]).every(isAddress),
   );
 
 const literalGiven = (o: object) => ['subject', 'text', 'html'].some((k) => (o as Record<string, unknown>)[k] !== undefined);

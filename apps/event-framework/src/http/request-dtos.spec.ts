@@ -121,7 +121,7 @@ describe('request DTOs, validated by the one global pipe', () => {
       (await errorsOf(SendMessageDto, 'body', { partner_id, to: [['a@x.test']], subject: 'Hi', text: 'Hello', bcc: 'v@x.test' })).errors,
     ).toEqual(
       expect.arrayContaining([
-        { field: 'to', rule: 'isEmail', message: 'must be single email addresses without CR or LF' },
+        { field: 'to', rule: 'isEmail', message: 'must be single email addresses without CR or LF: to[0]' },
         { field: 'bcc', rule: 'unknown_field', message: 'is not a known field' },
       ]),
     );

@@ -34,12 +34,20 @@ export function LowerCase(): PropertyDecorator {
 
 /**
  * A rule of its own name and message, for the checks class-validator has no decorator for. `test`
- * answers whether the value passes; it sees the whole object for cross-field rules.
+ * answers whether the value passes; it sees the whole object for cross-field rules. The message may be
+ * made from the refused value (never echo it: name positions, not content).
  */
-export function Rule(name: string, message: string, test: (value: unknown, object: object) => boolean): PropertyDecorator {
+export function Rule(
+  name: string,
+  message: string | ((value: unknown, property: string) => string),
+  test: (value: unknown, object: object) => boolean,
+): PropertyDecorator {
   return ValidateBy({
     name,
-    validator: { validate: (value, args) => test(value, args?.object ?? {}), defaultMessage: () => message },
+    validator: {
+      validate: (value, args) => test(value, args?.object ?? {}),
+      defaultMessage: (args) => (typeof message === 'string' ? message : message(args?.value, args?.property ?? '')),
+    },
   });
 }
 
