@@ -45,10 +45,11 @@ export function ServiceAccountsPage({ session, location }: PageProps) {
   const [reloads, setReloads] = useState(0);
   const listTitle = useRef<HTMLHeadingElement>(null);
 
-  // A token shown for one partner is not left on screen once another is picked.
+  // A token shown for one partner is not left on screen once another is picked, nor is its list.
   useEffect(() => {
     setCreated(null);
     setNotice(null);
+    setAccounts(null);
   }, [partnerId]);
 
   useEffect(() => {
