@@ -180,6 +180,22 @@ describe('service accounts', () => {
     expect(lacking.body).toMatchObject({ code: 'PERMISSION_NOT_GRANTABLE' });
     expect(lacking.body.errors).toEqual([expect.objectContaining({ field: 'permissions[1]', rule: 'grantable' })]);
 
+    // Creating partners is the platform's: a partner's account could never use it, even one the controller creates.
+    const forPartner = await create(w.root.token, {
+      name: 'partner-provisioner',
+      partner_id: w.partnerA.id,
+      permissions: ['email:send', 'partner:create'],
+    });
+    expect(forPartner.status).toBe(403);
+    expect(forPartner.body).toMatchObject({
+      code: 'PERMISSION_NOT_GRANTABLE',
+      detail: 'partner:create is for platform-wide accounts only.',
+    });
+    expect(forPartner.body.errors).toEqual([expect.objectContaining({ field: 'permissions[1]', rule: 'grantable' })]);
+    expect((await a.client.get(`${URL}?partner_id=${w.partnerA.id}`, w.root.token)).body.items).not.toContainEqual(
+      expect.objectContaining({ name: 'partner-provisioner' }),
+    );
+
     for (const permissions of [
       ['system_setting:modify'],
       ['user:create'],

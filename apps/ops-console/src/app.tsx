@@ -12,6 +12,7 @@ import { LoginPage } from './pages/login';
 import { MailboxPage } from './pages/mailbox';
 import { NotFoundPage } from './pages/not-found';
 import { OverviewPage } from './pages/overview';
+import { ServiceAccountsPage } from './pages/service-accounts';
 import { SmtpPage } from './pages/smtp';
 import { TenantsPage } from './pages/tenants';
 import { href, interceptLinkClick, Location, navigate, useLocation } from './router';
@@ -28,6 +29,8 @@ interface NavEntry {
   label: string;
   visible: (me: Me, session: Session) => boolean;
   page: (props: PageProps) => ComponentChildren;
+  /** Opens by its address even where `visible` hides it, so a role without access reads the API's refusal, not "not found". */
+  deepLink?: boolean;
 }
 
 /** Pages in navigation order. A new page is one more entry here and one file under pages/. */
@@ -42,6 +45,13 @@ const PAGES: NavEntry[] = [
     page: (p) => <DeliveryPage {...p} />,
   },
   { path: '/tenants', label: 'Tenants and users', visible: (me) => can(me, 'user:create'), page: (p) => <TenantsPage {...p} /> },
+  {
+    path: '/service-accounts',
+    label: 'Service accounts',
+    visible: (me) => can(me, 'service_account:manage'),
+    page: (p) => <ServiceAccountsPage {...p} />,
+    deepLink: true,
+  },
   {
     path: '/mailbox',
     label: 'Mailbox',
@@ -98,7 +108,8 @@ export function App() {
 
   const visible = PAGES.filter((p) => p.visible(session.me, session));
   const path = location.path === '/' ? (visible[0]?.path ?? '/overview') : location.path;
-  const entry = visible.find((p) => path === p.path || path.startsWith(`${p.path}/`));
+  const matches = (p: NavEntry) => path === p.path || path.startsWith(`${p.path}/`);
+  const entry = visible.find(matches) ?? PAGES.find((p) => p.deepLink && matches(p));
   return (
     <Shell session={session} location={location} pages={visible} current={entry?.path}>
       {entry ? entry.page({ session, location }) : <NotFoundPage />}

@@ -72,10 +72,17 @@ export class ServiceAccountService implements OnModuleInit {
   async create(actor: SignedIn, input: CreateServiceAccountInput): Promise<{ account: ServiceAccountEntity; token: string }> {
     const creator = this.requireUser(actor.principal);
     const permissions = [...new Set(input.permissions)];
+    const platformWide = !creator.partnerId && input.partnerId === undefined;
     permissions.forEach((permission, i) => {
       if (!canGrantToServiceAccount(creator.role, permission)) {
         throw IdentityErrors.PERMISSION_NOT_GRANTABLE(`A ${creator.role} cannot grant ${permission} to a service account.`, {
           errors: [fieldError(`permissions[${i}]`, 'grantable', `${permission} is not a permission this caller may grant`)],
+        });
+      }
+      // Only the platform creates partners, so a partner's account would hold this without ever being able to use it.
+      if (permission === 'partner:create' && !platformWide) {
+        throw IdentityErrors.PERMISSION_NOT_GRANTABLE('partner:create is for platform-wide accounts only.', {
+          errors: [fieldError(`permissions[${i}]`, 'grantable', 'partner:create is for platform-wide accounts only')],
         });
       }
     });
