@@ -96,7 +96,7 @@ export function TemplatePreview(props: Props) {
           </label>
           <label>
             <input type="radio" name="previewMode" value="custom" checked={mode === 'custom'} onChange={() => setMode('custom')} /> My own
-            data (JSON)
+            data
           </label>
         </fieldset>
       ) : null}

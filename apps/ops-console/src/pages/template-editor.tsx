@@ -241,7 +241,7 @@ export function TemplateEditorPage({ session, location, kind }: PageProps & { ki
               </Notice>
             ) : null}
             <div class="grid grid--editor">
-              <section class="card" aria-label="Subject, text and HTML">
+              <section class="card" aria-label="Template parts">
                 <fieldset disabled={!mayModify} class="fieldset-plain">
                   <TextField
                     name="subject"
