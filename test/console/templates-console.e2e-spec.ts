@@ -235,6 +235,37 @@ describe('ops console: email templates (Chromium)', () => {
     }
   });
 
+  it('a controller admin picks the partner and prepares the org’s template while its switch is off: saved, not in effect', async () => {
+    const ctl = await newPage(browser);
+    try {
+      await signIn(ctl.page, app.url, ROOT_EMAIL, ROOT_PASSWORD);
+      await ctl.page.getByLabel('Partner', { exact: true }).selectOption({ label: 'Acme' });
+      await ctl.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Templates' }).click();
+      await ctl.page.getByRole('heading', { name: 'Email templates: partner' }).waitFor();
+      await ctl.page.getByTestId('source-branding').waitFor();
+      expect(await ctl.page.getByTestId('source-branding').getAttribute('data-source')).toBe('partner');
+
+      await ctl.page.getByLabel('Templates of').selectOption({ label: 'Organization: Initech' });
+      await ctl.page.getByRole('heading', { name: 'Email templates: Initech' }).waitFor();
+      await ctl.page
+        .locator('#org-rule')
+        .getByText(/You may prepare them now/)
+        .waitFor();
+      await ctl.page.getByRole('link', { name: 'Alert' }).click();
+      await ctl.page.getByRole('heading', { name: 'New alert template' }).waitFor();
+      expect(new URL(ctl.page.url()).searchParams.get('org_id')).not.toBeNull();
+      await ctl.page.getByLabel(/^Subject/).fill('[Initech] {{ title }}');
+      await ctl.page.getByRole('button', { name: 'Save template' }).click();
+      await ctl.page.getByText(/Saved version 1\. In effect for Initech now: Built-in \(.*kept but not used.*\)/).waitFor();
+      expect(await ctl.page.getByTestId('own-template').textContent()).toMatch(/Version 1.*not in effect/);
+      expect(await seriousViolations(ctl.page)).toEqual([]);
+      expect(ctl.recorder.cspViolations).toEqual([]);
+      expect(ctl.recorder.errors).toEqual([]);
+    } finally {
+      await ctl.context.close();
+    }
+  });
+
   it('deleting the partner’s template names the built-in taking over, and falls back to it', async () => {
     await page.getByRole('button', { name: 'Delete own template…' }).click();
     const dialog = page.getByRole('dialog');
