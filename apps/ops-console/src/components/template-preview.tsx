@@ -142,7 +142,7 @@ function PreviewResult({ result }: { result: PreviewView }) {
         <dd data-testid="preview-subject">{result.subject}</dd>
       </dl>
       <h3>Text</h3>
-      <pre class="mail-text preview-box" data-testid="preview-text">
+      <pre class="mail-text preview-box" data-testid="preview-text" role="region" aria-label="Rendered text" tabIndex={0}>
         {result.text}
       </pre>
       <h3>HTML (source)</h3>
@@ -154,7 +154,7 @@ function PreviewResult({ result }: { result: PreviewView }) {
             Shown as source: the console does not run an email’s inline styles or load its images. Send yourself an email to see it in a
             mail client.
           </p>
-          <pre class="mail-text mono preview-box" data-testid="preview-html">
+          <pre class="mail-text mono preview-box" data-testid="preview-html" role="region" aria-label="Rendered HTML source" tabIndex={0}>
             {result.html}
           </pre>
         </>

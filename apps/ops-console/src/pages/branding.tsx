@@ -250,7 +250,15 @@ export function BrandingPage({ session, location }: PageProps) {
                 <button type="submit" class="button button--primary" disabled={busy !== null}>
                   {busy === 'save' ? 'Saving…' : 'Save branding'}
                 </button>
-                <button type="button" class="button" disabled={busy !== null} onClick={() => (setForm(loaded.saved), setErrors({}))}>
+                <button
+                  type="button"
+                  class="button"
+                  disabled={busy !== null}
+                  onClick={() => {
+                    setForm(loaded.saved);
+                    setErrors({});
+                  }}
+                >
                   Discard changes
                 </button>
                 {own ? (

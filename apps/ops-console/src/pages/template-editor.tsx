@@ -284,7 +284,15 @@ export function TemplateEditorPage({ session, location, kind }: PageProps & { ki
                 <button type="submit" class="button button--primary" disabled={busy !== null}>
                   {busy === 'save' ? 'Saving…' : 'Save template'}
                 </button>
-                <button type="button" class="button" disabled={busy !== null} onClick={() => (setForm(loaded.saved), setErrors({}))}>
+                <button
+                  type="button"
+                  class="button"
+                  disabled={busy !== null}
+                  onClick={() => {
+                    setForm(loaded.saved);
+                    setErrors({});
+                  }}
+                >
                   Discard changes
                 </button>
                 {own ? (
