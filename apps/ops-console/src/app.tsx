@@ -14,6 +14,7 @@ import { NotFoundPage } from './pages/not-found';
 import { OverviewPage } from './pages/overview';
 import { ServiceAccountsPage } from './pages/service-accounts';
 import { SmtpPage } from './pages/smtp';
+import { TemplatesPage } from './pages/templates';
 import { TenantsPage } from './pages/tenants';
 import { href, interceptLinkClick, Location, navigate, useLocation } from './router';
 import { can, loadSession, Me, ROLE_LABELS, Session } from './session';
@@ -37,6 +38,7 @@ interface NavEntry {
 const PAGES: NavEntry[] = [
   { path: '/overview', label: 'Overview', visible: (me) => can(me, 'system_setting:read'), page: (p) => <OverviewPage {...p} /> },
   { path: '/smtp', label: 'SMTP', visible: (me) => can(me, 'system_setting:read'), page: (p) => <SmtpPage {...p} /> },
+  { path: '/templates', label: 'Templates', visible: (me) => can(me, 'system_setting:read'), page: (p) => <TemplatesPage {...p} /> },
   { path: '/audit', label: 'Audit log', visible: (me) => can(me, 'audit:read'), page: (p) => <AuditPage {...p} /> },
   {
     path: '/delivery',
