@@ -122,7 +122,9 @@ describe('ops console: email templates (Chromium)', () => {
     await page.getByLabel('My own data').check();
     const data = page.getByLabel('Data (JSON)');
     const typed = JSON.parse(await data.inputValue());
+    // It starts from the kind's sample data, which rendered the subject above.
     expect(Object.keys(typed).sort()).toEqual(['email', 'expires_in_hours', 'link', 'org_name']);
+    expect(typed.org_name).toBe('Example Org');
     await data.fill(JSON.stringify({ ...typed, org_name: 'Initech', colour: 'blue' }));
     await page.getByRole('button', { name: 'Preview' }).click();
     // A variable the kind does not take is named beside the data.

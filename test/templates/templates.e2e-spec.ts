@@ -108,6 +108,9 @@ describe('email templates per tenant', () => {
     expect(one.body.subject).toBe('Set your password for {{ org_name }}');
     expect(Object.keys(one.body.variables).sort()).toEqual(['email', 'expires_in_hours', 'link', 'org_name']);
     expect(one.body.variables.link).toMatchObject({ type: 'url', required: true });
+    // The data a preview renders with when given none, so a caller can start its own from it.
+    expect(Object.keys(one.body.sample_data).sort()).toEqual(['email', 'expires_in_hours', 'link', 'org_name']);
+    expect(one.body.sample_data.org_name).toBe('Example Org');
     expect((await t.client.get(`${BASE}/no_such_kind`, partnerAdmin)).body.code).toBe('UNKNOWN_TEMPLATE_KIND');
   });
 

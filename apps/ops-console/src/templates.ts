@@ -55,6 +55,8 @@ export interface TemplateView {
   text: string;
   html: string | null;
   variables: Record<string, VariableSpec>;
+  /** The kind's sample data: what a preview renders with when it is given none. */
+  sample_data: Record<string, unknown>;
   own: OwnStamp | null;
 }
 
@@ -145,20 +147,6 @@ export const BRANDING_FIELD_OF: Record<string, keyof BrandingForm> = {
   support_email: 'supportEmail',
   footer: 'footer',
 };
-
-const EXAMPLE_VALUES: Record<VariableSpec['type'], unknown> = {
-  url: 'https://example.com/link',
-  email: 'someone@example.com',
-  string: 'Example',
-  text: 'Example text.\nA second line.',
-  number: 24,
-  html: '<p>Example</p>',
-};
-
-/** A starting point for one's own preview data: every variable of the kind with an example of its type. */
-export function dataSkeletonOf(variables: Record<string, VariableSpec>): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, EXAMPLE_VALUES[v.type]])), null, 2);
-}
 
 export type TemplatePart = keyof TemplateForm;
 const PARTS: readonly TemplatePart[] = ['subject', 'text', 'html'];

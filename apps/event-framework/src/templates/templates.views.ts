@@ -72,6 +72,8 @@ export const templateView = (scope: TemplateScope, v: TemplateView) => ({
   text: v.template.text,
   html: v.template.html,
   variables: variablesView(v.kind),
+  /** What a preview renders with when it is given no data. */
+  sample_data: KIND_DEFINITIONS[v.kind].sample,
   own: v.own ? stampView(v.own, v.inEffect, [v.source, v.template]) : null,
 });
 

@@ -6,17 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, ApiError, messageOf } from '../api';
-import {
-  BrandingFields,
-  dataSkeletonOf,
-  PreviewView,
-  SOURCE_LABELS,
-  TEMPLATES,
-  TemplateForm,
-  templateBodyOf,
-  templateErrorsOf,
-  VariableSpec,
-} from '../templates';
+import { BrandingFields, PreviewView, SOURCE_LABELS, TEMPLATES, TemplateForm, templateBodyOf, templateErrorsOf } from '../templates';
 import { TextAreaField } from './textarea-field';
 import { Notice } from './ui';
 
@@ -27,8 +17,8 @@ interface Props {
   template?: TemplateForm;
   /** Unsaved branding to render with; absent: the branding in effect. */
   branding?: BrandingFields;
-  /** The kind's variables; with them, the data can be typed as JSON. */
-  variables?: Record<string, VariableSpec>;
+  /** The kind's sample data; with it, the data can be typed as JSON, starting from the sample. */
+  sample?: Record<string, unknown>;
   /** The API's errors about the template's parts, for the page to show beside its fields. */
   onTemplateErrors?: (errors: Partial<Record<'subject' | 'text' | 'html', string>>) => void;
   /** Other field errors (branding), for the page to show beside its fields. */
@@ -37,7 +27,7 @@ interface Props {
 
 export function TemplatePreview(props: Props) {
   const [mode, setMode] = useState<'sample' | 'custom'>('sample');
-  const [json, setJson] = useState(() => (props.variables ? dataSkeletonOf(props.variables) : '{}'));
+  const [json, setJson] = useState(() => JSON.stringify(props.sample ?? {}, null, 2));
   const [dataError, setDataError] = useState<string | undefined>(undefined);
   const [result, setResult] = useState<PreviewView | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -87,7 +77,7 @@ export function TemplatePreview(props: Props) {
     <section class="card" aria-labelledby="preview-title">
       <h2 id="preview-title">Preview</h2>
       <p class="hint">Renders the form as it is now, saved or not. Nothing is sent.</p>
-      {props.variables ? (
+      {props.sample ? (
         <fieldset class="radios">
           <legend>Data</legend>
           <label>

@@ -311,7 +311,7 @@ export function TemplateEditorPage({ session, location, kind }: PageProps & { ki
             kind={kind}
             query={t.query}
             template={form}
-            variables={view.variables}
+            sample={view.sample_data}
             onTemplateErrors={showErrors}
           />
         </>
