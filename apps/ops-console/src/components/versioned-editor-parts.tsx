@@ -66,23 +66,27 @@ export function EditorActions(props: {
   what: string;
   mayModify: boolean;
   readOnly: string;
-  busy: 'save' | 'delete' | null;
-  hasOwn: boolean;
-  onDiscard: () => void;
-  onDelete: () => void;
+  /** The page's useVersionedEditor. */
+  editor: {
+    loaded: { view: { own: OwnStamp | null } } | null;
+    busy: 'save' | 'delete' | null;
+    discard: () => void;
+    setConfirmDelete: (open: boolean) => void;
+  };
 }) {
   if (!props.mayModify) return <p class="muted">{props.readOnly}</p>;
-  const idle = props.busy === null;
+  const { editor } = props;
+  const idle = editor.busy === null;
   return (
     <div class="actions actions--footer">
       <button type="submit" class="button button--primary" disabled={!idle}>
-        {props.busy === 'save' ? 'Saving…' : `Save ${props.what}`}
+        {editor.busy === 'save' ? 'Saving…' : `Save ${props.what}`}
       </button>
-      <button type="button" class="button" disabled={!idle} onClick={props.onDiscard}>
+      <button type="button" class="button" disabled={!idle} onClick={editor.discard}>
         Discard changes
       </button>
-      {props.hasOwn ? (
-        <button type="button" class="button button--danger" disabled={!idle} onClick={props.onDelete}>
+      {editor.loaded?.view.own ? (
+        <button type="button" class="button button--danger" disabled={!idle} onClick={() => editor.setConfirmDelete(true)}>
           {`Delete own ${props.what}…`}
         </button>
       ) : null}

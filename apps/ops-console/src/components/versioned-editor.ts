@@ -10,7 +10,7 @@ import { api, ApiError } from '../api';
 import { OwnStamp, refusalOf } from '../templates';
 import type { TemplateScope } from './template-scope';
 
-export interface Loaded<V, F> {
+interface Loaded<V, F> {
   view: V;
   etag: string | null;
   /** The form as saved: what Discard goes back to. */

@@ -85,10 +85,7 @@ export function BrandingPage({ session, location }: PageProps) {
               what="branding"
               mayModify={mayModify}
               readOnly="Your role can read the branding but not change it."
-              busy={editor.busy}
-              hasOwn={own !== null}
-              onDiscard={editor.discard}
-              onDelete={() => editor.setConfirmDelete(true)}
+              editor={editor}
             />
           </form>
           <section class="card" aria-label="Preview kind">

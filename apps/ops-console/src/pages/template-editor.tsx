@@ -135,10 +135,7 @@ export function TemplateEditorPage({ session, location, kind }: PageProps & { ki
               what="template"
               mayModify={mayModify}
               readOnly="Your role can read this template but not change it."
-              busy={editor.busy}
-              hasOwn={own !== null}
-              onDiscard={editor.discard}
-              onDelete={() => editor.setConfirmDelete(true)}
+              editor={editor}
             />
           </form>
 
