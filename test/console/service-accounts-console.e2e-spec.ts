@@ -46,6 +46,9 @@ describe('ops console: service accounts (Chromium)', () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
+  /** A system email of partner A's, sent with a service account's token. */
+  const sendSystemEmail = (bearer: string, message: { to: string[]; subject: string; text: string }) =>
+    call('POST', '/event/v1/email/messages', bearer, { partner_id: w.partnerA.id, ...message });
 
   beforeAll(async () => {
     smtp = await startSmtpServer({ tls: 'none' });
@@ -121,8 +124,7 @@ describe('ops console: service accounts (Chromium)', () => {
   });
 
   it('the token, used outside the browser, sends a system email through the controller route and reads it back', async () => {
-    const sent = await call('POST', '/event/v1/email/messages', token, {
-      partner_id: w.partnerA.id,
+    const sent = await sendSystemEmail(token, {
       to: ['oncall@partnera.sac.test'],
       subject: 'Sent with a service account',
       text: 'From the service-accounts console suite.',
@@ -243,12 +245,7 @@ describe('ops console: service accounts (Chromium)', () => {
     const refused = await call('GET', '/auth/v1/me', token);
     expect(refused.status).toBe(401);
     expect(refused.body.code).toBe('SESSION_INVALID');
-    const send = await call('POST', '/event/v1/email/messages', token, {
-      partner_id: w.partnerA.id,
-      to: ['x@y.test'],
-      subject: 's',
-      text: 't',
-    });
+    const send = await sendSystemEmail(token, { to: ['x@y.test'], subject: 's', text: 't' });
     expect(send.status).toBe(401);
   });
 
