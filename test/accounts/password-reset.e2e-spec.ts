@@ -344,18 +344,22 @@ describe('password reset', () => {
     expect((await a.client.post('/auth/v1/login', { email, password: NEW_PASSWORD })).status).toBe(200);
   });
 
-  it('serves the reset page with its script from a file, under a CSP without inline script', async () => {
-    const page = await a.client.get('/auth/v1/password-reset');
+  it.each([
+    ['/auth/v1/password-reset', 'reset'],
+    ['/auth/v1/password-setup', 'setup'],
+  ])('serves %s with its script from a file, under a CSP without inline script', async (path, flow) => {
+    const page = await a.client.get(path);
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     const csp = String(page.headers['content-security-policy']);
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
     expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(page.text).toContain(`data-flow="${flow}"`);
     const src = /<script src="([^"]+)"/.exec(page.text)![1]!;
-    const script = await a.client.get(new URL(src, 'http://x/auth/v1/password-reset').pathname);
+    const script = await a.client.get(new URL(src, `http://x${path}`).pathname);
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toMatch(/javascript/);
-    expect(script.text).toContain('password-reset/complete');
+    expect(script.text).toContain(flow === 'reset' ? 'password-reset/complete' : 'password-setup/resend');
   });
 });

@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { ROOT_EMAIL, ROOT_PASSWORD, startTestApp } from '../support/app';
+import { waitFor } from '../support/wait';
 import { launchBrowser, newPage, screenshot, seriousViolations, signIn, startConsoleApp } from './support';
 
 describe('mail catcher', () => {
@@ -83,6 +84,18 @@ describe('mail catcher', () => {
   });
 });
 
+/** The outbox delivers moments after the answer: the Mailbox page's Refresh reads it again until `item` is listed. */
+async function untilListed(page: Page, item: Locator, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      return (await item.count()) > 0 ? true : undefined;
+    },
+    10_000,
+    what,
+  );
+}
+
 describe('ops console: VERIFY onboarding through the mailbox (Chromium)', () => {
   let browser: Browser;
 
@@ -90,7 +103,7 @@ describe('ops console: VERIFY onboarding through the mailbox (Chromium)', () => 
     await browser?.close();
   });
 
-  it('create a partner, open its setup email in the mailbox, follow the link, set a password, sign in', async () => {
+  it('create a partner, open its setup email in the mailbox, follow the link, set a password, sign in; reset it when forgotten', async () => {
     const app = await startConsoleApp({ MAIL_CATCHER: 'on', ACCOUNT_CREATION_STRATEGY: 'VERIFY' });
     browser = await launchBrowser();
     const { page, recorder } = await newPage(browser);
@@ -109,12 +122,8 @@ describe('ops console: VERIFY onboarding through the mailbox (Chromium)', () => 
 
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Mailbox' }).click();
       await page.getByRole('heading', { name: 'Mailbox' }).waitFor();
-      // The durable outbox delivers it moments after the commit; the page's Refresh shows it.
       const link = page.getByRole('link', { name: 'Set your password for Globex' });
-      for (let i = 0; i < 50 && (await link.count()) === 0; i += 1) {
-        await page.getByRole('button', { name: 'Refresh' }).click();
-        await page.waitForTimeout(100);
-      }
+      await untilListed(page, link, 'the setup email in the mailbox');
       expect(await seriousViolations(page)).toEqual([]);
       await screenshot(page, 'mailbox');
       await link.click();
@@ -134,11 +143,45 @@ describe('ops console: VERIFY onboarding through the mailbox (Chromium)', () => 
       await page.getByLabel('Repeat it').fill('violet canyon sunrise 88');
       await page.getByRole('button', { name: 'Set password' }).click();
       await page.getByText('Your password is set. You can sign in now.').waitFor();
+      // The page leads on to the console's sign-in (followed below, in a browser signed in as nobody).
+      expect(await page.getByRole('link', { name: 'Sign in to the ops console' }).getAttribute('href')).toBe('/console/');
 
       const fresh = await newPage(browser);
       await signIn(fresh.page, app.url, 'admin@globex.test', 'violet canyon sunrise 88');
       await fresh.page.getByText('Partner admin').waitFor();
       await fresh.context.close();
+
+      // Forgotten: from the sign-in page to the reset page, whose email lands in the mailbox like the setup email.
+      const forgot = await newPage(browser);
+      await forgot.page.goto(`${app.url}/console/`);
+      await forgot.page.getByRole('link', { name: 'Forgot your password?' }).click();
+      await forgot.page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+      expect(await seriousViolations(forgot.page)).toEqual([]);
+      await forgot.page.getByLabel('Your email address').fill('admin@globex.test');
+      await forgot.page.getByRole('button', { name: 'Send me a reset link' }).click();
+      await forgot.page.getByText('If an account exists for this address, a reset link is on its way.').waitFor();
+
+      await page.goto(`${app.url}/console/mailbox`);
+      const resetMail = page.getByRole('link', { name: 'Reset your password for Globex' });
+      await untilListed(page, resetMail, 'the reset email in the mailbox');
+      await resetMail.click();
+      await page.getByRole('tab', { name: 'Text' }).click();
+      const resetHref = await page.locator('.mail-text a').first().getAttribute('href');
+      expect(resetHref).toMatch(new RegExp(`^${app.url}/auth/v1/password-reset#token=`));
+      // Opened in the tab that asked for it: only the fragment changes, and the page reads it afresh.
+      await forgot.page.goto(resetHref!);
+      await forgot.page.getByLabel('New password').fill('amber harbor lantern 47');
+      await forgot.page.getByLabel('Repeat it').fill('amber harbor lantern 47');
+      await forgot.page.getByRole('button', { name: 'Set new password' }).click();
+      await forgot.page.getByText('Your password is set and every session is signed out. You can sign in now.').waitFor();
+      await forgot.page.getByRole('link', { name: 'Sign in to the ops console' }).click();
+      await forgot.page.getByLabel('Email').fill('admin@globex.test');
+      await forgot.page.getByLabel('Password').fill('amber harbor lantern 47');
+      await forgot.page.getByRole('button', { name: 'Sign in' }).click();
+      await forgot.page.getByText('Partner admin').waitFor();
+      expect(forgot.recorder.cspViolations).toEqual([]);
+      expect(forgot.recorder.errors).toEqual([]);
+      await forgot.context.close();
       expect(recorder.errors).toEqual([]);
     } finally {
       await app.close();

@@ -5,7 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public, requestMeta } from '../http/auth.decorators';
 import { EmailThrottlerGuard } from '../identity/email-throttler.guard';
 import { CompletePasswordResetDto, RequestPasswordResetDto } from './accounts.dto';
-import { PASSWORD_RESET_PAGE, PASSWORD_RESET_PAGE_CSP, PASSWORD_RESET_SCRIPT } from './password-reset.page';
+import { PASSWORD_PAGE_CSP, PASSWORD_PAGE_SCRIPT, passwordPage } from './password-pages';
+
+const PAGE = passwordPage('reset');
 
 /** One answer for every address, so the endpoint never tells whether an account exists. */
 const ACCEPTED = {
@@ -22,10 +24,10 @@ export class PasswordResetController {
   @Get()
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-store')
-  @Header('content-security-policy', PASSWORD_RESET_PAGE_CSP)
+  @Header('content-security-policy', PASSWORD_PAGE_CSP)
   @ApiOperation({ summary: 'The page a password-reset link opens (the token stays in the URL fragment)' })
   page(): string {
-    return PASSWORD_RESET_PAGE;
+    return PAGE;
   }
 
   @Get('page.js')
@@ -33,7 +35,7 @@ export class PasswordResetController {
   @Header('cache-control', 'no-cache')
   @ApiOperation({ summary: 'The password-reset page’s script' })
   script(): string {
-    return PASSWORD_RESET_SCRIPT;
+    return PASSWORD_PAGE_SCRIPT;
   }
 
   @Post()

@@ -5,7 +5,9 @@ import type { FastifyRequest } from 'fastify';
 import { Public, requestMeta } from '../http/auth.decorators';
 import { EmailThrottlerGuard } from '../identity/email-throttler.guard';
 import { CompletePasswordSetupDto, ResendPasswordSetupDto } from './accounts.dto';
-import { PASSWORD_SETUP_PAGE } from './password-setup.page';
+import { PASSWORD_PAGE_CSP, PASSWORD_PAGE_SCRIPT, passwordPage } from './password-pages';
+
+const PAGE = passwordPage('setup');
 
 @ApiTags('identity')
 @Public()
@@ -16,13 +18,18 @@ export class PasswordSetupController {
   @Get()
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-store')
-  @Header(
-    'content-security-policy',
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'",
-  )
+  @Header('content-security-policy', PASSWORD_PAGE_CSP)
   @ApiOperation({ summary: 'The page a password-setup link opens (the token stays in the URL fragment)' })
   page(): string {
-    return PASSWORD_SETUP_PAGE;
+    return PAGE;
+  }
+
+  @Get('page.js')
+  @Header('content-type', 'text/javascript; charset=utf-8')
+  @Header('cache-control', 'no-cache')
+  @ApiOperation({ summary: 'The password-setup page’s script' })
+  script(): string {
+    return PASSWORD_PAGE_SCRIPT;
   }
 
   @Post()

@@ -54,6 +54,10 @@ export function LoginPage(props: { onSignedIn: (session: Session) => void }) {
         <button type="submit" class="button button--primary button--wide" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        {/* The service's own page: it emails a reset link through the account's route, and answers alike for every address. */}
+        <p class="login__help">
+          <a href="/auth/v1/password-reset">Forgot your password?</a>
+        </p>
       </form>
     </main>
   );
