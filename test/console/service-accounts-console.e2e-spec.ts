@@ -2,8 +2,8 @@
  * Service accounts in the ops console, in Chromium, against the real service, real Postgres and a real
  * SMTP server as the controller route: a partner admin creates an account and sees its token once (copy
  * button, curl example from the page's origin); the token, used from outside the browser, sends a
- * system email that is delivered and reads it back; a duplicate name is refused beside the name, a
- * permission the API will not grant beside that permission; after leaving the page or reloading, the
+ * system email that is delivered and reads it back; a duplicate name is refused beside the name (the form
+ * offers only the permissions the role may grant); after leaving the page or reloading, the
  * token is nowhere on it and no response but the creation answer ever held it; revoking names the
  * account and the token answers 401 from then on. A controller admin works per picked partner; an org
  * admin has no such page and its address shows the API's refusal. Every view is scanned with axe-core,
@@ -169,39 +169,6 @@ describe('ops console: service accounts (Chromium)', () => {
     expect(await page.locator('tr[data-account="billing"]').count()).toBe(1);
   });
 
-  it('a permission the API will not grant is refused beside that permission', async () => {
-    // The page offers only what the role may grant, so the API's 403 (its shape is checked in
-    // test/identity/service-accounts) stands here for a page whose idea of the role is out of date.
-    await page.route('**/auth/v1/service-accounts', (route) =>
-      route.request().method() === 'POST'
-        ? route.fulfill({
-            status: 403,
-            contentType: 'application/problem+json',
-            body: JSON.stringify({
-              status: 403,
-              code: 'PERMISSION_NOT_GRANTABLE',
-              detail: 'A partner_admin cannot grant audit:read to a service account.',
-              errors: [{ field: 'permissions[1]', rule: 'grantable', message: 'audit:read is not a permission this caller may grant' }],
-            }),
-          })
-        : route.continue(),
-    );
-    try {
-      await page.getByLabel(/^Name/).fill('auditing');
-      await page.getByLabel('audit:read', { exact: true }).check();
-      await page.getByRole('button', { name: 'Create account' }).click();
-      const error = page.locator('#f-perm-audit-read-error');
-      await error.waitFor();
-      expect(await error.textContent()).toBe('audit:read is not a permission this caller may grant');
-      expect(await page.getByLabel('audit:read', { exact: true }).getAttribute('aria-invalid')).toBe('true');
-      expect(await page.locator('#f-sa-name-error').count()).toBe(0);
-      await page.waitForFunction(() => (globalThis as any).document.activeElement?.id === 'f-perm-audit-read');
-      await scan(page, 'permission-refused');
-    } finally {
-      await page.unroute('**/auth/v1/service-accounts');
-    }
-  });
-
   it('the token is gone after leaving the page or reloading, and no response but its creation ever held it', async () => {
     expect(await page.getByTestId('new-token-panel').count()).toBe(1);
     await nav(page).getByRole('link', { name: 'Overview' }).click();
@@ -319,7 +286,6 @@ describe('ops console: service accounts (Chromium)', () => {
         'accounts-empty',
         'account-created',
         'duplicate-name',
-        'permission-refused',
         'revoke-dialog',
         'controller-all',
         'controller-partner',
