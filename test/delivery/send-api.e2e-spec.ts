@@ -272,6 +272,20 @@ describe('send API and delivery log', () => {
     const page1 = await t.client.get(`${MESSAGES}?timefrom=now-1h&limit=1&to=LOG@customer.test`, a.orgToken);
     expect(page1.status).toBe(200);
     expect(page1.body.items.map((m: { id: string }) => m.id)).toEqual([mine.body.id]);
+    // A domain: every message with a recipient there, and only at that whole domain.
+    const other = await send(a.orgToken, { org_id: a.orgId, to: ['log@elsewhere.test'], subject: 'Elsewhere', text: 't' });
+    const atDomain = async (domain: string) =>
+      (await t.client.get(`${MESSAGES}?limit=100&to=${encodeURIComponent(domain)}`, a.orgToken)).body.items as {
+        id: string;
+        recipients: { to: string[]; cc: string[] };
+      }[];
+    const customer = await atDomain('@CUSTOMER.test');
+    expect(customer.map((m) => m.id)).toEqual(expect.arrayContaining([mine.body.id]));
+    expect(customer.every((m) => [...m.recipients.to, ...m.recipients.cc].some((r) => r.toLowerCase().endsWith('@customer.test')))).toBe(
+      true,
+    );
+    expect((await atDomain('@elsewhere.test')).map((m) => m.id)).toEqual([other.body.id]);
+    expect(await atDomain('@stomer.test')).toEqual([]);
     const all = await t.client.get(`${MESSAGES}?status=sent&limit=2`, a.orgToken);
     expect(all.body.items).toHaveLength(2);
     const next = await t.client.get(`${MESSAGES}?status=sent&limit=2&cursor=${all.body.next_cursor}`, a.orgToken);

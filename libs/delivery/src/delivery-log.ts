@@ -31,7 +31,7 @@ export type DeliveryLogCursor = readonly [createdKey: string, id: string];
 export interface DeliveryLogQuery {
   status?: MessageStatus;
   template?: string;
-  /** A `to` or `cc` recipient, in any case. */
+  /** A `to` or `cc` recipient, in any case; `@example.com` for every recipient at a domain. */
   to?: string;
   /** Created at or after this time. */
   timefrom?: Date;
@@ -213,9 +213,10 @@ export class DeliveryLogService implements OnApplicationBootstrap, OnApplication
     }
     if (query.template !== undefined) where.push(`m.template = ${add(query.template)}`);
     if (query.to !== undefined) {
-      where.push(
-        `EXISTS (SELECT 1 FROM unnest(m.to_addresses || m.cc_addresses) AS r(address) WHERE lower(r.address) = lower(${add(query.to)}))`,
-      );
+      const to = add(query.to.toLowerCase());
+      // `@example.com`: every recipient at that domain (the @ keeps `@ample.com` from matching it).
+      const match = query.to.startsWith('@') ? `right(lower(r.address), length(${to})) = ${to}` : `lower(r.address) = ${to}`;
+      where.push(`EXISTS (SELECT 1 FROM unnest(m.to_addresses || m.cc_addresses) AS r(address) WHERE ${match})`);
     }
     if (query.timefrom !== undefined) where.push(`m.created_at >= ${add(query.timefrom)}`);
     if (query.timeto !== undefined) where.push(`m.created_at <= ${add(query.timeto)}`);

@@ -162,7 +162,7 @@ export class DeliveryLogQueryDto extends ScopeQueryDto {
   @MaxChars(100)
   template?: string;
 
-  @ApiPropertyOptional({ description: 'A recipient (to or cc), any case', maxLength: 320 })
+  @ApiPropertyOptional({ description: 'A recipient (to or cc), any case; @example.com for every recipient at that domain', maxLength: 320 })
   @IsOmittable()
   @Single()
   @MaxChars(320)

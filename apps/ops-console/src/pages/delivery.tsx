@@ -177,7 +177,9 @@ function MessageList({ session, location }: PageProps) {
         <TextField
           name="recipient"
           label="Recipient"
-          type="email"
+          hint="An address, or @example.com for everyone at a domain"
+          inputMode="email"
+          spellcheck={false}
           autoComplete="off"
           value={draft.recipient}
           onValue={(v) => setDraft({ ...draft, recipient: v })}
