@@ -156,6 +156,50 @@ export function CheckboxField(props: {
   );
 }
 
+/** A multi-line text field (template parts, JSON data, a footer, a PEM) with its label, hint and error like the others. */
+export function TextAreaField(props: {
+  name: string;
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  rows?: number;
+  mono?: boolean;
+  /** As wide as the form allows (default); off for a field that keeps the inputs' width. */
+  wide?: boolean;
+  placeholder?: string;
+  hint?: ComponentChildren;
+  error?: string;
+  required?: boolean;
+  disabled?: boolean;
+  /** Shown under the text area, inside the field (e.g. a file picker). */
+  children?: ComponentChildren;
+}) {
+  const classes = [props.mono ? 'mono' : '', props.wide === false ? '' : 'textarea-wide'].filter(Boolean).join(' ');
+  return (
+    <FieldShell name={props.name} label={props.label} hint={props.hint} error={props.error} required={props.required}>
+      {({ id, describedBy, invalid }) => (
+        <>
+          <textarea
+            id={id}
+            name={props.name}
+            rows={props.rows ?? 6}
+            spellcheck={false}
+            class={classes || undefined}
+            placeholder={props.placeholder}
+            value={props.value}
+            required={props.required}
+            disabled={props.disabled}
+            aria-invalid={invalid ? 'true' : undefined}
+            aria-describedby={describedBy}
+            onInput={(e) => props.onValue((e.target as HTMLTextAreaElement).value)}
+          />
+          {props.children}
+        </>
+      )}
+    </FieldShell>
+  );
+}
+
 /** A PEM text area with a file picker that reads the chosen file as text (nothing is uploaded until Save). */
 export function PemField(props: {
   name: string;
@@ -172,42 +216,38 @@ export function PemField(props: {
     if (file) props.onValue(await file.text());
     input.value = '';
   };
+  const fileId = `${fieldId(props.name)}-file`;
   return (
-    <FieldShell name={props.name} label={props.label} hint={props.hint} error={props.error}>
-      {({ id, describedBy, invalid }) => (
-        <>
-          <textarea
-            id={id}
-            name={props.name}
-            rows={4}
-            spellcheck={false}
-            class="mono"
-            placeholder={props.placeholder ?? '-----BEGIN CERTIFICATE-----'}
-            value={props.value}
-            aria-invalid={invalid ? 'true' : undefined}
-            aria-describedby={describedBy}
-            onInput={(e) => props.onValue((e.target as HTMLTextAreaElement).value)}
-          />
-          <div class="file-row">
-            <input
-              class="visually-hidden-file"
-              type="file"
-              id={`${id}-file`}
-              accept=".pem,.crt,.cer,.txt"
-              aria-label={`${props.label}: load from a file`}
-              onChange={(e) => void readFile(e)}
-            />
-            <label class="button button--small" for={`${id}-file`}>
-              Load from file…
-            </label>
-            {props.value ? (
-              <button type="button" class="button button--small button--quiet" onClick={() => props.onValue('')}>
-                Clear
-              </button>
-            ) : null}
-          </div>
-        </>
-      )}
-    </FieldShell>
+    <TextAreaField
+      name={props.name}
+      label={props.label}
+      hint={props.hint}
+      error={props.error}
+      value={props.value}
+      onValue={props.onValue}
+      rows={4}
+      mono
+      wide={false}
+      placeholder={props.placeholder ?? '-----BEGIN CERTIFICATE-----'}
+    >
+      <div class="file-row">
+        <input
+          class="visually-hidden-file"
+          type="file"
+          id={fileId}
+          accept=".pem,.crt,.cer,.txt"
+          aria-label={`${props.label}: load from a file`}
+          onChange={(e) => void readFile(e)}
+        />
+        <label class="button button--small" for={fileId}>
+          Load from file…
+        </label>
+        {props.value ? (
+          <button type="button" class="button button--small button--quiet" onClick={() => props.onValue('')}>
+            Clear
+          </button>
+        ) : null}
+      </div>
+    </TextAreaField>
   );
 }

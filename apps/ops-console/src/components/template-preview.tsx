@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, messageOf } from '../api';
 import { BrandingFields, PreviewView, SOURCE_LABELS, TEMPLATES, TemplateForm, templateBodyOf, templateErrorsOf } from '../templates';
-import { TextAreaField } from './textarea-field';
+import { TextAreaField } from './fields';
 import { Notice } from './ui';
 
 interface Props {

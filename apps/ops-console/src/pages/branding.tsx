@@ -5,10 +5,9 @@
  */
 import { useState } from 'preact/hooks';
 import type { PageProps } from '../app';
-import { SelectField, TextField } from '../components/fields';
+import { SelectField, TextAreaField, TextField } from '../components/fields';
 import { TemplatePreview } from '../components/template-preview';
 import { ChoosePartnerFirst, OrgRuleNotice, ScopePicker, useTemplateScope } from '../components/template-scope';
-import { TextAreaField } from '../components/textarea-field';
 import { ConfirmDialog, Loading, Notice, PageHeader } from '../components/ui';
 import { useVersionedEditor } from '../components/versioned-editor';
 import { ConflictNotice, EditorActions, InEffectCard } from '../components/versioned-editor-parts';

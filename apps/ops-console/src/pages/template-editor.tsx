@@ -6,10 +6,9 @@
  */
 import { api } from '../api';
 import type { PageProps } from '../app';
-import { TextField } from '../components/fields';
+import { TextAreaField, TextField } from '../components/fields';
 import { TemplatePreview } from '../components/template-preview';
 import { ChoosePartnerFirst, OrgRuleNotice, ScopePicker, useTemplateScope } from '../components/template-scope';
-import { TextAreaField } from '../components/textarea-field';
 import { ConfirmDialog, Loading, Notice, PageHeader } from '../components/ui';
 import { useVersionedEditor } from '../components/versioned-editor';
 import { ConflictNotice, EditorActions, InEffectCard } from '../components/versioned-editor-parts';
