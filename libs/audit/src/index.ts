@@ -24,6 +24,6 @@ export { AUDIT_QUERY_STORE, encodeCursor } from './query/audit-query';
 export type { AuditScope, AuditSearch, AuditPage, AuditQueryStore, AuditCursor } from './query/audit-query';
 export { PostgresAuditQueryStore } from './query/pg-audit-query.store';
 export { ElasticsearchAuditQueryStore } from './query/es-audit-query.store';
-export { parseDateMath, DateMathError } from './query/date-math';
+export { parseDateMath, DateMathError, timeOf } from './query/date-math';
 export { AuditErrors } from './errors';
 export type { AuditErrorCode } from './errors';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DateMathError, parseDateMath } from '@mailstrata/audit';
+import { DateMathError, timeOf } from '@mailstrata/audit';
 import {
   decodeDeliveryLogCursor,
   DELIVERY_LOG_DEFAULT_LIMIT,
@@ -131,21 +131,11 @@ export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 /** A query parameter named twice arrives as an array: refused with its own rule before any other. */
 const Single = () => Rule('single', 'must be given once', (v) => v === undefined || isText(v));
 
-/** The parsed time of a date-math parameter, or undefined when it is not one. */
-function timeOf(text: string, now: Date, roundUp: boolean): Date | undefined {
-  try {
-    return parseDateMath(text, now, { roundUp });
-  } catch (error) {
-    if (error instanceof DateMathError) return undefined;
-    throw error;
-  }
-}
-
 const DateMath = () =>
   Rule(
     'dateMath',
     'must be date math (now, now-1h, now-7d/d) or an ISO 8601 time',
-    (v) => !isText(v) || timeOf(v, new Date(), false) !== undefined,
+    (v) => !isText(v) || !(timeOf(v, new Date(), false) instanceof DateMathError),
   );
 
 /** The delivery log's filters beside the scope (`org_id`, `partner_id`); every parameter at most once. */
@@ -177,7 +167,7 @@ export class DeliveryLogQueryDto extends ScopeQueryDto {
     if (!isText(v) || !isText(to)) return true;
     const now = new Date();
     const [from, until] = [timeOf(v, now, false), timeOf(to, now, true)];
-    return from === undefined || until === undefined || from <= until;
+    return from instanceof DateMathError || until instanceof DateMathError || from <= until;
   })
   timefrom?: string;
 
@@ -206,8 +196,8 @@ export function deliveryLogQueryOf(dto: DeliveryLogQueryDto, now = new Date()): 
     ...(dto.status !== undefined ? { status: dto.status } : {}),
     ...(dto.template !== undefined ? { template: dto.template } : {}),
     ...(dto.to !== undefined ? { to: dto.to } : {}),
-    ...(dto.timefrom !== undefined ? { timefrom: timeOf(dto.timefrom, now, false)! } : {}),
-    ...(dto.timeto !== undefined ? { timeto: timeOf(dto.timeto, now, true)! } : {}),
+    ...(dto.timefrom !== undefined ? { timefrom: timeOf(dto.timefrom, now, false) as Date } : {}),
+    ...(dto.timeto !== undefined ? { timeto: timeOf(dto.timeto, now, true) as Date } : {}),
     ...(dto.cursor !== undefined ? { cursor: decodeDeliveryLogCursor(dto.cursor)! } : {}),
     ...(dto.limit !== undefined ? { limit: dto.limit } : {}),
   };

@@ -9,7 +9,7 @@
  */
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { isUUID, ValidateBy } from 'class-validator';
-import { DateMathError, parseDateMath } from './date-math';
+import { DateMathError, timeOf } from './date-math';
 
 export const AUDIT_FILTER_KEYS = ['timefrom', 'timeto', 'offset', 'limit', 'category', 'type', 'outcome', 'cursor'] as const;
 export type AuditFilterKey = (typeof AUDIT_FILTER_KEYS)[number];
@@ -44,16 +44,6 @@ function contextOf(object: object): AuditQueryContext {
 
 type Params = Record<string, unknown>;
 const given = (v: unknown): v is string => typeof v === 'string' && v !== '';
-
-/** The parsed time of a date-math parameter, or the parser's complaint. */
-export function timeOf(text: string, now: Date, roundUp: boolean): Date | DateMathError {
-  try {
-    return parseDateMath(text, now, { roundUp });
-  } catch (error) {
-    if (error instanceof DateMathError) return error;
-    throw error;
-  }
-}
 
 /** A whole number parameter, or `fallback` when it is absent, empty or refused (its own rule says so). */
 export function wholeOf(v: unknown, fallback: number, min: number): number {

@@ -10,10 +10,10 @@ import {
   auditFiltersDto,
   DEFAULT_LIMIT,
   listOf,
-  timeOf,
   wholeOf,
   withAuditContext,
 } from './audit-filters.dto';
+import { timeOf } from './date-math';
 import { AUDIT_QUERY_STORE, AuditPage, AuditQueryStore, AuditScope, AuditSearch, decodeCursor } from './audit-query';
 
 export type AuditFilters = Omit<AuditSearch, 'scope'>;

@@ -92,3 +92,13 @@ export function parseDateMath(expression: string, now: Date, options: { roundUp?
   if (Number.isNaN(result.getTime())) throw new DateMathError('is out of range');
   return result;
 }
+
+/** The parsed time of a date-math parameter, or the parser's complaint (for validators that report it). */
+export function timeOf(text: string, now: Date, roundUp: boolean): Date | DateMathError {
+  try {
+    return parseDateMath(text, now, { roundUp });
+  } catch (error) {
+    if (error instanceof DateMathError) return error;
+    throw error;
+  }
+}
